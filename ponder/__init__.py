@@ -1,0 +1,13 @@
+"""ponder: Bayesian inference for stochastic and deterministic simulator models.
+
+>>> import ponder
+>>> model = ponder.load("examples/randomwalk/randomwalk.model")  # doctest: +SKIP
+>>> model.simulate({"origin": 100, "drift": 0.2, "sigma": 10}, seed=1)  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from ponder.lang.errors import ModelError  # noqa: E402
+from ponder.model import Model, load, loads  # noqa: E402
+
+__all__ = ["Model", "ModelError", "load", "loads", "__version__"]

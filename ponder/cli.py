@@ -1,0 +1,227 @@
+"""The ``ponder`` command.
+
+Exit codes: 0 success, 1 failed run, 2 user error (bad model, data or flag).
+User errors are printed like compiler errors, never as tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ponder.lang.errors import ModelError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports bad flags the same way as model errors (exit 2)."""
+
+    def error(self, message: str):  # pragma: no cover - exercised through main()
+        raise ModelError(message, hint=f"see `{self.prog} --help`")
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def print_error(err: ModelError) -> None:
+    """Render a ModelError to stderr, with colour when stderr is a terminal."""
+    from rich.text import Text
+
+    console = _console(stderr=True)
+    text = Text()
+    lines = err.render().splitlines()
+    for i, line in enumerate(lines):
+        if i == 0:
+            text.append("error", style="bold red")
+            text.append(line[len("error"):], style="bold")
+        elif line.lstrip().startswith("= hint"):
+            text.append(line, style="cyan")
+        elif set(line.strip()) <= {"^", "|"} and "^" in line:
+            bar = line.index("|") + 1
+            text.append(line[:bar], style="blue")
+            text.append(line[bar:], style="bold red")
+        elif line.lstrip().startswith("-->"):
+            text.append(line, style="blue")
+        else:
+            text.append(line)
+        text.append("\n")
+    console.print(text, end="")
+
+
+# ------------------------------------------------------------ argument helpers
+def parse_params(items: list[str] | None) -> dict[str, list[float] | float]:
+    """``["a=1", "v=1,2,3"]`` -> ``{"a": 1.0, "v": [1.0, 2.0, 3.0]}``."""
+    out: dict[str, list[float] | float] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ModelError(f"`--param {item}` needs the form NAME=VALUE", hint="for example `--param sigma=0.5`")
+        key, _, raw = item.partition("=")
+        key = key.strip()
+        try:
+            values = [float(v) for v in raw.split(",")]
+        except ValueError:
+            raise ModelError(f"`{raw}` is not a number (in `--param {item}`)", hint="vectors are written `v=1,2,3`") from None
+        out[key] = values[0] if len(values) == 1 else values
+    return out
+
+
+def parse_times(spec: str) -> np.ndarray:
+    """``START:STOP:STEP`` (STOP included when on the grid) or ``t1,t2,...``."""
+    try:
+        if ":" in spec:
+            parts = [float(p) for p in spec.split(":")]
+            if len(parts) == 2:
+                parts.append(1.0)
+            start, stop, step = parts
+            if step <= 0 or stop < start:
+                raise ValueError
+            n = int(np.floor((stop - start) / step + 1e-9)) + 1
+            return start + step * np.arange(n)
+        return np.array([float(p) for p in spec.split(",")])
+    except ValueError:
+        raise ModelError(
+            f"`--times {spec}` is not a time grid", hint="write START:STOP:STEP such as `0:100:1`, or a list `1,2,5`"
+        ) from None
+
+
+def format_number(value: float) -> str:
+    """CSV text of a value: integers without `.0`, NaN as an empty cell, else round-trip floats."""
+    if value != value:
+        return ""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(float(value))
+
+
+# ------------------------------------------------------------ commands
+def cmd_check(args) -> int:
+    from ponder.lang import codegen, parse
+    from ponder.lang.check import check
+    from ponder.model import load
+
+    if args.show in ("tree", "ir", "code"):
+        path = Path(args.model)
+        if not path.is_file():
+            raise ModelError(f"model file `{path}` not found")
+        program = parse(path.read_text(encoding="utf-8"), str(path))
+        if args.show == "tree":
+            for decl in program.declarations:
+                print(decl)
+            return EXIT_OK
+        model_ir = check(program, path.stem)
+        if args.show == "ir":
+            print(model_ir)
+            return EXIT_OK
+        from ponder import __version__
+
+        print(codegen.generate(model_ir, __version__))
+        return EXIT_OK
+    model = load(args.model)
+    from ponder.summary import model_summary
+
+    _console().print(model_summary(model))
+    return EXIT_OK
+
+
+def cmd_simulate(args) -> int:
+    from ponder.model import load
+
+    model = load(args.model)
+    params = parse_params(args.param)
+    if args.times and args.times_from:
+        raise ModelError("give either --times or --times-from, not both")
+    times = None
+    if args.times:
+        times = parse_times(args.times)
+    elif args.times_from:
+        from ponder.runtime.data import read_table
+
+        table = read_table(Path(args.times_from))
+        if "time" not in table.columns:
+            raise ModelError(f"`{args.times_from}` has no `time` column", source=table.source)
+        times = table.columns["time"]
+    result = model.simulate(params, times=times, seed=args.seed)
+    columns = ["time"] + model.observed_names
+    if args.states:
+        columns += [v for v in result.data_vars if v not in model.observed_names]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    header, series = [], []
+    for name in columns:
+        values = result[name].values if name != "time" else result["time"].values
+        if values.ndim == 1:
+            header.append(name)
+            series.append(values)
+        else:
+            for k in range(values.shape[1]):
+                header.append(f"{name}_{k}")
+                series.append(values[:, k])
+    writer.writerow(header)
+    for row in zip(*series):
+        writer.writerow([format_number(v) for v in row])
+    if args.out:
+        Path(args.out).write_text(buffer.getvalue())
+        _console(stderr=True).print(
+            f"wrote {len(result['time'])} rows to [bold]{args.out}[/] (seed {args.seed})", highlight=False
+        )
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return EXIT_OK
+
+
+# ------------------------------------------------------------ entry point
+def build_parser() -> argparse.ArgumentParser:
+    from ponder import __version__
+
+    parser = _Parser(prog="ponder", description="Bayesian inference for simulator models.")
+    parser.add_argument("--version", action="version", version=f"ponder {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("check", help="parse and check a model, print a summary")
+    p.add_argument("model", help="the .model file")
+    p.add_argument("--show", choices=["summary", "tree", "ir", "code"], default="summary",
+                   help="print a compiler stage instead of the summary")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("simulate", help="simulate synthetic data (CSV) from given parameters")
+    p.add_argument("model")
+    p.add_argument("--param", "-p", action="extend", nargs="+", metavar="NAME=VALUE", help="parameter values")
+    p.add_argument("--times", help="START:STOP:STEP or t1,t2,... (default: the data's times)")
+    p.add_argument("--times-from", help="a CSV file whose `time` column gives the times")
+    p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same data)")
+    p.add_argument("--out", "-o", help="output CSV (default: standard output)")
+    p.add_argument("--states", action="store_true", help="also write the latent states")
+    p.set_defaults(func=cmd_simulate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``ponder`` command; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
+        return args.func(args)
+    except ModelError as err:
+        print_error(err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _console(stderr=True).print("[yellow]interrupted[/]")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

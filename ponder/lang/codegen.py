@@ -1,0 +1,628 @@
+"""Generate the Numba kernels of a checked model as Python source.
+
+The module this emits (one per model, cached on disk by
+:mod:`ponder.lang.cache`) holds ``numba.njit(cache=True)`` kernels that work
+on all particles at once. Particles are rows of a float64 array ``X`` of
+shape (N, n_states); parameters are a flat float64 vector ``theta``;
+constants a float64 vector ``consts`` (replicates override some of them).
+
+Kernels (the compiled-model contract of DESIGN.md §3):
+
+``compute_consts(overrides, out)``
+    base constant values, with ``overrides[i]`` used where it is not NaN.
+``prior_logpdf(theta, consts) -> float``, ``prior_sample(rng, consts, out)``,
+``prior_support(theta, consts, lower, upper)``
+    the prior; ``prior_support`` gives each parameter slot's support given
+    the earlier parameters (the runtime's unconstrained transforms use it).
+``init(theta, consts, t0, X, rng)``
+    initial states of every particle.
+``advance(theta, consts, X, t0, t1, rng)``
+    move every particle from ``t0`` to ``t1``: unit steps, ``dt`` sub-steps
+    or an ODE solve; accumulators restart from their initial value.
+``obs_logpdf(theta, consts, X, t, y, out)``
+    ``out[n]`` = sum over observed columns ``j`` with ``y[j]`` not NaN of
+    the error model's log density, for particle ``n`` at time ``t``.
+``obs_logpdf_cols(theta, consts, X, t, y, out)``
+    the same per column: ``out[n, j]`` (0 where ``y[j]`` is NaN).
+``obs_sample(theta, consts, X, t, rng, out)``
+    simulated observations, ``out[n, j]``.
+
+Safety: only names that passed the grammar's identifier pattern, each with a
+kind prefix (``p_`` parameter, ``c_`` constant, ``s_`` state, ``l_`` local,
+``i_`` loop variable), only ``repr`` of finite floats and ints, and only
+names from the stdlib registries are ever written into the source. User
+strings (file names, infer values) never reach it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from ponder.lang import ir
+from ponder.stdlib import DISTRIBUTIONS, FUNCTIONS
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+CODEGEN_VERSION = "1"
+
+
+def _ident(prefix: str, name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"refusing to emit a non-identifier: {name!r}")
+    return prefix + name
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"refusing to emit a non-finite literal: {value!r}")
+    return repr(value)
+
+
+class _Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.depth = 0
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append("    " * self.depth + line if line else "")
+
+    def indent(self):
+        writer = self
+
+        class _Indent:
+            def __enter__(self):
+                writer.depth += 1
+
+            def __exit__(self, *exc):
+                writer.depth -= 1
+
+        return _Indent()
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+class _Context:
+    """How references are spelled inside one kernel."""
+
+    def __init__(self, model: ir.ModelIR, states: str = "locals", particle: str = "n"):
+        self.model = model
+        self.params = {p.name: p for p in model.params}
+        self.state_decls = {s.name: s for s in model.states}
+        self.states = states  # "locals" (X row loaded into s_ names), "row" (X[n, k]), "y" (ode vector)
+        self.particle = particle
+
+    def param(self, ref: ir.Ref) -> str:
+        p = self.params[ref.name]
+        if p.size == 0:
+            return _ident("p_", ref.name)
+        return f"theta[{p.offset} + {emit_index(ref.index)}]"
+
+    def state(self, ref: ir.Ref) -> str:
+        s = self.state_decls[ref.name]
+        if self.states == "y":
+            return f"y[{s.offset}]" if s.size == 0 else f"y[{s.offset} + {emit_index(ref.index)}]"
+        if s.size == 0:
+            return _ident("s_", ref.name)
+        return f"X[{self.particle}, {s.offset} + {emit_index(ref.index)}]"
+
+
+def emit_index(expr: ir.IExpr) -> str:
+    """An integer index expression (whole numbers, loop variables, + - *)."""
+    if isinstance(expr, ir.Num):
+        return str(int(expr.value))
+    if isinstance(expr, ir.Ref) and expr.kind == "loop":
+        return _ident("i_", expr.name)
+    if isinstance(expr, ir.Op) and len(expr.args) == 1:
+        return f"(-{emit_index(expr.args[0])})"
+    if isinstance(expr, ir.Op) and expr.op in ("+", "-", "*"):
+        return f"({emit_index(expr.args[0])} {expr.op} {emit_index(expr.args[1])})"
+    raise ValueError(f"not an index expression: {expr!r}")
+
+
+def emit_value(expr: ir.IExpr, ctx: _Context) -> str:
+    """A float-valued expression."""
+    if ir.is_boolean(expr):
+        return f"(1.0 if {emit_cond(expr, ctx)} else 0.0)"
+    if isinstance(expr, ir.Num):
+        return _num(expr.value)
+    if isinstance(expr, ir.Ref):
+        if expr.kind == "param":
+            return ctx.param(expr)
+        if expr.kind == "const":
+            return _ident("c_", expr.name)
+        if expr.kind == "state":
+            return ctx.state(expr)
+        if expr.kind == "local":
+            return _ident("l_", expr.name)
+        if expr.kind == "loop":
+            return f"float({_ident('i_', expr.name)})"
+        if expr.kind == "time":
+            return "v_t"
+        if expr.kind == "dt":
+            return "v_dt"
+        raise ValueError(expr.kind)
+    if isinstance(expr, ir.Apply):
+        fn = FUNCTIONS[expr.fn]
+        args = ", ".join(emit_value(a, ctx) for a in expr.args)
+        return f"{_ident('', fn.impl.__name__)}({args})"
+    if isinstance(expr, ir.Op):
+        if len(expr.args) == 1:
+            return f"(-{emit_value(expr.args[0], ctx)})"
+        a, b = (emit_value(x, ctx) for x in expr.args)
+        if expr.op == "^":
+            return f"{FUNCTIONS['pow'].impl.__name__}({a}, {b})"
+        if expr.op in ("+", "-", "*", "/"):
+            return f"({a} {expr.op} {b})"
+        raise ValueError(expr.op)
+    if isinstance(expr, ir.Cond):
+        return f"({emit_value(expr.then, ctx)} if {emit_cond(expr.cond, ctx)} else {emit_value(expr.orelse, ctx)})"
+    raise ValueError(expr)
+
+
+def emit_cond(expr: ir.IExpr, ctx: _Context) -> str:
+    """A boolean expression (conditions of ``if``)."""
+    if isinstance(expr, ir.Op) and expr.op in ir.COMPARISONS:
+        a, b = (emit_value(x, ctx) for x in expr.args)
+        return f"({a} {expr.op} {b})"
+    if isinstance(expr, ir.Op) and expr.op in ("and", "or"):
+        a, b = (emit_cond(x, ctx) for x in expr.args)
+        return f"({a} {expr.op} {b})"
+    if isinstance(expr, ir.Op) and expr.op == "not":
+        return f"(not {emit_cond(expr.args[0], ctx)})"
+    return f"({emit_value(expr, ctx)} != 0.0)"
+
+
+def _dist_fn(dist: ir.Dist, what: str) -> str:
+    return _ident("", f"dist_{dist.name}_{what}")
+
+
+def _dist_args(dist: ir.Dist, ctx: _Context) -> str:
+    return ", ".join(emit_value(a, ctx) for a in dist.args)
+
+
+# ------------------------------------------------------------ statements
+def _statements(w: _Writer, stmts, ctx: _Context) -> None:
+    if not stmts:
+        w("pass")
+    for s in stmts:
+        if isinstance(s, ir.Let):
+            w(f"{_ident('l_', s.name)} = {emit_value(s.value, ctx)}")
+        elif isinstance(s, ir.Set):
+            w(f"{emit_value(s.target, ctx)} {s.op} {emit_value(s.value, ctx)}")
+        elif isinstance(s, ir.Sample):
+            target = _ident("l_", s.target.name) if s.new_local else emit_value(s.target, ctx)
+            w(f"{target} = {_dist_fn(s.dist, 'sample')}(rng, {_dist_args(s.dist, ctx)})")
+        elif isinstance(s, ir.IfS):
+            w(f"if {emit_cond(s.cond, ctx)}:")
+            with w.indent():
+                _statements(w, s.then, ctx)
+            if s.orelse:
+                w("else:")
+                with w.indent():
+                    _statements(w, s.orelse, ctx)
+        elif isinstance(s, ir.Loop):
+            w(f"for {_ident('i_', s.var)} in range({int(s.start)}, {int(s.stop)}):")
+            with w.indent():
+                _statements(w, s.body, ctx)
+        elif isinstance(s, ir.Deriv):
+            st = ctx.state_decls[s.target.name]
+            slot = f"{st.offset}" if st.size == 0 else f"{st.offset} + {emit_index(s.target.index)}"
+            w(f"dy[{slot}] = {emit_value(s.value, ctx)}")
+        else:
+            raise ValueError(s)
+
+
+# ------------------------------------------------------------ module pieces
+def _header(model: ir.ModelIR, version: str) -> list[str]:
+    dists = sorted({d for d in _used_dists(model)})
+    lines = [
+        f'"""Numba kernels generated by ponder {version} for one model. Do not edit."""',
+        "import math",
+        "",
+        "import numba",
+        "import numpy as np",
+        "",
+    ]
+    for name in dists:
+        d = DISTRIBUTIONS[name]
+        for what, fn in (("logpdf", d.logpdf), ("sample", d.sample), ("support", d.support)):
+            lines.append(f"from {fn.py_func.__module__} import {_ident('', fn.__name__)} as dist_{_ident('', name)}_{what}")
+    for f in FUNCTIONS.values():
+        lines.append(f"from {f.impl.py_func.__module__} import {_ident('', f.impl.__name__)}")
+    lines += [
+        "",
+        f"N_PARAMS = {model.n_params}",
+        f"N_STATES = {model.n_states}",
+        f"N_CONSTS = {len(model.consts)}",
+        f"N_OBS = {len(model.observations)}",
+        "",
+        'jit = numba.njit(cache=True, nogil=True, error_model="numpy")',
+        "",
+    ]
+    return lines
+
+
+def _used_dists(model: ir.ModelIR):
+    for p in model.params:
+        yield p.prior.name
+    for s in model.states:
+        if s.init_dist is not None:
+            yield s.init_dist.name
+    for o in model.observations:
+        yield o.dist.name
+    if model.dynamics is not None:
+        yield from _stmt_dists(model.dynamics.body)
+
+
+def _stmt_dists(stmts):
+    for s in stmts:
+        if isinstance(s, ir.Sample):
+            yield s.dist.name
+        elif isinstance(s, ir.IfS):
+            yield from _stmt_dists(s.then)
+            yield from _stmt_dists(s.orelse)
+        elif isinstance(s, ir.Loop):
+            yield from _stmt_dists(s.body)
+
+
+def _load_params(w: _Writer, model: ir.ModelIR) -> None:
+    for p in model.params:
+        if p.size == 0:
+            w(f"{_ident('p_', p.name)} = theta[{p.offset}]")
+
+
+def _load_consts(w: _Writer, model: ir.ModelIR) -> None:
+    for c in model.consts:
+        w(f"{_ident('c_', c.name)} = consts[{c.offset}]")
+
+
+def _load_states(w: _Writer, model: ir.ModelIR, source: str = "X[n, {}]") -> None:
+    for s in model.states:
+        if s.size == 0:
+            w(f"{_ident('s_', s.name)} = {source.format(s.offset)}")
+
+
+def _store_states(w: _Writer, model: ir.ModelIR) -> None:
+    for s in model.states:
+        if s.size == 0:
+            w(f"X[n, {s.offset}] = {_ident('s_', s.name)}")
+
+
+def _compute_consts(w: _Writer, model: ir.ModelIR) -> None:
+    ctx = _Context(model)
+    w("@jit")
+    w("def compute_consts(overrides, out):")
+    with w.indent():
+        if not model.consts:
+            w("pass")
+        for c in model.consts:
+            name = _ident("c_", c.name)
+            w(f"{name} = {emit_value(c.value, ctx)}")
+            w(f"if overrides[{c.offset}] == overrides[{c.offset}]:")
+            with w.indent():
+                w(f"{name} = overrides[{c.offset}]")
+            w(f"out[{c.offset}] = {name}")
+    w("")
+
+
+def _prior(w: _Writer, model: ir.ModelIR) -> None:
+    ctx = _Context(model)
+    w("@jit")
+    w("def prior_logpdf(theta, consts):")
+    with w.indent():
+        _load_consts(w, model)
+        _load_params(w, model)
+        w("lp = 0.0")
+        for p in model.params:
+            args = _dist_args(p.prior, ctx)
+            fn = _dist_fn(p.prior, "logpdf")
+            if p.size == 0:
+                w(f"lp += {fn}({_ident('p_', p.name)}, {args})")
+            else:
+                w(f"for k in range({p.size}):")
+                with w.indent():
+                    w(f"lp += {fn}(theta[{p.offset} + k], {args})")
+        w("return lp")
+    w("")
+    w("@jit")
+    w("def prior_sample(rng, consts, out):")
+    with w.indent():
+        _load_consts(w, model)
+        w("for row in range(out.shape[0]):")
+        with w.indent():
+            w("theta = out[row]")
+            if not model.params:
+                w("pass")
+            for p in model.params:
+                args = _dist_args(p.prior, ctx)
+                fn = _dist_fn(p.prior, "sample")
+                if p.size == 0:
+                    w(f"{_ident('p_', p.name)} = {fn}(rng, {args})")
+                    w(f"theta[{p.offset}] = {_ident('p_', p.name)}")
+                else:
+                    w(f"for k in range({p.size}):")
+                    with w.indent():
+                        w(f"theta[{p.offset} + k] = {fn}(rng, {args})")
+    w("")
+    w("@jit")
+    w("def prior_support(theta, consts, lower, upper):")
+    with w.indent():
+        _load_consts(w, model)
+        _load_params(w, model)
+        if not model.params:
+            w("pass")
+        for p in model.params:
+            w(f"lo, hi = {_dist_fn(p.prior, 'support')}({_dist_args(p.prior, ctx)})")
+            w(f"for k in range({p.width}):")
+            with w.indent():
+                w(f"lower[{p.offset} + k] = lo")
+                w(f"upper[{p.offset} + k] = hi")
+    w("")
+
+
+def _init(w: _Writer, model: ir.ModelIR) -> None:
+    ctx = _Context(model)
+    w("@jit")
+    w("def init(theta, consts, t0, X, rng):")
+    with w.indent():
+        _load_params(w, model)
+        _load_consts(w, model)
+        w("v_t = t0")
+        w("for n in range(X.shape[0]):")
+        with w.indent():
+            if not model.states:
+                w("pass")
+            for s in model.states:
+                if s.init_dist is not None:
+                    value = f"{_dist_fn(s.init_dist, 'sample')}(rng, {_dist_args(s.init_dist, ctx)})"
+                else:
+                    value = emit_value(s.init, ctx)
+                if s.size == 0:
+                    w(f"{_ident('s_', s.name)} = {value}")
+                    w(f"X[n, {s.offset}] = {_ident('s_', s.name)}")
+                else:
+                    w(f"for k in range({s.size}):")
+                    with w.indent():
+                        w(f"X[n, {s.offset} + k] = {value}")
+    w("")
+
+
+def _reset_accums(w: _Writer, model: ir.ModelIR, ctx: _Context, target: str) -> None:
+    for s in model.states:
+        if not s.is_accum:
+            continue
+        value = emit_value(s.init, ctx)
+        if s.size == 0:
+            w(f"{target.format(s.offset) if target != 'locals' else _ident('s_', s.name)} = {value}")
+        else:
+            w(f"for k in range({s.size}):")
+            with w.indent():
+                slot = f"{s.offset} + k"
+                w(f"{'X[n, ' + slot + ']' if target == 'locals' else target.format(slot)} = {value}")
+
+
+def _advance_step(w: _Writer, model: ir.ModelIR, dyn: ir.StepDynamics) -> None:
+    ctx = _Context(model)
+    w("@jit")
+    w("def advance(theta, consts, X, t0, t1, rng):")
+    with w.indent():
+        _load_params(w, model)
+        _load_consts(w, model)
+        w(f"v_dt = {_num(dyn.dt)}")
+        w("n_sub = int(round((t1 - t0) / v_dt))")
+        w("for n in range(X.shape[0]):")
+        with w.indent():
+            _load_states(w, model)
+            w("v_t = t0")
+            _reset_accums(w, model, ctx, "locals")
+            w("for k_sub in range(n_sub):")
+            with w.indent():
+                w("v_t = t0 + k_sub * v_dt")
+                _statements(w, dyn.body, ctx)
+            _store_states(w, model)
+    w("")
+
+
+def _advance_static(w: _Writer, model: ir.ModelIR) -> None:
+    ctx = _Context(model)
+    w("@jit")
+    w("def advance(theta, consts, X, t0, t1, rng):")
+    with w.indent():
+        _load_params(w, model)
+        _load_consts(w, model)
+        w("v_t = t0")
+        w("for n in range(X.shape[0]):")
+        with w.indent():
+            _load_states(w, model)
+            _reset_accums(w, model, ctx, "locals")
+            _store_states(w, model)
+    w("")
+
+
+_ODE_SOLVERS = '''
+@jit
+def rk4_integrate(theta, consts, t0, t1, y, h):
+    n_steps = max(int(math.ceil((t1 - t0) / h - 1e-9)), 1)
+    h = (t1 - t0) / n_steps
+    m = y.shape[0]
+    k1 = np.empty(m); k2 = np.empty(m); k3 = np.empty(m); k4 = np.empty(m); tmp = np.empty(m)
+    t = t0
+    for step in range(n_steps):
+        rhs(t, y, k1, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + 0.5 * h * k1[i]
+        rhs(t + 0.5 * h, tmp, k2, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + 0.5 * h * k2[i]
+        rhs(t + 0.5 * h, tmp, k3, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + h * k3[i]
+        rhs(t + h, tmp, k4, theta, consts)
+        for i in range(m):
+            y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        t = t0 + (step + 1) * h
+    return True
+
+
+@jit
+def rk45_integrate(theta, consts, t0, t1, y, h0, rtol, atol, max_steps):
+    # Dormand-Prince 5(4) with the standard step-size controller (Hairer,
+    # Norsett and Wanner, Solving ODEs I, II.4). Returns False when it
+    # cannot reach t1 in max_steps steps or the solution stops being finite.
+    m = y.shape[0]
+    k1 = np.empty(m); k2 = np.empty(m); k3 = np.empty(m); k4 = np.empty(m)
+    k5 = np.empty(m); k6 = np.empty(m); k7 = np.empty(m); tmp = np.empty(m); y5 = np.empty(m)
+    t = t0
+    span = t1 - t0
+    if span <= 0.0:
+        return True
+    h = min(h0, span)
+    rhs(t, y, k1, theta, consts)
+    for step in range(max_steps):
+        if t1 - t <= 1e-12 * max(1.0, abs(t1)):
+            return True
+        if t + h > t1:
+            h = t1 - t
+        for i in range(m):
+            tmp[i] = y[i] + h * (1.0 / 5.0) * k1[i]
+        rhs(t + h / 5.0, tmp, k2, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + h * (3.0 / 40.0 * k1[i] + 9.0 / 40.0 * k2[i])
+        rhs(t + 3.0 * h / 10.0, tmp, k3, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + h * (44.0 / 45.0 * k1[i] - 56.0 / 15.0 * k2[i] + 32.0 / 9.0 * k3[i])
+        rhs(t + 4.0 * h / 5.0, tmp, k4, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + h * (19372.0 / 6561.0 * k1[i] - 25360.0 / 2187.0 * k2[i]
+                                 + 64448.0 / 6561.0 * k3[i] - 212.0 / 729.0 * k4[i])
+        rhs(t + 8.0 * h / 9.0, tmp, k5, theta, consts)
+        for i in range(m):
+            tmp[i] = y[i] + h * (9017.0 / 3168.0 * k1[i] - 355.0 / 33.0 * k2[i] + 46732.0 / 5247.0 * k3[i]
+                                 + 49.0 / 176.0 * k4[i] - 5103.0 / 18656.0 * k5[i])
+        rhs(t + h, tmp, k6, theta, consts)
+        for i in range(m):
+            y5[i] = y[i] + h * (35.0 / 384.0 * k1[i] + 500.0 / 1113.0 * k3[i] + 125.0 / 192.0 * k4[i]
+                                - 2187.0 / 6784.0 * k5[i] + 11.0 / 84.0 * k6[i])
+        rhs(t + h, y5, k7, theta, consts)
+        err = 0.0
+        for i in range(m):
+            e = h * (71.0 / 57600.0 * k1[i] - 71.0 / 16695.0 * k3[i] + 71.0 / 1920.0 * k4[i]
+                     - 17253.0 / 339200.0 * k5[i] + 22.0 / 525.0 * k6[i] - 1.0 / 40.0 * k7[i])
+            scale = atol + rtol * max(abs(y[i]), abs(y5[i]))
+            err += (e / scale) ** 2
+        err = math.sqrt(err / max(m, 1))
+        if not math.isfinite(err):
+            h *= 0.2
+            if h < 1e-14 * max(1.0, abs(t)):
+                return False
+            continue
+        if err <= 1.0:
+            t += h
+            for i in range(m):
+                y[i] = y5[i]
+                k1[i] = k7[i]
+            factor = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
+        else:
+            factor = max(0.2, 0.9 * err ** -0.2)
+        h *= factor
+        if h < 1e-14 * max(1.0, abs(t)):
+            return False
+    return t1 - t <= 1e-12 * max(1.0, abs(t1))
+'''
+
+
+def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics) -> None:
+    ctx = _Context(model, states="y")
+    w("@jit")
+    w("def rhs(v_t, y, dy, theta, consts):")
+    with w.indent():
+        _load_params(w, model)
+        _load_consts(w, model)
+        w("v_dt = 0.0")
+        w("for i in range(dy.shape[0]):")
+        with w.indent():
+            w("dy[i] = 0.0")
+        _statements(w, dyn.body, ctx)
+    w("")
+    w.lines.extend(_ODE_SOLVERS.splitlines())
+    w("")
+    w("@jit")
+    w("def advance(theta, consts, X, t0, t1, rng):")
+    with w.indent():
+        _load_params(w, model)
+        _load_consts(w, model)
+        w("v_t = t0")
+        w("y = np.empty(X.shape[1])")
+        w("for n in range(X.shape[0]):")
+        with w.indent():
+            w("for i in range(X.shape[1]):")
+            with w.indent():
+                w("y[i] = X[n, i]")
+            _reset_accums(w, model, _Context(model, states="y"), "y[{}]")
+            if dyn.solver == "rk4":
+                w(f"ok = rk4_integrate(theta, consts, t0, t1, y, {_num(dyn.dt)})")
+            else:
+                w(
+                    f"ok = rk45_integrate(theta, consts, t0, t1, y, {_num(dyn.dt)}, "
+                    f"{_num(dyn.rtol)}, {_num(dyn.atol)}, {int(dyn.max_steps)})"
+                )
+            w("for i in range(X.shape[1]):")
+            with w.indent():
+                w("X[n, i] = y[i] if ok else math.nan")
+    w("")
+
+
+def _observations(w: _Writer, model: ir.ModelIR) -> None:
+    ctx = _Context(model)
+    for kernel in ("obs_logpdf", "obs_logpdf_cols", "obs_sample"):
+        args = "theta, consts, X, t, rng, out" if kernel == "obs_sample" else "theta, consts, X, t, y, out"
+        w("@jit")
+        w(f"def {kernel}({args}):")
+        with w.indent():
+            _load_params(w, model)
+            _load_consts(w, model)
+            w("v_t = t")
+            w("v_dt = 0.0")
+            w("for n in range(X.shape[0]):")
+            with w.indent():
+                _load_states(w, model)
+                if kernel == "obs_logpdf":
+                    w("acc = 0.0")
+                for j, obs in enumerate(model.observations):
+                    args_ = _dist_args(obs.dist, ctx)
+                    if kernel == "obs_sample":
+                        w(f"out[n, {j}] = {_dist_fn(obs.dist, 'sample')}(rng, {args_})")
+                        continue
+                    w(f"y_{j} = y[{j}]")
+                    w(f"if y_{j} == y_{j}:")
+                    with w.indent():
+                        value = f"{_dist_fn(obs.dist, 'logpdf')}(y_{j}, {args_})"
+                        w(f"acc += {value}" if kernel == "obs_logpdf" else f"out[n, {j}] = {value}")
+                    if kernel == "obs_logpdf_cols":
+                        w("else:")
+                        with w.indent():
+                            w(f"out[n, {j}] = 0.0")
+                if kernel == "obs_logpdf":
+                    w("out[n] = acc")
+                elif not model.observations:
+                    w("pass")
+        w("")
+
+
+def generate(model: ir.ModelIR, version: str) -> str:
+    """Python source of the kernel module for ``model``."""
+    w = _Writer()
+    w.lines.extend(_header(model, version))
+    _compute_consts(w, model)
+    _prior(w, model)
+    _init(w, model)
+    if isinstance(model.dynamics, ir.StepDynamics):
+        _advance_step(w, model, model.dynamics)
+    elif isinstance(model.dynamics, ir.OdeDynamics):
+        _advance_ode(w, model, model.dynamics)
+    else:
+        _advance_static(w, model)
+    _observations(w, model)
+    return w.text()

@@ -1,0 +1,356 @@
+"""Parse ``.model`` text into the typed syntax tree of :mod:`ponder.lang.syntax`.
+
+This is the only module that imports Lark. Syntax errors become
+:class:`~ponder.lang.errors.ModelError` with the position of the offending
+token and a hint written for people ("missing `}`", "expected a
+distribution after `~`").
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from ponder.lang import syntax as ast
+from ponder.lang.errors import ModelError, Source, Span
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark.open_from_package(
+        "ponder.lang", "grammar.lark", parser="lalr", propagate_positions=True, strict=True
+    )
+
+
+def parse(text: str, name: str = "<input>") -> ast.Program:
+    """Parse model text; ``name`` is the file name shown in error messages."""
+    source = Source(name, text)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as err:
+        raise _syntax_error(err, source) from None
+    try:
+        declarations = _Build().transform(tree)
+    except VisitError as err:
+        if isinstance(err.orig_exc, ModelError):
+            raise err.orig_exc.with_source(source) from None
+        raise
+    return ast.Program(tuple(declarations), source)
+
+
+def is_incomplete(text: str) -> bool:
+    """True when ``text`` is a valid prefix that only lacks its ending.
+
+    The REPL uses this to ask for a continuation line (an open ``{`` or an
+    expression cut short) instead of reporting an error.
+    """
+    try:
+        _lark().parse(text)
+    except UnexpectedEOF:
+        return True
+    except UnexpectedToken as err:
+        return err.token.type == "$END"
+    except UnexpectedInput:
+        return False
+    return False
+
+
+# ------------------------------------------------------------ tree building
+def _span(meta) -> Span:
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(tok: Token) -> Span:
+    return Span(tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def _number(tok: Token) -> ast.Number:
+    value = float(tok)
+    if not math.isfinite(value):
+        raise ModelError(
+            f"the number `{tok}` is too large", _tok_span(tok), hint="numbers must be finite"
+        )
+    return ast.Number(value, str(tok), _tok_span(tok))
+
+
+def _merge(a: Span, b: Span) -> Span:
+    return Span(a.line, a.column, b.end_line, b.end_column)
+
+
+@v_args(meta=True)
+class _Build(Transformer):
+    """One method per grammar rule, each returning a syntax-tree node."""
+
+    # --- program
+    def start(self, meta, items):
+        return [d for d in items if d is not None]
+
+    def empty(self, meta, items):
+        return None
+
+    def model_decl(self, meta, items):
+        return ast.ModelDecl(str(items[0]), _span(meta))
+
+    def size(self, meta, items):
+        return items[0]
+
+    def param_decl(self, meta, items):
+        name, *rest = items
+        size = rest[0] if len(rest) == 2 else None
+        return ast.ParamDecl(str(name), size, rest[-1], _span(meta), _tok_span(name))
+
+    def const_decl(self, meta, items):
+        name, value = items
+        return ast.ConstDecl(str(name), value, _span(meta), _tok_span(name))
+
+    def state_value(self, meta, items):
+        name, *rest = items
+        size = rest[0] if len(rest) == 2 else None
+        return ast.StateDecl(str(name), size, rest[-1], None, False, _span(meta), _tok_span(name))
+
+    def state_draw(self, meta, items):
+        name, *rest = items
+        size = rest[0] if len(rest) == 2 else None
+        return ast.StateDecl(str(name), size, None, rest[-1], False, _span(meta), _tok_span(name))
+
+    def accum_decl(self, meta, items):
+        name, *rest = items
+        size = rest[0] if len(rest) == 2 else None
+        return ast.StateDecl(str(name), size, rest[-1], None, True, _span(meta), _tok_span(name))
+
+    def t0_decl(self, meta, items):
+        return ast.T0Decl(items[0], _span(meta))
+
+    def step_options(self, meta, items):
+        return tuple(o for o in items if o is not None)
+
+    def option(self, meta, items):
+        name, value = items
+        if isinstance(value, Token):
+            value = str(value)[1:-1]
+        return ast.Option(str(name), value, _span(meta))
+
+    def step_block(self, meta, items):
+        options = items[0] if len(items) == 2 else ()
+        return ast.StepBlock(options, items[-1], _span(meta))
+
+    def ode_block(self, meta, items):
+        options = ()
+        if items and isinstance(items[0], tuple):
+            options, items = items[0], items[1:]
+        return ast.OdeBlock(options, tuple(s for s in items if s is not None), _span(meta))
+
+    def observe_decl(self, meta, items):
+        col, dist = items
+        return ast.ObserveDecl(str(col), dist, _span(meta), _tok_span(col))
+
+    def data_decl(self, meta, items):
+        return ast.DataDecl(str(items[0])[1:-1], _span(meta))
+
+    def replicate_decl(self, meta, items):
+        path, *overrides = items
+        return ast.ReplicateDecl(
+            str(path)[1:-1], tuple(o for o in overrides if o is not None), _span(meta), _tok_span(path)
+        )
+
+    def infer_block(self, meta, items):
+        return ast.InferBlock(tuple(s for s in items if s is not None), _span(meta))
+
+    def infer_setting(self, meta, items):
+        key, (kind, value) = items
+        return ast.InferSetting(str(key), kind, value, _span(meta), _tok_span(key))
+
+    def infer_expr(self, meta, items):
+        return ("expr", items[0])
+
+    def infer_range(self, meta, items):
+        return ("range", (items[0], items[1]))
+
+    def infer_string(self, meta, items):
+        return ("string", str(items[0])[1:-1])
+
+    # --- statements
+    def block(self, meta, items):
+        return tuple(s for s in items if s is not None)
+
+    def target(self, meta, items):
+        name = items[0]
+        index = items[1] if len(items) > 1 else None
+        return ast.Target(str(name), index, _span(meta), _tok_span(name))
+
+    def assign_op(self, meta, items):
+        return str(items[0])
+
+    def assign(self, meta, items):
+        target, op, value = items
+        return ast.Assign(target, op, value, _span(meta))
+
+    def draw(self, meta, items):
+        target, dist = items
+        return ast.Draw(target, dist, _span(meta))
+
+    def if_stmt(self, meta, items):
+        cond, then, *rest = items
+        orelse = None
+        if rest:
+            orelse = rest[0] if isinstance(rest[0], tuple) else (rest[0],)
+        return ast.If(cond, then, orelse, _span(meta))
+
+    def for_stmt(self, meta, items):
+        var, start, stop, body = items
+        return ast.For(str(var), start, stop, body, _span(meta), _tok_span(var))
+
+    def derivative(self, meta, items):
+        target, value = items
+        return ast.Derivative(target, value, _span(meta))
+
+    def dist_call(self, meta, items):
+        name, *args = items
+        args = tuple(a for a in args if a is not None)
+        return ast.DistCall(str(name), args, _span(meta), _tok_span(name))
+
+    # --- expressions
+    def if_expr(self, meta, items):
+        return ast.IfExpr(items[0], items[1], items[2], _span(meta))
+
+    def or_op(self, meta, items):
+        return ast.Binary("or", items[0], items[1], _span(meta))
+
+    def and_op(self, meta, items):
+        return ast.Binary("and", items[0], items[1], _span(meta))
+
+    def not_op(self, meta, items):
+        return ast.Unary("not", items[0], _span(meta))
+
+    def comp_op(self, meta, items):
+        return str(items[0])
+
+    add_op = mul_op = comp_op
+
+    def compare(self, meta, items):
+        return ast.Binary(items[1], items[0], items[2], _span(meta))
+
+    def binary(self, meta, items):
+        return ast.Binary(items[1], items[0], items[2], _span(meta))
+
+    def power(self, meta, items):
+        return ast.Binary("^", items[0], items[1], _span(meta))
+
+    def negate(self, meta, items):
+        return ast.Unary("-", items[0], _span(meta))
+
+    def plus(self, meta, items):
+        return items[0]
+
+    def number(self, meta, items):
+        return _number(items[0])
+
+    def name(self, meta, items):
+        return ast.Name(str(items[0]), _tok_span(items[0]))
+
+    def index(self, meta, items):
+        name, idx = items
+        return ast.Index(str(name), idx, _span(meta), _tok_span(name))
+
+    def call(self, meta, items):
+        name, *args = items
+        args = tuple(a for a in args if a is not None)
+        return ast.Call(str(name), args, _span(meta), _tok_span(name))
+
+
+# ------------------------------------------------------------ syntax errors
+_TOKEN_TEXT = {
+    "RBRACE": "`}`", "LBRACE": "`{`", "RPAR": "`)`", "LPAR": "`(`", "RSQB": "`]`",
+    "LSQB": "`[`", "COMMA": "`,`", "SEMICOLON": "`;`", "EQUAL": "`=`", "TILDE": "`~`",
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a quoted string", "COLON": "`:`",
+    "$END": "the end of the file", "CIRCUMFLEX": "`^`", "PLUS": "`+`", "MINUS": "`-`",
+    "STAR": "`*`", "SLASH": "`/`", "LESSTHAN": "`<`", "MORETHAN": "`>`",
+}
+
+_KEYWORDS = {
+    "model", "param", "const", "state", "accum", "t0", "step", "ode", "observe", "data",
+    "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not", "d",
+}
+
+
+def _describe_token(tok: Token) -> str:
+    if tok.type == "$END":
+        return "the end of the file"
+    if str(tok).lower() in _KEYWORDS and tok.type != "NAME":
+        return f"the keyword `{tok}`"
+    return f"`{tok}`"
+
+
+def _describe_expected(expected) -> str:
+    names = []
+    for e in sorted(expected):
+        text = _TOKEN_TEXT.get(e)
+        if text is None:
+            text = f"`{e.lower()}`" if e.isalpha() else e.strip('"')
+            if not text.startswith("`") and not text.startswith("a "):
+                text = f"`{text}`"
+        names.append(text)
+    names = sorted(set(names))
+    if len(names) > 6:
+        return ""
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
+
+
+_DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE", "OBSERVE",
+                "DATA", "REPLICATE", "INFER"}
+
+
+def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
+    if isinstance(err, UnexpectedCharacters):
+        char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
+        hint = None
+        if char == "'":
+            hint = 'strings use double quotes: "file.csv"'
+        elif char in "!&|":
+            hint = "use `not`, `and`, `or` for logic, and `!=` for 'not equal'"
+        elif char == "*" or char == ".":
+            hint = "`**` is written `^`" if char == "*" else "ranges are written `0..K`"
+        return ModelError(
+            f"unexpected character `{char}`",
+            Span.point(err.line, err.column),
+            hint=hint,
+            source=source,
+        )
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        lines = source.text.rstrip().splitlines() or [""]
+        line = len(lines)
+        column = len(lines[-1]) + 1
+        expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or set()
+        opens = source.text.count("{") - source.text.count("}")
+        hint = "a `{` is never closed: add `}`" if opens > 0 else None
+        if hint is None and expected:
+            hint = f"expected {_describe_expected(expected)}" if _describe_expected(expected) else None
+        return ModelError("unexpected end of file", Span.point(line, column), hint=hint, source=source)
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    expected = set(err.accepts or err.expected or ())
+    message = f"unexpected {_describe_token(tok)}"
+    hint = None
+    prev = err.token_history[-1] if getattr(err, "token_history", None) else None
+    if prev is not None and prev.type == "TILDE" or (tok.type != "NAME" and expected == {"NAME"} and prev is not None and str(prev) == "~"):
+        hint = "expected a distribution after `~`, such as `Normal(0, 1)`"
+    elif "RBRACE" in expected and tok.type in _DECL_STARTS:
+        hint = "missing `}` before this line"
+    elif "LPAR" in expected and prev is not None and prev.type == "NAME" and expected <= {"LPAR"}:
+        hint = "a distribution needs its arguments in parentheses, such as `Normal(0, 1)`"
+    elif tok.type == "EQUAL" and "TILDE" in expected:
+        hint = "parameters take a prior with `~`: `param a ~ Normal(0, 1)`"
+    elif tok.type == "NAME" and prev is not None and prev.type in ("NAME", "NUMBER", "RPAR") and expected & {"PLUS", "STAR", "MINUS"}:
+        hint = "two values in a row: is an operator or a `,` missing?"
+    elif tok.type == "NAME" and str(tok) in ("elif", "elseif"):
+        hint = "write `else if`"
+    elif expected:
+        described = _describe_expected(expected)
+        if described:
+            hint = f"expected {described}"
+    return ModelError(message, _tok_span(tok), hint=hint, source=source)

@@ -1,0 +1,247 @@
+"""The typed syntax tree the parser builds: frozen dataclasses with spans.
+
+The tree says what was written, nothing more; names are not resolved yet
+(that is :mod:`ponder.lang.check`'s job).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from ponder.lang.errors import Source, Span
+
+
+# ------------------------------------------------------------ expressions
+@dataclass(frozen=True)
+class Number:
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    index: "Expr"
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple["Expr", ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-", "+", "not"
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / ^ < <= > >= == != and or
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class IfExpr:
+    cond: "Expr"
+    then: "Expr"
+    orelse: "Expr"
+    span: Span
+
+
+Expr = Union[Number, Name, Index, Call, Unary, Binary, IfExpr]
+
+
+@dataclass(frozen=True)
+class DistCall:
+    """``Dist(arg, ...)`` on the right of ``~``."""
+
+    name: str
+    args: tuple[Expr, ...]
+    span: Span
+    name_span: Span
+
+
+# ------------------------------------------------------------ statements
+@dataclass(frozen=True)
+class Target:
+    name: str
+    index: Expr | None
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class Assign:
+    target: Target
+    op: str  # = += -= *= /=
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Draw:
+    target: Target
+    dist: DistCall
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Expr
+    then: tuple["Statement", ...]
+    orelse: tuple["Statement", ...] | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class For:
+    var: str
+    start: Expr
+    stop: Expr
+    body: tuple["Statement", ...]
+    span: Span
+    var_span: Span
+
+
+@dataclass(frozen=True)
+class Derivative:
+    target: Target
+    value: Expr
+    span: Span
+
+
+Statement = Union[Assign, Draw, If, For, Derivative]
+
+
+# ------------------------------------------------------------ declarations
+@dataclass(frozen=True)
+class ModelDecl:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ParamDecl:
+    name: str
+    size: Expr | None
+    prior: DistCall
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class ConstDecl:
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class StateDecl:
+    """``state x = expr`` (``init``), ``state x ~ Dist`` (``init_dist``) or ``accum``."""
+
+    name: str
+    size: Expr | None
+    init: Expr | None
+    init_dist: DistCall | None
+    is_accum: bool
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class T0Decl:
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    value: Expr | str
+    span: Span
+
+
+@dataclass(frozen=True)
+class StepBlock:
+    options: tuple[Option, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class OdeBlock:
+    options: tuple[Option, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ObserveDecl:
+    column: str
+    dist: DistCall
+    span: Span
+    column_span: Span
+
+
+@dataclass(frozen=True)
+class DataDecl:
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ReplicateDecl:
+    path: str
+    overrides: tuple[ConstDecl, ...]
+    span: Span
+    path_span: Span
+
+
+@dataclass(frozen=True)
+class InferSetting:
+    """``key = value``; ``kind`` is "expr", "range" (``a:b``) or "string"."""
+
+    key: str
+    kind: str
+    value: Expr | tuple[Expr, Expr] | str
+    span: Span
+    key_span: Span
+
+
+@dataclass(frozen=True)
+class InferBlock:
+    settings: tuple[InferSetting, ...]
+    span: Span
+
+
+Declaration = Union[
+    ModelDecl, ParamDecl, ConstDecl, StateDecl, T0Decl, StepBlock, OdeBlock,
+    ObserveDecl, DataDecl, ReplicateDecl, InferBlock,
+]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A whole ``.model`` file."""
+
+    declarations: tuple[Declaration, ...]
+    source: Source

@@ -1,0 +1,255 @@
+"""The Python face of a model: :func:`load`, :func:`loads` and :class:`Model`.
+
+>>> m = ponder.loads('''
+... param a ~ Normal(0, 1)
+... state x = 0
+... step { e ~ Normal(0, 1); x += a + e }
+... observe y ~ Normal(x, 0.5)
+... ''')
+>>> ds = m.simulate({"a": 0.3}, times=range(1, 11), seed=1)   # xarray.Dataset
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import xarray as xr
+
+from ponder.lang import CompiledModel, compile_text, ir
+from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.runtime import data as data_mod
+from ponder.runtime.data import Dataset
+
+
+def load(path: str | Path) -> "Model":
+    """Load, check and compile a ``.model`` file and read its datasets."""
+    path = Path(path)
+    if not path.is_file():
+        hint = None
+        if path.parent.is_dir():
+            hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir() if p.suffix == ".model"])
+        raise ModelError(f"model file `{path}` not found", hint=hint)
+    text = path.read_text(encoding="utf-8")
+    return loads(text, base_dir=path.parent, name=str(path), default_name=path.stem)
+
+
+def loads(text: str, base_dir: str | Path = ".", name: str = "<string>", default_name: str = "model") -> "Model":
+    """Like :func:`load`, from model text; data paths are relative to ``base_dir``."""
+    compiled = compile_text(text, name, default_name=_identifier(default_name))
+    base = Path(base_dir).resolve()
+    datasets = data_mod.load_datasets(compiled.ir, base)
+    return Model(compiled, datasets, base, name)
+
+
+def _identifier(stem: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
+    return cleaned if cleaned and not cleaned[0].isdigit() else "model"
+
+
+class Model:
+    """A compiled model and its datasets."""
+
+    def __init__(self, compiled: CompiledModel, datasets: list[Dataset], base_dir: Path, path: str):
+        self.compiled = compiled
+        self.ir = compiled.ir
+        self.kernels = compiled.kernels
+        self.datasets = datasets
+        self.base_dir = base_dir
+        self.path = path
+
+    # ------------------------------------------------------------ metadata
+    @property
+    def name(self) -> str:
+        return self.ir.name
+
+    @property
+    def source(self) -> str:
+        return self.ir.source.text
+
+    @property
+    def param_names(self) -> list[str]:
+        """Declared parameter names, in order (a vector parameter is one name)."""
+        return [p.name for p in self.ir.params]
+
+    @property
+    def param_slot_names(self) -> list[str]:
+        """One name per entry of the flat parameter vector (``v[0]``, ``v[1]``, ...)."""
+        return self.ir.param_slot_names
+
+    @property
+    def state_names(self) -> list[str]:
+        return [s.name for s in self.ir.states]
+
+    @property
+    def observed_names(self) -> list[str]:
+        return [o.column for o in self.ir.observations]
+
+    @property
+    def is_deterministic(self) -> bool:
+        return self.ir.deterministic
+
+    @property
+    def infer_defaults(self) -> dict:
+        return dict(self.ir.infer)
+
+    def __repr__(self) -> str:
+        kind = "deterministic" if self.is_deterministic else "stochastic"
+        return (
+            f"<ponder.Model {self.name!r}: {kind}, params {self.param_names}, "
+            f"observed {self.observed_names}, {len(self.datasets)} dataset(s)>"
+        )
+
+    # ------------------------------------------------------------ vectors
+    def theta(self, params: Mapping[str, object] | np.ndarray | Iterable[float]) -> np.ndarray:
+        """The flat parameter vector from a ``{name: value}`` mapping (or a vector)."""
+        if not isinstance(params, Mapping):
+            theta = np.asarray(list(params) if not isinstance(params, np.ndarray) else params, dtype=float)
+            if theta.shape != (self.ir.n_params,):
+                raise ModelError(
+                    f"expected {self.ir.n_params} parameter values, got {theta.size}",
+                    hint=f"parameters are {', '.join(self.param_slot_names)}",
+                )
+            return theta
+        unknown = [k for k in params if k not in self.param_names]
+        if unknown:
+            raise ModelError(
+                f"the model has no parameter `{unknown[0]}`",
+                hint=did_you_mean(unknown[0], self.param_names) or f"parameters are {one_of(self.param_names)}",
+            )
+        missing = [p.name for p in self.ir.params if p.name not in params]
+        if missing:
+            raise ModelError(
+                f"no value given for the parameter `{missing[0]}`",
+                hint=f"give every parameter: {', '.join(self.param_names)}",
+            )
+        theta = np.empty(self.ir.n_params)
+        for p in self.ir.params:
+            value = np.asarray(params[p.name], dtype=float).reshape(-1)
+            if value.size != p.width:
+                raise ModelError(
+                    f"`{p.name}` takes {p.width} value{'s' if p.width > 1 else ''}, got {value.size}",
+                    hint=f"write `{p.name}={','.join(['1.0'] * p.width)}`" if p.size else None,
+                )
+            theta[p.offset : p.offset + p.width] = value
+        return theta
+
+    def params_dict(self, theta: np.ndarray) -> dict[str, float | np.ndarray]:
+        """The inverse of :meth:`theta`."""
+        out: dict[str, float | np.ndarray] = {}
+        for p in self.ir.params:
+            chunk = np.asarray(theta)[..., p.offset : p.offset + p.width]
+            out[p.name] = chunk[..., 0] if p.size == 0 else chunk
+        return out
+
+    def consts(self, dataset: Dataset | None = None, overrides: Mapping[str, float] | None = None) -> np.ndarray:
+        """Constant values for ``dataset`` (its replicate overrides applied)."""
+        over = np.full(len(self.ir.consts), np.nan)
+        names = {c.name: c.offset for c in self.ir.consts}
+        given = dict(dataset.overrides) if dataset is not None else {}
+        given.update(overrides or {})
+        for key, value in given.items():
+            if key not in names:
+                raise ModelError(
+                    f"the model has no constant `{key}`",
+                    hint=did_you_mean(key, names) or (f"constants are {one_of(names)}" if names else None),
+                )
+            over[names[key]] = float(value)
+        out = np.empty(len(self.ir.consts))
+        self.kernels.compute_consts(over, out)
+        return out
+
+    # ------------------------------------------------------------ prior
+    def prior_sample(self, n: int, seed: int | None = None) -> dict[str, np.ndarray]:
+        """``n`` draws from the prior, as ``{name: array of shape (n,) or (n, K)}``."""
+        out = np.empty((int(n), self.ir.n_params))
+        self.kernels.prior_sample(_rng(seed), self.consts(), out)
+        return self.params_dict(out)
+
+    def log_prior(self, params) -> float:
+        """Log prior density at ``params`` (a mapping or a flat vector); -inf outside the support."""
+        return float(self.kernels.prior_logpdf(self.theta(params), self.consts()))
+
+    def prior_support(self, params) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper support bound of every parameter slot at ``params``."""
+        theta = self.theta(params)
+        lower, upper = np.empty_like(theta), np.empty_like(theta)
+        self.kernels.prior_support(theta, self.consts(), lower, upper)
+        return lower, upper
+
+    # ------------------------------------------------------------ simulation
+    def simulate(
+        self,
+        params,
+        times: Iterable[float] | None = None,
+        seed: int | None = None,
+        dataset: int = 0,
+        consts: Mapping[str, float] | None = None,
+    ) -> xr.Dataset:
+        """Simulate states and observations at ``times`` (default: the dataset's times).
+
+        Returns an ``xarray.Dataset`` with coordinate ``time``: one variable
+        per observed column (named like the column) and one per state; a
+        state whose name is also an observed column is named ``<name>_state``.
+        The same ``seed`` gives the same result.
+        """
+        theta = self.theta(params)
+        ds = self.datasets[dataset] if self.datasets and dataset < len(self.datasets) else None
+        if times is None:
+            if ds is None:
+                raise ModelError(
+                    "no observation times: the model has no data",
+                    hint="give times, e.g. `--times 0:100:1`, or add `data \"file.csv\"` to the model",
+                )
+            times_arr = ds.times
+        else:
+            times_arr = np.asarray(list(times), dtype=float)
+            self._check_times(times_arr)
+        const_values = self.consts(ds, consts)
+        rng = _rng(seed)
+        k = self.kernels
+        X = np.empty((1, self.ir.n_states))
+        k.init(theta, const_values, self.ir.t0, X, rng)
+        states = np.empty((len(times_arr), self.ir.n_states))
+        obs = np.empty((len(times_arr), len(self.ir.observations)))
+        t_prev = self.ir.t0
+        for i, t in enumerate(times_arr):
+            if t > t_prev:
+                k.advance(theta, const_values, X, t_prev, t, rng)
+            states[i] = X[0]
+            k.obs_sample(theta, const_values, X, t, rng, obs[i : i + 1])
+            t_prev = t
+        return self._to_xarray(times_arr, states, obs, seed)
+
+    def _check_times(self, times: np.ndarray) -> None:
+        if times.ndim != 1 or len(times) == 0:
+            raise ModelError("give at least one observation time")
+        if np.any(np.diff(times) <= 0):
+            raise ModelError("observation times must be strictly increasing")
+        if times[0] < self.ir.t0:
+            raise ModelError(f"the first time {times[0]:g} is earlier than t0 = {self.ir.t0:g}")
+        dyn = self.ir.dynamics
+        if isinstance(dyn, ir.StepDynamics):
+            steps = (times - self.ir.t0) / dyn.dt
+            if np.any(np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1, np.abs(steps))):
+                raise ModelError(f"times must be whole multiples of the step dt = {dyn.dt:g} after t0")
+
+    def _to_xarray(self, times, states, obs, seed) -> xr.Dataset:
+        variables = {}
+        for j, name in enumerate(self.observed_names):
+            variables[name] = ("time", obs[:, j])
+        for s in self.ir.states:
+            name = s.name if s.name not in variables else f"{s.name}_state"
+            if s.size == 0:
+                variables[name] = ("time", states[:, s.offset])
+            else:
+                variables[name] = (("time", f"{s.name}_dim"), states[:, s.offset : s.offset + s.size])
+        attrs = {"model": self.name}
+        if seed is not None:
+            attrs["seed"] = int(seed)
+        return xr.Dataset(variables, coords={"time": np.asarray(times, dtype=float)}, attrs=attrs)
+
+
+def _rng(seed: int | None) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed))

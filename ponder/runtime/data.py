@@ -1,0 +1,251 @@
+"""Datasets: CSV files of observations, one per replicate.
+
+A data file is a CSV with a header row, a ``time`` column with strictly
+increasing times, and one column per observed variable. Empty cells, ``NA``,
+``NaN`` and ``.`` are missing values, which the likelihoods skip. Other
+columns are kept (``extra``) but not used. Every problem is a
+:class:`~ponder.lang.errors.ModelError` pointing at the file, line and column
+of the culprit, or at the ``data`` line of the model when the file is missing.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ponder.lang import ir
+from ponder.lang.errors import ModelError, Source, Span, did_you_mean
+
+MISSING = {"", "na", "nan", ".", "n/a", "null"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """One replicate: observation times, values (NaN = missing), const overrides."""
+
+    name: str
+    path: str
+    times: np.ndarray  # (T,)
+    values: np.ndarray  # (T, K), columns in the model's observation order
+    columns: tuple[str, ...]
+    overrides: tuple[tuple[str, float], ...] = ()
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def n_times(self) -> int:
+        return len(self.times)
+
+    @property
+    def n_observed(self) -> int:
+        """Number of non-missing observed values."""
+        return int(np.sum(~np.isnan(self.values)))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV read into named float columns, with where each cell came from."""
+
+    source: Source
+    header: tuple[str, ...]
+    header_line: int
+    columns: dict[str, np.ndarray]
+    lines: tuple[int, ...]  # file line of each data row
+
+
+def read_table(path: Path, display: str | None = None) -> Table:
+    """Read a numeric CSV file; non-numeric cells are ModelErrors located in the file."""
+    text = path.read_text(encoding="utf-8-sig")
+    source = Source(display or str(path), text)
+    rows = list(csv.reader(io.StringIO(text)))
+    line_numbers = _row_lines(text)
+    rows_with_lines = [(r, line_numbers[i]) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if not rows_with_lines:
+        raise ModelError("the data file is empty", None, hint="it needs a header row such as `time,y` and data rows", source=source)
+    header_row, header_line = rows_with_lines[0]
+    header = tuple(c.strip() for c in header_row)
+    seen = {}
+    for j, name in enumerate(header):
+        col = _column_of(text, header_line, j)
+        if not name:
+            raise ModelError("a column has no name", Span.point(header_line, col), source=source)
+        if name in seen:
+            raise ModelError(f"column `{name}` appears twice", Span.point(header_line, col, len(name)), source=source)
+        seen[name] = j
+    data = rows_with_lines[1:]
+    if not data:
+        raise ModelError("the data file has a header but no data rows", Span.point(header_line, 1), source=source)
+    values = np.full((len(data), len(header)), np.nan)
+    for i, (row, line) in enumerate(data):
+        if len(row) != len(header):
+            raise ModelError(
+                f"this row has {len(row)} values but the header has {len(header)} columns",
+                Span.point(line, 1, len(source.line(line))),
+                source=source,
+            )
+        for j, cell in enumerate(row):
+            token = cell.strip()
+            if token.lower() in MISSING:
+                continue
+            try:
+                value = float(token)
+            except ValueError:
+                col = _column_of(text, line, j)
+                raise ModelError(
+                    f"`{token}` in column `{header[j]}` is not a number",
+                    Span.point(line, col, len(cell)),
+                    hint="values must be numbers; write missing values as an empty cell or NA",
+                    source=source,
+                ) from None
+            if math.isinf(value):
+                col = _column_of(text, line, j)
+                raise ModelError(f"`{token}` is not a finite number", Span.point(line, col, len(cell)), source=source)
+            values[i, j] = value
+    columns = {name: values[:, j] for j, name in enumerate(header)}
+    return Table(source, header, header_line, columns, tuple(line for _, line in data))
+
+
+def _row_lines(text: str) -> list[int]:
+    """The 1-based line where each CSV record starts (quoted newlines are rare)."""
+    reader = csv.reader(io.StringIO(text))
+    lines, last = [], 0
+    for _ in reader:
+        lines.append(last + 1)
+        last = reader.line_num
+    return lines
+
+
+def _column_of(text: str, line: int, field_index: int) -> int:
+    """1-based character column where field ``field_index`` starts on ``line``."""
+    raw = text.splitlines()[line - 1] if line - 1 < len(text.splitlines()) else ""
+    col, field_no, quoted = 1, 0, False
+    for k, ch in enumerate(raw):
+        if field_no == field_index:
+            return k + 1 + (len(raw[k:]) - len(raw[k:].lstrip()))
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            field_no += 1
+    return col if field_index == 0 else len(raw) + 1
+
+
+def load_datasets(model: ir.ModelIR, base_dir: Path) -> list[Dataset]:
+    """Read every dataset a model declares and check it against the model."""
+    out: list[Dataset] = []
+    for spec in model.datasets:
+        paths = _resolve(spec, base_dir, model.source)
+        for path in paths:
+            display = _display(path, base_dir)
+            table = read_table(path, display)
+            out.append(dataset_from_table(model, table, display, str(path), spec.overrides))
+    return out
+
+
+def _display(path: Path, base_dir: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source) -> list[Path]:
+    pattern = Path(spec.pattern)
+    full = pattern if pattern.is_absolute() else base_dir / pattern
+    if spec.is_glob:
+        found = sorted(Path(p) for p in glob.glob(str(full)) if Path(p).is_file())
+        if not found:
+            raise ModelError(
+                f"no file matches `{spec.pattern}`",
+                spec.span,
+                hint=f"paths are relative to the model's folder, {base_dir}",
+                source=source,
+            )
+        return found
+    if not full.is_file():
+        hint = f"paths are relative to the model's folder, {base_dir}"
+        if full.parent.is_dir():
+            near = did_you_mean(full.name, [p.name for p in full.parent.iterdir() if p.is_file()])
+            hint = near or hint
+        raise ModelError(f"data file `{spec.pattern}` not found", spec.span, hint=hint, source=source)
+    return [full]
+
+
+def dataset_from_table(
+    model: ir.ModelIR, table: Table, name: str, path: str, overrides: tuple[tuple[str, float], ...] = ()
+) -> Dataset:
+    """Check a table against the model (time column, observed columns, times) and build a Dataset."""
+    source = table.source
+    if "time" not in table.columns:
+        raise ModelError(
+            "the data file has no `time` column",
+            Span.point(table.header_line, 1, len(source.line(table.header_line))),
+            hint=did_you_mean("time", table.header) or f"columns are {', '.join(table.header)}; add a `time` column",
+            source=source,
+        )
+    times = table.columns["time"]
+    time_col = _column_of(source.text, table.header_line, table.header.index("time"))
+    for i, t in enumerate(times):
+        if np.isnan(t):
+            raise ModelError(
+                "a time is missing",
+                Span.point(table.lines[i], time_col),
+                hint="every row needs a time",
+                source=source,
+            )
+        if i and t <= times[i - 1]:
+            raise ModelError(
+                f"times must be strictly increasing, but {t:g} follows {times[i - 1]:g}",
+                Span.point(table.lines[i], time_col, len(str(t))),
+                source=source,
+            )
+    if times[0] < model.t0:
+        raise ModelError(
+            f"the first observation time {times[0]:g} is earlier than t0 = {model.t0:g}",
+            Span.point(table.lines[0], time_col),
+            hint="declare an earlier start with `t0 = ...` in the model",
+            source=source,
+        )
+    _check_grid(model, times, table, time_col)
+    columns = []
+    for obs in model.observations:
+        if obs.column not in table.columns:
+            span = model.spans.get("observe:" + obs.column)
+            raise ModelError(
+                f"column `{obs.column}` is observed but the data file `{name}` has no such column",
+                span,
+                hint=did_you_mean(obs.column, table.header) or f"its columns are {', '.join(table.header)}",
+                source=model.source,
+            )
+        columns.append(table.columns[obs.column])
+    values = np.column_stack(columns) if columns else np.zeros((len(times), 0))
+    extra = {k: v for k, v in table.columns.items() if k != "time" and k not in {o.column for o in model.observations}}
+    return Dataset(name, path, times.copy(), values, tuple(o.column for o in model.observations), overrides, extra)
+
+
+def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: int) -> None:
+    """Observation times of a `step` model must fall on its step grid."""
+    dyn = model.dynamics
+    if not isinstance(dyn, ir.StepDynamics):
+        return
+    steps = (times - model.t0) / dyn.dt
+    off = np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1.0, np.abs(steps))
+    if off.any():
+        i = int(np.argmax(off))
+        raise ModelError(
+            f"time {times[i]:g} is not a whole number of steps of length {dyn.dt:g} after t0 = {model.t0:g}",
+            Span.point(table.lines[i], time_col),
+            hint="observation times must fall on the step grid; change `step(dt = ...)` or the times",
+            source=table.source,
+        )
+
+
+def times_dataset(model: ir.ModelIR, times: np.ndarray) -> Dataset:
+    """A dataset with the given times and every value missing (for simulation)."""
+    times = np.asarray(times, dtype=float)
+    k = len(model.observations)
+    return Dataset("times", "", times, np.full((len(times), k), np.nan), tuple(o.column for o in model.observations))
