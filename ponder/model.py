@@ -178,6 +178,38 @@ class Model:
         self.kernels.prior_support(theta, self.consts(), lower, upper)
         return lower, upper
 
+    # ------------------------------------------------------------ likelihood
+    def likelihood(self, likelihood: str = "auto", **options):
+        """The estimator ``likelihood`` with ``options``, built once and reused.
+
+        Reusing it matters for the adaptive particle filter, which carries
+        its particle number from call to call.
+        """
+        key = (likelihood, tuple(sorted((k, str(v)) for k, v in options.items())))
+        cache = self.__dict__.setdefault("_likelihoods", {})
+        if key not in cache:
+            from ponder.runtime.likelihoods import make_likelihood
+
+            cache[key] = make_likelihood(self, likelihood, **options)
+        return cache[key]
+
+    def estimate(self, params, likelihood: str = "auto", particles=None, seed=None, trajectory: bool = True, **options):
+        """A likelihood estimate at ``params``: ``loglik``, ``pointwise``, ``trajectory``, ``diagnostics``.
+
+        ``likelihood`` is ``auto`` (``direct`` if deterministic, else ``pf``),
+        ``direct``, ``pf`` or a plugin's name; ``particles`` is N or
+        ``"MIN:MAX"`` for the adaptive filter; ``options`` go to the estimator
+        (``resampling``, ``ess_threshold``, ``target_sd``).
+        """
+        if particles is not None:
+            options["particles"] = particles
+        estimator = self.likelihood(likelihood, **options)
+        return estimator.estimate(self.theta(params), seed, trajectory)
+
+    def loglik(self, params, likelihood: str = "auto", particles=None, seed=None, **options) -> float:
+        """The log-likelihood (estimate) at ``params`` as a float."""
+        return self.estimate(params, likelihood, particles, seed, trajectory=False, **options).loglik
+
     # ------------------------------------------------------------ simulation
     def simulate(
         self,

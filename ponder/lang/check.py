@@ -67,9 +67,14 @@ class _Checker:
     def run(self) -> ir.ModelIR:
         decls = self.program.declarations
         name = self._model_name(decls)
-        self._single(decls, (ast.StepBlock, ast.OdeBlock), "a dynamics block (`step` or `ode`)")
+        self._single(decls, (ast.StepBlock, ast.OdeBlock), "dynamics block (`step` or `ode`)")
         self._single(decls, ast.T0Decl, "`t0`")
-        self._single(decls, ast.InferBlock, "an `infer` block")
+        self._single(decls, ast.InferBlock, "`infer` block")
+        self.declared = {
+            d.name: ("param" if isinstance(d, ast.ParamDecl) else "const" if isinstance(d, ast.ConstDecl) else "state", d.name_span)
+            for d in decls
+            if isinstance(d, (ast.ParamDecl, ast.ConstDecl, ast.StateDecl))
+        }
 
         consts = self._consts([d for d in decls if isinstance(d, ast.ConstDecl)])
         params = self._params([d for d in decls if isinstance(d, ast.ParamDecl)])
@@ -322,6 +327,12 @@ class _Checker:
             return ir.Set(target, stmt.op, value)
         if isinstance(stmt, ast.Derivative):
             sym = scope.symbols.get(stmt.target.name)
+            if sym is not None and sym.kind in ("param", "const"):
+                raise ModelError(
+                    f"`{stmt.target.name}` is a {'parameter' if sym.kind == 'param' else 'constant'}, and only states have derivatives",
+                    stmt.target.span,
+                    hint="declare the quantity with `state NAME = ...` to integrate it",
+                )
             if sym is None or sym.kind != "state":
                 raise ModelError(
                     f"`d({stmt.target.name})` needs a state",
@@ -539,7 +550,7 @@ class _Checker:
                 return ir.Ref("time" if e.name == "t" else "dt", e.name)
             sym = scope.get(e.name)
             if sym is None:
-                if e.name in self.globals:
+                if e.name in self.declared:
                     return self._not_here(e.name, e.span, what)
                 raise self._undefined(e.name, e.span, scope, later)
             if sym.size:
@@ -552,7 +563,7 @@ class _Checker:
         if isinstance(e, ast.Index):
             sym = scope.get(e.name)
             if sym is None:
-                if e.name in self.globals:
+                if e.name in self.declared:
                     return self._not_here(e.name, e.name_span, what)
                 raise self._undefined(e.name, e.name_span, scope, later)
             index = self._index(e.name, sym, e.index, e.span, scope, later)
@@ -585,17 +596,17 @@ class _Checker:
         raise AssertionError(f"unknown expression {e!r}")
 
     def _not_here(self, name: str, span: Span, what: str):
-        sym = self.globals[name]
-        if sym.kind == "state":
+        kind, decl_span = self.declared[name]
+        if kind == "state":
             raise ModelError(f"the state `{name}` cannot be used in {what}", span,
                              hint="priors and constants cannot depend on states")
-        if sym.kind == "param":
+        if kind == "param" and name in self.globals:
             raise ModelError(f"the parameter `{name}` cannot be used in {what}", span,
                              hint="constants are fixed numbers; parameters are only known at run time")
         raise ModelError(
             f"`{name}` is used before it is declared",
             span,
-            hint=f"`{name}` is declared on line {sym.span.line}; declare it above this line",
+            hint=f"`{name}` is declared on line {decl_span.line}; declare it above this line",
         )
 
     def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later) -> ir.IExpr | None:

@@ -280,7 +280,7 @@ def _describe_token(tok: Token) -> str:
     if tok.type == "$END":
         return "the end of the file"
     if str(tok).lower() in _KEYWORDS and tok.type != "NAME":
-        return f"the keyword `{tok}`"
+        return f"keyword `{tok}`"
     return f"`{tok}`"
 
 
@@ -288,6 +288,11 @@ def _describe_expected(expected) -> str:
     names = []
     for e in sorted(expected):
         text = _TOKEN_TEXT.get(e)
+        if text is None and e.startswith("__"):
+            try:
+                text = f"`{_lark().get_terminal(e).pattern.value}`"
+            except KeyError:
+                continue
         if text is None:
             text = f"`{e.lower()}`" if e.isalpha() else e.strip('"')
             if not text.startswith("`") and not text.startswith("a "):
@@ -347,6 +352,8 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
         hint = "parameters take a prior with `~`: `param a ~ Normal(0, 1)`"
     elif tok.type == "NAME" and prev is not None and prev.type in ("NAME", "NUMBER", "RPAR") and expected & {"PLUS", "STAR", "MINUS"}:
         hint = "two values in a row: is an operator or a `,` missing?"
+    elif tok.type == "STAR" and prev is not None and prev.type == "STAR":
+        hint = "powers are written `x ^ 2`, not `x ** 2`"
     elif tok.type == "NAME" and str(tok) in ("elif", "elseif"):
         hint = "write `else if`"
     elif expected:

@@ -66,7 +66,7 @@ def read_table(path: Path, display: str | None = None) -> Table:
     line_numbers = _row_lines(text)
     rows_with_lines = [(r, line_numbers[i]) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not rows_with_lines:
-        raise ModelError("the data file is empty", None, hint="it needs a header row such as `time,y` and data rows", source=source)
+        raise ModelError("the data file is empty", Span.point(1, 1), hint="it needs a header row such as `time,y` and data rows", source=source)
     header_row, header_line = rows_with_lines[0]
     header = tuple(c.strip() for c in header_row)
     seen = {}

@@ -1,0 +1,48 @@
+"""Named things that plugins provide, with the package each came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ponder.lang.errors import ModelError, did_you_mean, one_of
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    value: Any
+    description: str
+    plugin: str  # the package or module that registered it
+
+
+class Registry:
+    """A name -> entry table for one kind of plugin object (e.g. likelihoods)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.entries: dict[str, Entry] = {}
+        self._plugin = "?"
+
+    def add(self, name: str, value: Any, description: str = "") -> None:
+        """Register ``value`` under ``name``; a name can be registered once."""
+        if name in self.entries:
+            prev = self.entries[name].plugin
+            raise ValueError(f"{self.kind} `{name}` is registered twice (by {prev} and {self._plugin})")
+        self.entries[name] = Entry(name, value, description, self._plugin)
+
+    def get(self, name: str) -> Any:
+        """The value registered as ``name``, or a ModelError listing what exists."""
+        try:
+            return self.entries[name].value
+        except KeyError:
+            raise ModelError(
+                f"unknown {self.kind} `{name}`",
+                hint=(did_you_mean(name, self.entries) or "") + f" available: {one_of(self.entries)}",
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.entries

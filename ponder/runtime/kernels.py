@@ -1,0 +1,32 @@
+"""Link runtime loops (particle filter, direct likelihood) to a model's kernels.
+
+Numba caches a compiled function only when everything it calls is a module
+global, not an argument. So each model gets its own copy of
+``templates/filters.py`` whose first line imports that model's kernels; the
+copy lives in the kernel cache next to the model module and is compiled once
+per model, then loaded from Numba's cache by later processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+from types import ModuleType
+
+from ponder.lang import CompiledModel, cache
+
+
+def _template(name: str) -> str:
+    return resources.files("ponder.runtime.templates").joinpath(f"{name}.py").read_text()
+
+
+def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
+    """The template module ``template`` compiled against ``compiled``'s kernels."""
+    kernels = compiled.kernels
+    text = _template(template)
+    header = (
+        f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, N_STATES  # noqa\n"
+    )
+    source = header + text
+    key = hashlib.sha256(source.encode()).hexdigest()[:24]
+    return cache.load_module(key, source, prefix=template)

@@ -1,0 +1,63 @@
+"""The exact likelihood of a deterministic model.
+
+With no randomness in the dynamics, the states at the observation times are
+a function of the parameters, and
+
+    log p(y | theta) = sum_k sum_j log p(y[k, j] | x(t_k), theta)
+
+over observed (non-missing) values. One run of the kernels computes it,
+inside Numba (:func:`templates.filters.direct_run`).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ponder.lang.errors import ModelError
+from ponder.runtime.data import Dataset
+from ponder.runtime.estimate import Estimate
+from ponder.runtime.kernels import link
+
+
+class DirectLikelihood:
+    """Exact log-likelihood for deterministic models (``likelihood = direct``)."""
+
+    name = "direct"
+
+    def __init__(self, model, dataset: Dataset, **options):
+        if not model.is_deterministic:
+            raise ModelError(
+                f"the `direct` likelihood needs a deterministic model, and `{model.name}` draws random numbers",
+                hint="use `pf` (a particle filter) or `auto`",
+            )
+        _reject_options(self.name, options, {"particles", "resampling", "ess_threshold", "target_sd"})
+        self.model = model
+        self.dataset = dataset
+        self.consts = model.consts(dataset)
+        self.loops = link(model.compiled)
+
+    def cost(self) -> float:
+        return float(self.dataset.n_times)
+
+    def estimate(self, theta, seed=None, trajectory: bool = True) -> Estimate:
+        start = time.perf_counter()
+        theta = np.ascontiguousarray(theta, dtype=float)
+        ds = self.dataset
+        pointwise = np.empty((ds.n_times, ds.values.shape[1]))
+        states = np.empty((ds.n_times, self.model.ir.n_states))
+        total = self.loops.direct_run(theta, self.consts, self.model.ir.t0, ds.times, ds.values, pointwise, states)
+        return Estimate(
+            loglik=float(total) if total == total else -np.inf,
+            pointwise=pointwise.sum(axis=1),
+            pointwise_columns=pointwise,
+            trajectory=states if trajectory else None,
+            diagnostics={"particles": 1, "seconds": time.perf_counter() - start},
+        )
+
+
+def _reject_options(name: str, options: dict, ignored: set[str]) -> None:
+    unknown = [k for k, v in options.items() if k not in ignored and v is not None]
+    if unknown:
+        raise ModelError(f"the `{name}` likelihood has no option `{unknown[0]}`")

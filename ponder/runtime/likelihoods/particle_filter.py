@@ -1,0 +1,163 @@
+"""The bootstrap particle filter (``likelihood = pf``).
+
+For observation times t_1 < ... < t_T, N particles are initialised at t0,
+and for each k: moved to t_k by the model's dynamics, weighted by
+w_k^i = p(y_k | x_k^i), and resampled. The product over k of the (weighted)
+mean weights is an unbiased estimate of the likelihood (Del Moral 2004), so
+its logarithm, returned here, is what pseudo-marginal samplers need.
+The whole loop runs in Numba (:mod:`ponder.runtime.templates.filters`).
+
+**Adaptive particle number** (``particles = "MIN:MAX"``). After each
+estimate the filter estimates the variance of its own log-likelihood by the
+delta method, var(log Z) ~ sum_k (1 / ESS_k - 1 / N), which is the sum over
+observation times of the squared coefficient of variation of the weights
+divided by N. Since that variance scales like c / N, the constant
+c = var * N is smoothed over calls (exponential average, weight 0.3), and N
+is doubled when c / target_sd^2 exceeds sqrt(2) N, halved when it is below
+N / sqrt(2), within [MIN, MAX]: N moves one power of two per call towards
+the number that puts the standard deviation at ``target_sd`` (default 1.0,
+after Doucet, Pitt, Deligiannidis and Kohn 2015). Calls that return -inf do
+not adapt. :meth:`ParticleFilter.lock` freezes N, so that a sampler targets a
+fixed kernel after warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.runtime import resampling
+from ponder.runtime.data import Dataset
+from ponder.runtime.estimate import Estimate
+from ponder.runtime.kernels import link
+from ponder.runtime.seeds import generator
+
+DEFAULT_PARTICLES = 1024
+
+
+def parse_particles(value) -> tuple[int, int]:
+    """``1000`` -> (1000, 1000); ``"64:1024"`` or ``(64, 1024)`` -> (64, 1024)."""
+    if value is None:
+        return DEFAULT_PARTICLES, DEFAULT_PARTICLES
+    try:
+        if isinstance(value, str):
+            parts = value.split(":")
+            lo, hi = (int(parts[0]), int(parts[-1])) if len(parts) in (1, 2) else (0, -1)
+        elif isinstance(value, (tuple, list)):
+            lo, hi = int(value[0]), int(value[-1])
+        else:
+            lo = hi = int(value)
+    except (TypeError, ValueError):
+        lo, hi = 0, -1
+    if lo < 1 or hi < lo:
+        raise ModelError(
+            f"`{value}` is not a particle number",
+            hint="give a whole number such as `1000`, or a range `MIN:MAX` such as `64:4096` for adaptive N",
+        )
+    return lo, hi
+
+
+class ParticleFilter:
+    """Bootstrap particle filter with optional adaptive particle number."""
+
+    name = "pf"
+
+    def __init__(
+        self,
+        model,
+        dataset: Dataset,
+        particles=None,
+        resampling: str = "systematic",
+        ess_threshold: float = 1.0,
+        target_sd: float = 1.0,
+        **options,
+    ):
+        if options and any(v is not None for v in options.values()):
+            raise ModelError(f"the `pf` likelihood has no option `{next(iter(options))}`")
+        resampling = resampling or "systematic"
+        if resampling not in _schemes():
+            raise ModelError(
+                f"unknown resampling scheme `{resampling}`",
+                hint=did_you_mean(resampling, _schemes()) or f"schemes are {one_of(_schemes())}",
+            )
+        if not 0.0 < ess_threshold <= 1.0:
+            raise ModelError(f"the ESS threshold must be in (0, 1], not {ess_threshold}")
+        if not target_sd > 0:
+            raise ModelError(f"the target standard deviation must be positive, not {target_sd}")
+        self.model = model
+        self.dataset = dataset
+        self.consts = model.consts(dataset)
+        self.loops = link(model.compiled)
+        self.min_particles, self.max_particles = parse_particles(particles)
+        self.particles = self.min_particles
+        self.scheme = _schemes().index(resampling)
+        self.resampling = resampling
+        self.ess_threshold = float(ess_threshold)
+        self.target_sd = float(target_sd)
+        self.locked = self.min_particles == self.max_particles
+        self._variance_constant: float | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.min_particles != self.max_particles
+
+    def lock(self, particles: int | None = None) -> None:
+        """Stop adapting; optionally fix N first."""
+        if particles is not None:
+            self.particles = int(particles)
+        self.locked = True
+
+    def cost(self) -> float:
+        return float(self.dataset.n_times * self.particles)
+
+    def estimate(self, theta, seed=None, trajectory: bool = True, particles: int | None = None) -> Estimate:
+        """One estimate at ``theta`` with random numbers from ``seed``."""
+        start = time.perf_counter()
+        theta = np.ascontiguousarray(theta, dtype=float)
+        n = int(particles or self.particles)
+        ds = self.dataset
+        T = ds.n_times
+        increments = np.empty(T)
+        ess = np.empty(T)
+        unique = np.empty(T, dtype=np.int64)
+        path = np.full((T, self.model.ir.n_states), np.nan)
+        loglik, collapse = self.loops.pf_run(
+            theta, self.consts, self.model.ir.t0, ds.times, ds.values, n, self.scheme,
+            self.ess_threshold, generator(seed), increments, ess, unique, path, bool(trajectory),
+        )
+        finite = np.isfinite(increments) & (ess > 0)
+        variance = float(np.sum(1.0 / ess[finite] - 1.0 / n)) if finite.any() else math.nan
+        diagnostics = {
+            "particles": n,
+            "ess": ess,
+            "unique": unique,
+            "collapse_time": float(ds.times[collapse]) if collapse >= 0 else None,
+            "loglik_sd": math.sqrt(max(variance, 0.0)) if variance == variance else math.nan,
+            "seconds": time.perf_counter() - start,
+        }
+        if particles is None and not self.locked and math.isfinite(loglik):
+            self._adapt(variance * n)
+        return Estimate(
+            loglik=float(loglik),
+            pointwise=increments,
+            trajectory=path if trajectory and collapse < 0 else None,
+            diagnostics=diagnostics,
+        )
+
+    def _adapt(self, constant: float) -> None:
+        if not math.isfinite(constant):
+            return
+        c = self._variance_constant
+        self._variance_constant = constant if c is None else 0.7 * c + 0.3 * constant
+        wanted = self._variance_constant / self.target_sd**2
+        if wanted > math.sqrt(2.0) * self.particles and self.particles < self.max_particles:
+            self.particles = min(2 * self.particles, self.max_particles)
+        elif wanted < self.particles / math.sqrt(2.0) and self.particles > self.min_particles:
+            self.particles = max(self.particles // 2, self.min_particles)
+
+
+def _schemes() -> tuple[str, ...]:
+    return resampling.SCHEMES
