@@ -178,6 +178,76 @@ def cmd_simulate(args) -> int:
     return EXIT_OK
 
 
+def cmd_loglik(args) -> int:
+    import json
+    import time
+
+    from ponder.model import load
+    from ponder.runtime.seeds import stream
+    from ponder.runtime.stats import log_mean_exp, log_mean_exp_se
+
+    if args.repeat < 1:
+        raise ModelError(f"--repeat must be at least 1, not {args.repeat}")
+    model = load(args.model)
+    theta = model.theta(parse_params(args.param))
+    options = {"particles": args.particles, "resampling": args.resampling}
+    estimator = model.likelihood(args.likelihood, **{k: v for k, v in options.items() if v is not None})
+    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    if hasattr(estimator, "warm_up"):
+        estimator.warm_up(theta)
+    values, particles, seconds = [], [], 0.0
+    progress = _progress(args.repeat, "estimating", quiet=args.json or args.repeat < 5)
+    with progress:
+        task = progress.add_task("estimating", total=args.repeat)
+        for r in range(args.repeat):
+            start = time.perf_counter()
+            est = estimator.estimate(theta, stream(seed, r), trajectory=False)
+            seconds += time.perf_counter() - start
+            values.append(est.loglik)
+            particles.append(est.diagnostics.get("particles", 1))
+            progress.update(task, advance=1)
+    values = np.array(values)
+    finite = values[np.isfinite(values)]
+    result = {
+        "loglik_mean": float(values.mean()) if finite.size == values.size else float("-inf"),
+        "loglik_sd": float(values.std(ddof=1)) if values.size > 1 and finite.size == values.size else float("nan"),
+        "loglik_logmeanexp": log_mean_exp(values),
+        "loglik_se": log_mean_exp_se(values),
+        "ms_per_estimate": 1e3 * seconds / args.repeat,
+        "particles": int(particles[-1]),
+        "repeats": int(args.repeat),
+        "likelihood": getattr(estimator, "name", args.likelihood),
+        "seed": seed,
+    }
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    from rich.table import Table
+
+    table = Table(title=f"log-likelihood of {model.name} ({result['likelihood']}, seed {seed})", show_edge=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("mean of estimates", f"{result['loglik_mean']:.4f}")
+    table.add_row("sd of estimates", f"{result['loglik_sd']:.4f}")
+    table.add_row("log-mean-exp", f"{result['loglik_logmeanexp']:.4f}")
+    table.add_row("its jackknife s.e.", f"{result['loglik_se']:.4f}")
+    table.add_row("ms per estimate", f"{result['ms_per_estimate']:.3f}")
+    table.add_row("particles", f"{np.mean(particles):g}" if len(set(particles)) > 1 else str(particles[-1]))
+    table.add_row("repeats", str(args.repeat))
+    _console().print(table)
+    return EXIT_OK
+
+
+def _progress(total: int, label: str, quiet: bool = False):
+    """A rich progress bar on stderr (disabled when quiet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=_console(stderr=True), disable=quiet, transient=True,
+    )
+
+
 # ------------------------------------------------------------ entry point
 def build_parser() -> argparse.ArgumentParser:
     from ponder import __version__
@@ -201,6 +271,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o", help="output CSV (default: standard output)")
     p.add_argument("--states", action="store_true", help="also write the latent states")
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("loglik", help="likelihood estimate, its spread and its cost")
+    p.add_argument("model")
+    p.add_argument("--param", "-p", action="extend", nargs="+", metavar="NAME=VALUE", help="parameter values")
+    p.add_argument("--likelihood", default="auto", help="auto (default), direct, pf or a plugin's name")
+    p.add_argument("--particles", help="N, or MIN:MAX for an adaptive particle number (default 1024)")
+    p.add_argument("--resampling", help="systematic (default), stratified, multinomial or residual")
+    p.add_argument("--repeat", "-r", type=int, default=1, help="number of independent estimates")
+    p.add_argument("--seed", type=int, default=None, help="random seed")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_loglik)
     return parser
 
 

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-PEERS = ROOT.parent / "shared" / "peers"
+DATA = ROOT / "tests" / "data"
 
 os.environ.setdefault("PONDER_NO_ENTRY_POINTS", "1")
 os.environ.setdefault("PONDER_CACHE", str(ROOT / ".pytest_cache" / "ponder"))

@@ -41,6 +41,10 @@ class DirectLikelihood:
     def cost(self) -> float:
         return float(self.dataset.n_times)
 
+    def warm_up(self, theta) -> None:
+        """Compile (or load) the likelihood loop."""
+        self.estimate(theta)
+
     def estimate(self, theta, seed=None, trajectory: bool = True) -> Estimate:
         start = time.perf_counter()
         theta = np.ascontiguousarray(theta, dtype=float)

@@ -113,6 +113,10 @@ class ParticleFilter:
     def cost(self) -> float:
         return float(self.dataset.n_times * self.particles)
 
+    def warm_up(self, theta) -> None:
+        """Compile (or load) the filter without touching the adaptive state."""
+        self.estimate(theta, 0, trajectory=True, particles=min(self.particles, 8))
+
     def estimate(self, theta, seed=None, trajectory: bool = True, particles: int | None = None) -> Estimate:
         """One estimate at ``theta`` with random numbers from ``seed``."""
         start = time.perf_counter()

@@ -35,6 +35,11 @@ class Replicates:
         """Replicate indices, most expensive first."""
         return sorted(range(len(self.estimators)), key=lambda r: -self.estimators[r].cost())
 
+    def warm_up(self, theta) -> None:
+        for e in self.estimators:
+            if hasattr(e, "warm_up"):
+                e.warm_up(theta)
+
     def lock(self, particles: int | None = None) -> None:
         for e in self.estimators:
             if hasattr(e, "lock"):
