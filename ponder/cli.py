@@ -85,7 +85,7 @@ def parse_times(spec: str) -> np.ndarray:
             if step <= 0 or stop < start:
                 raise ValueError
             n = int(np.floor((stop - start) / step + 1e-9)) + 1
-            return start + step * np.arange(n)
+            return np.round(start + step * np.arange(n), 12)
         return np.array([float(p) for p in spec.split(",")])
     except ValueError:
         raise ModelError(

@@ -89,22 +89,212 @@ class Distribution:
 
 
 _njit = numba.njit(cache=True, nogil=True)
+NAN = math.nan
 LOG_2PI = math.log(2.0 * math.pi)
+HALF_LOG_2PI = 0.5 * LOG_2PI
+LOG_PI = math.log(math.pi)
+SQRT_2PI = math.sqrt(2.0 * math.pi)
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+#: Largest count argument (``Binomial``'s ``n``): beyond 2**53 a float64
+#: no longer represents every integer.
+MAX_COUNT = 2.0**53
+#: How far a count argument may be from an integer and still be rounded to it.
+COUNT_RTOL = 1e-9
+#: Rejection samplers give up (and return nan) after this many proposals;
+#: their acceptance rates are bounded below by about 0.3, so it never happens.
+MAX_TRIES = 10_000
+
+#: The whole real line including its ends (bounds of truncation points).
+EXTENDED_REAL = Interval(-INF, INF)
+#: Success probabilities that must be positive (``Geometric``).
+POSITIVE_UNIT = Interval(0.0, 1.0, lo_open=True)
+
+
+# ---------------------------------------------------------------- helpers
+# The kernels are compiled with Numba's default (Python) error model, under
+# which a float division by zero raises: every division below has a
+# denominator that the argument checks have made non-zero.
+
+
+@_njit
+def _finite(v):
+    """True for a finite number; False for +-inf and nan."""
+    return abs(v) < INF
+
+
+@_njit
+def _positive(v):
+    """True for a finite positive number."""
+    return v > 0.0 and v < INF
+
+
+@_njit
+def _is_count(x):
+    """True if ``x`` is a finite non-negative integer value."""
+    return x >= 0.0 and x < INF and x == np.floor(x)
+
+
+@_njit
+def _count_arg(n):
+    """``n`` rounded to the nearest integer, or -1.0 if it is not (nearly) one."""
+    if not (n >= 0.0 and n <= MAX_COUNT):
+        return -1.0
+    r = np.floor(n + 0.5)
+    if abs(n - r) > COUNT_RTOL * max(1.0, r):
+        return -1.0
+    return r
+
+
+def _count_arg_py(n: float) -> float:
+    """Python twin of :func:`_count_arg` for the SciPy twins (nan if invalid)."""
+    r = float(_count_arg(float(n)))
+    return r if r >= 0.0 else math.nan
+
+
+@_njit
+def _lgamma_stirling_diff(x):
+    """``lgamma(x)`` minus its Stirling approximation, for ``x > 0``."""
+    if x < 10.0:
+        return math.lgamma(x) - (HALF_LOG_2PI + (x - 0.5) * math.log(x) - x)
+    r = 1.0 / x
+    r2 = r * r
+    return r * (1.0 / 12.0 + r2 * (-1.0 / 360.0 + r2 * (1.0 / 1260.0 + r2 * (
+        -1.0 / 1680.0 + r2 * (1.0 / 1188.0 + r2 * (-691.0 / 360360.0 + r2 * (1.0 / 156.0)))))))
+
+
+@_njit
+def _lbeta(a, b):
+    """``log B(a, b)`` for ``a, b > 0``, accurate when one or both are large.
+
+    Splits the log-gammas into Stirling approximations, simplified
+    analytically, plus small corrections (the approach of Stan's ``lbeta``,
+    after W. Fullerton's in R), so nothing cancels catastrophically.
+    """
+    x = min(a, b)
+    y = max(a, b)
+    if x == 0.0:
+        return INF
+    if y == INF:
+        return -INF
+    if y < 10.0:
+        return math.lgamma(x) + math.lgamma(y) - math.lgamma(x + y)
+    x_over_xy = x / (x + y)
+    if x < 10.0:
+        diff = _lgamma_stirling_diff(y) - _lgamma_stirling_diff(x + y)
+        stirling = (y - 0.5) * math.log1p(-x_over_xy) + x * (1.0 - math.log(x + y))
+        return stirling + math.lgamma(x) + diff
+    diff = _lgamma_stirling_diff(x) + _lgamma_stirling_diff(y) - _lgamma_stirling_diff(x + y)
+    stirling = ((x - 0.5) * math.log(x_over_xy) + y * math.log1p(-x_over_xy)
+                + HALF_LOG_2PI - 0.5 * math.log(y))
+    return stirling + diff
+
+
+@_njit
+def _poisson_draw(rng, lam):
+    """One Poisson(lam) draw as a float, for finite ``lam >= 0``.
+
+    NumPy's generator works in int64 and misbehaves near 2**63; beyond 1e15
+    (skewness 3e-8) a rounded normal is indistinguishable from the Poisson.
+    """
+    if lam < 1e15:
+        return float(rng.poisson(lam))
+    return max(np.floor(lam + math.sqrt(lam) * rng.standard_normal() + 0.5), 0.0)
+
+
+@_njit
+def _log_ndtr_upper_scaled(a):
+    """``log(1 - Phi(a)) + a^2/2`` for ``a >= 0``: the log upper tail of the
+    standard normal with its Gaussian factor taken out, finite for all finite ``a``."""
+    if a == INF:
+        return -INF
+    if a < 30.0:
+        return math.log(0.5 * math.erfc(a * INV_SQRT2)) + 0.5 * a * a
+    # Asymptotic series 1 - 1/a^2 + 3/a^4 - 15/a^6 + ...; the first omitted
+    # term is below 1e-17 for a >= 30.
+    r = 1.0 / (a * a)
+    s = 1.0 - r * (1.0 - 3.0 * r * (1.0 - 5.0 * r * (1.0 - 7.0 * r * (
+        1.0 - 9.0 * r * (1.0 - 11.0 * r * (1.0 - 13.0 * r))))))
+    return math.log(s) - math.log(a) - HALF_LOG_2PI
+
+
+@_njit
+def _std_truncnorm_logpdf(z, a, b):
+    """Log density at ``z`` of a standard normal conditioned on ``[a, b]``
+    (``a <= z <= b``, ``a < b``), accurate however far into a tail."""
+    if b <= 0.0:  # reflect into the right half
+        a, b, z = -b, -a, -z
+    if a >= 1.0:
+        # All of [a, b] lies in the right tail: work relative to exp(-a^2/2),
+        # so that neither the density nor the mass underflows.
+        la = _log_ndtr_upper_scaled(a)
+        lb = _log_ndtr_upper_scaled(b)
+        log_mass = la + math.log1p(-math.exp(lb - la - 0.5 * (b - a) * (b + a)))
+        return -0.5 * (z - a) * (z + a) - HALF_LOG_2PI - log_mass
+    # a < 1 and b > 0: erf is accurate here and the difference does not cancel badly
+    log_mass = math.log(0.5 * (math.erf(b * INV_SQRT2) - math.erf(a * INV_SQRT2)))
+    return -0.5 * z * z - HALF_LOG_2PI - log_mass
+
+
+@_njit
+def _truncnorm_right(rng, a, b):
+    """A standard normal draw conditioned on ``[a, b]`` with ``0 <= a < b``.
+
+    Robert (1995): an exponential proposal ``a + Exp(alpha)`` with the optimal
+    rate, or a uniform proposal when ``[a, b]`` is narrow, whichever accepts
+    more often; both accept with probability above about 0.3 for every ``a``.
+    """
+    alpha = 0.5 * (a + math.hypot(a, 2.0))
+    # Robert's switch point, with a^2 - a*sqrt(a^2+4) written as -2a/alpha.
+    if b - a > math.exp(0.5 - 0.5 * a / alpha) / alpha:
+        for _ in range(MAX_TRIES):
+            z = a + rng.standard_exponential() / alpha
+            if z <= b:
+                d = z - alpha
+                if rng.standard_exponential() >= 0.5 * d * d:
+                    return z
+    else:
+        for _ in range(MAX_TRIES):
+            z = a + (b - a) * rng.uniform()
+            if rng.standard_exponential() >= 0.5 * (z - a) * (z + a):
+                return z
+    return NAN
+
+
+@_njit
+def _truncnorm_standard(rng, a, b):
+    """A standard normal draw conditioned on ``[a, b]``, ``a < b``."""
+    if a >= 0.0:
+        return _truncnorm_right(rng, a, b)
+    if b <= 0.0:
+        return -_truncnorm_right(rng, -b, -a)
+    if b - a >= SQRT_2PI:  # a < 0 < b and wide: plain rejection, >= 0.49 accepted
+        for _ in range(MAX_TRIES):
+            z = rng.standard_normal()
+            if a <= z <= b:
+                return z
+    else:  # a < 0 < b and narrow: uniform proposal, >= 0.49 accepted
+        for _ in range(MAX_TRIES):
+            z = a + (b - a) * rng.uniform()
+            if rng.standard_exponential() >= 0.5 * z * z:
+                return z
+    return NAN
 
 
 # ---------------------------------------------------------------- Normal
 @_njit
 def normal_logpdf(x, mu, sigma):
-    if not sigma > 0.0:
+    if math.isnan(x) or math.isnan(mu) or math.isnan(sigma):
+        return NAN
+    if not (_finite(mu) and _positive(sigma)):
         return -INF
     z = (x - mu) / sigma
-    return -0.5 * z * z - math.log(sigma) - 0.5 * LOG_2PI
+    return -0.5 * z * z - math.log(sigma) - HALF_LOG_2PI
 
 
 @_njit
 def normal_sample(rng, mu, sigma):
-    if not sigma > 0.0:
-        return math.nan
+    if not (_finite(mu) and _positive(sigma)):
+        return NAN
     return mu + sigma * rng.standard_normal()
 
 
@@ -125,9 +315,694 @@ Normal = Distribution(
 )
 
 
+# ------------------------------------------------------------- LogNormal
+@_njit
+def lognormal_logpdf(x, mu, sigma):
+    if math.isnan(x) or math.isnan(mu) or math.isnan(sigma):
+        return NAN
+    if not (_finite(mu) and _positive(sigma)):
+        return -INF
+    if not (x > 0.0 and x < INF):
+        return -INF
+    lx = math.log(x)
+    z = (lx - mu) / sigma
+    return -0.5 * z * z - math.log(sigma) - HALF_LOG_2PI - lx
+
+
+@_njit
+def lognormal_sample(rng, mu, sigma):
+    if not (_finite(mu) and _positive(sigma)):
+        return NAN
+    return math.exp(mu + sigma * rng.standard_normal())
+
+
+@_njit
+def lognormal_support(mu, sigma):
+    return 0.0, INF
+
+
+LogNormal = Distribution(
+    name="LogNormal",
+    params=("mu", "sigma"),
+    param_bounds=(REAL, POSITIVE),
+    logpdf=lognormal_logpdf,
+    sample=lognormal_sample,
+    support=lognormal_support,
+    scipy=lambda mu, sigma: stats.lognorm(s=sigma, scale=math.exp(mu)),
+    doc="Log-normal: log x is Normal with mean mu and standard deviation sigma.",
+)
+
+
+# --------------------------------------------------------------- Uniform
+@_njit
+def uniform_logpdf(x, lower, upper):
+    if math.isnan(x) or math.isnan(lower) or math.isnan(upper):
+        return NAN
+    if not (_finite(lower) and _finite(upper) and lower < upper):
+        return -INF
+    if x < lower or x > upper:
+        return -INF
+    return -math.log(upper - lower)
+
+
+@_njit
+def uniform_sample(rng, lower, upper):
+    if not (_finite(lower) and _finite(upper) and lower < upper):
+        return NAN
+    return min(lower + (upper - lower) * rng.uniform(), upper)
+
+
+@_njit
+def uniform_support(lower, upper):
+    return lower, upper
+
+
+Uniform = Distribution(
+    name="Uniform",
+    params=("lower", "upper"),
+    param_bounds=(REAL, REAL),
+    logpdf=uniform_logpdf,
+    sample=uniform_sample,
+    support=uniform_support,
+    scipy=lambda lower, upper: stats.uniform(loc=lower, scale=upper - lower),
+    doc="Uniform on [lower, upper]; requires lower < upper.",
+)
+
+
+# ----------------------------------------------------------- Exponential
+@_njit
+def exponential_logpdf(x, rate):
+    if math.isnan(x) or math.isnan(rate):
+        return NAN
+    if not _positive(rate):
+        return -INF
+    if not (x >= 0.0 and x < INF):
+        return -INF
+    return math.log(rate) - rate * x
+
+
+@_njit
+def exponential_sample(rng, rate):
+    if not _positive(rate):
+        return NAN
+    return rng.standard_exponential() / rate
+
+
+@_njit
+def exponential_support(rate):
+    return 0.0, INF
+
+
+Exponential = Distribution(
+    name="Exponential",
+    params=("rate",),
+    param_bounds=(POSITIVE,),
+    logpdf=exponential_logpdf,
+    sample=exponential_sample,
+    support=exponential_support,
+    scipy=lambda rate: stats.expon(scale=1.0 / rate),
+    doc="Exponential with rate (inverse mean) rate.",
+)
+
+
+# ----------------------------------------------------------------- Gamma
+@_njit
+def gamma_logpdf(x, shape, rate):
+    if math.isnan(x) or math.isnan(shape) or math.isnan(rate):
+        return NAN
+    if not (_positive(shape) and _positive(rate)):
+        return -INF
+    if not (x >= 0.0 and x < INF):
+        return -INF
+    if x == 0.0:
+        if shape == 1.0:
+            return math.log(rate)
+        return INF if shape < 1.0 else -INF
+    return shape * math.log(rate) - math.lgamma(shape) + (shape - 1.0) * math.log(x) - rate * x
+
+
+@_njit
+def gamma_sample(rng, shape, rate):
+    if not (_positive(shape) and _positive(rate)):
+        return NAN
+    return rng.standard_gamma(shape) / rate
+
+
+@_njit
+def gamma_support(shape, rate):
+    return 0.0, INF
+
+
+Gamma = Distribution(
+    name="Gamma",
+    params=("shape", "rate"),
+    param_bounds=(POSITIVE, POSITIVE),
+    logpdf=gamma_logpdf,
+    sample=gamma_sample,
+    support=gamma_support,
+    scipy=lambda shape, rate: stats.gamma(a=shape, scale=1.0 / rate),
+    doc="Gamma with shape and rate (mean shape/rate).",
+)
+
+
+# ---------------------------------------------------------- InverseGamma
+@_njit
+def inversegamma_logpdf(x, shape, scale):
+    if math.isnan(x) or math.isnan(shape) or math.isnan(scale):
+        return NAN
+    if not (_positive(shape) and _positive(scale)):
+        return -INF
+    if not (x > 0.0 and x < INF):
+        return -INF
+    return (shape * math.log(scale) - math.lgamma(shape)
+            - (shape + 1.0) * math.log(x) - scale / x)
+
+
+@_njit
+def inversegamma_sample(rng, shape, scale):
+    if not (_positive(shape) and _positive(scale)):
+        return NAN
+    g = rng.standard_gamma(shape)
+    return scale / g if g > 0.0 else INF
+
+
+@_njit
+def inversegamma_support(shape, scale):
+    return 0.0, INF
+
+
+InverseGamma = Distribution(
+    name="InverseGamma",
+    params=("shape", "scale"),
+    param_bounds=(POSITIVE, POSITIVE),
+    logpdf=inversegamma_logpdf,
+    sample=inversegamma_sample,
+    support=inversegamma_support,
+    scipy=lambda shape, scale: stats.invgamma(a=shape, scale=scale),
+    doc="Inverse gamma with shape and scale: scale/x is Gamma(shape, 1).",
+)
+
+
+# ------------------------------------------------------------------ Beta
+@_njit
+def beta_logpdf(x, alpha, beta):
+    if math.isnan(x) or math.isnan(alpha) or math.isnan(beta):
+        return NAN
+    if not (_positive(alpha) and _positive(beta)):
+        return -INF
+    if not (x >= 0.0 and x <= 1.0):
+        return -INF
+    lp = -_lbeta(alpha, beta)
+    if alpha != 1.0:  # skipped at alpha == 1 so that x == 0 gives the finite limit
+        lp += (alpha - 1.0) * math.log(x)
+    if beta != 1.0:
+        lp += (beta - 1.0) * math.log1p(-x)
+    return lp
+
+
+@_njit
+def beta_sample(rng, alpha, beta):
+    if not (_positive(alpha) and _positive(beta)):
+        return NAN
+    return rng.beta(alpha, beta)
+
+
+@_njit
+def beta_support(alpha, beta):
+    return 0.0, 1.0
+
+
+Beta = Distribution(
+    name="Beta",
+    params=("alpha", "beta"),
+    param_bounds=(POSITIVE, POSITIVE),
+    logpdf=beta_logpdf,
+    sample=beta_sample,
+    support=beta_support,
+    scipy=lambda alpha, beta: stats.beta(alpha, beta),
+    doc="Beta on [0, 1] with shapes alpha and beta (mean alpha/(alpha+beta)).",
+)
+
+
+# -------------------------------------------------------------- StudentT
+@_njit
+def studentt_logpdf(x, nu, mu, sigma):
+    if math.isnan(x) or math.isnan(nu) or math.isnan(mu) or math.isnan(sigma):
+        return NAN
+    if not (_positive(nu) and _finite(mu) and _positive(sigma)):
+        return -INF
+    z = (x - mu) / sigma
+    # lgamma((nu+1)/2) - lgamma(nu/2) - log(pi)/2 == -lbeta(nu/2, 1/2), stable for large nu
+    return (-_lbeta(0.5 * nu, 0.5) - 0.5 * math.log(nu) - math.log(sigma)
+            - 0.5 * (nu + 1.0) * math.log1p(z * z / nu))
+
+
+@_njit
+def studentt_sample(rng, nu, mu, sigma):
+    if not (_positive(nu) and _finite(mu) and _positive(sigma)):
+        return NAN
+    return mu + sigma * rng.standard_t(nu)
+
+
+@_njit
+def studentt_support(nu, mu, sigma):
+    return -INF, INF
+
+
+StudentT = Distribution(
+    name="StudentT",
+    params=("nu", "mu", "sigma"),
+    param_bounds=(POSITIVE, REAL, POSITIVE),
+    logpdf=studentt_logpdf,
+    sample=studentt_sample,
+    support=studentt_support,
+    scipy=lambda nu, mu, sigma: stats.t(nu, mu, sigma),
+    doc="Student's t with nu degrees of freedom, location mu and scale sigma.",
+)
+
+
+# ---------------------------------------------------------------- Cauchy
+@_njit
+def cauchy_logpdf(x, mu, sigma):
+    if math.isnan(x) or math.isnan(mu) or math.isnan(sigma):
+        return NAN
+    if not (_finite(mu) and _positive(sigma)):
+        return -INF
+    z = (x - mu) / sigma
+    return -LOG_PI - math.log(sigma) - math.log1p(z * z)
+
+
+@_njit
+def cauchy_sample(rng, mu, sigma):
+    if not (_finite(mu) and _positive(sigma)):
+        return NAN
+    return mu + sigma * rng.standard_cauchy()
+
+
+@_njit
+def cauchy_support(mu, sigma):
+    return -INF, INF
+
+
+Cauchy = Distribution(
+    name="Cauchy",
+    params=("mu", "sigma"),
+    param_bounds=(REAL, POSITIVE),
+    logpdf=cauchy_logpdf,
+    sample=cauchy_sample,
+    support=cauchy_support,
+    scipy=lambda mu, sigma: stats.cauchy(mu, sigma),
+    doc="Cauchy with location mu and scale sigma.",
+)
+
+
+# ------------------------------------------------------------ HalfNormal
+@_njit
+def halfnormal_logpdf(x, sigma):
+    if math.isnan(x) or math.isnan(sigma):
+        return NAN
+    if not _positive(sigma):
+        return -INF
+    if x < 0.0:
+        return -INF
+    z = x / sigma
+    return 0.5 * math.log(2.0 / math.pi) - math.log(sigma) - 0.5 * z * z
+
+
+@_njit
+def halfnormal_sample(rng, sigma):
+    if not _positive(sigma):
+        return NAN
+    return abs(sigma * rng.standard_normal())
+
+
+@_njit
+def halfnormal_support(sigma):
+    return 0.0, INF
+
+
+HalfNormal = Distribution(
+    name="HalfNormal",
+    params=("sigma",),
+    param_bounds=(POSITIVE,),
+    logpdf=halfnormal_logpdf,
+    sample=halfnormal_sample,
+    support=halfnormal_support,
+    scipy=lambda sigma: stats.halfnorm(scale=sigma),
+    doc="Half-normal on [0, inf): |y| for y ~ Normal(0, sigma).",
+)
+
+
+# ------------------------------------------------------------ HalfCauchy
+@_njit
+def halfcauchy_logpdf(x, sigma):
+    if math.isnan(x) or math.isnan(sigma):
+        return NAN
+    if not _positive(sigma):
+        return -INF
+    if x < 0.0:
+        return -INF
+    z = x / sigma
+    return math.log(2.0 / math.pi) - math.log(sigma) - math.log1p(z * z)
+
+
+@_njit
+def halfcauchy_sample(rng, sigma):
+    if not _positive(sigma):
+        return NAN
+    return abs(sigma * rng.standard_cauchy())
+
+
+@_njit
+def halfcauchy_support(sigma):
+    return 0.0, INF
+
+
+HalfCauchy = Distribution(
+    name="HalfCauchy",
+    params=("sigma",),
+    param_bounds=(POSITIVE,),
+    logpdf=halfcauchy_logpdf,
+    sample=halfcauchy_sample,
+    support=halfcauchy_support,
+    scipy=lambda sigma: stats.halfcauchy(scale=sigma),
+    doc="Half-Cauchy on [0, inf): |y| for y ~ Cauchy(0, sigma).",
+)
+
+
+# --------------------------------------------------------------- Laplace
+@_njit
+def laplace_logpdf(x, mu, b):
+    if math.isnan(x) or math.isnan(mu) or math.isnan(b):
+        return NAN
+    if not (_finite(mu) and _positive(b)):
+        return -INF
+    return -math.log(2.0 * b) - abs(x - mu) / b
+
+
+@_njit
+def laplace_sample(rng, mu, b):
+    if not (_finite(mu) and _positive(b)):
+        return NAN
+    return rng.laplace(mu, b)
+
+
+@_njit
+def laplace_support(mu, b):
+    return -INF, INF
+
+
+Laplace = Distribution(
+    name="Laplace",
+    params=("mu", "b"),
+    param_bounds=(REAL, POSITIVE),
+    logpdf=laplace_logpdf,
+    sample=laplace_sample,
+    support=laplace_support,
+    scipy=lambda mu, b: stats.laplace(mu, b),
+    doc="Laplace (double exponential) with location mu and scale b.",
+)
+
+
+# --------------------------------------------------------------- Poisson
+@_njit
+def poisson_logpdf(x, lam):
+    if math.isnan(x) or math.isnan(lam):
+        return NAN
+    if not (lam >= 0.0 and lam < INF):
+        return -INF
+    if not _is_count(x):
+        return -INF
+    if x == 0.0:
+        return -lam
+    if lam == 0.0:
+        return -INF
+    return x * math.log(lam) - lam - math.lgamma(x + 1.0)
+
+
+@_njit
+def poisson_sample(rng, lam):
+    if not (lam >= 0.0 and lam < INF):
+        return NAN
+    return _poisson_draw(rng, lam)
+
+
+@_njit
+def poisson_support(lam):
+    return 0.0, INF
+
+
+Poisson = Distribution(
+    name="Poisson",
+    params=("lam",),
+    param_bounds=(NONNEGATIVE,),
+    logpdf=poisson_logpdf,
+    sample=poisson_sample,
+    support=poisson_support,
+    scipy=lambda lam: stats.poisson(lam),
+    discrete=True,
+    doc="Poisson with mean lam (lam = 0 puts all mass at 0).",
+)
+
+
+# -------------------------------------------------------------- Binomial
+@_njit
+def binomial_logpdf(x, n, p):
+    if math.isnan(x) or math.isnan(n) or math.isnan(p):
+        return NAN
+    n = _count_arg(n)
+    if n < 0.0 or not (p >= 0.0 and p <= 1.0):
+        return -INF
+    if not _is_count(x) or x > n:
+        return -INF
+    lp = 0.0
+    if x > 0.0 and x < n:  # log choose(n, x), exact 0 at both ends
+        lp = -math.log(n + 1.0) - _lbeta(n - x + 1.0, x + 1.0)
+    if x > 0.0:
+        lp += x * math.log(p)
+    if x < n:
+        lp += (n - x) * math.log1p(-p)
+    return lp
+
+
+@_njit
+def binomial_sample(rng, n, p):
+    n = _count_arg(n)
+    if n < 0.0 or not (p >= 0.0 and p <= 1.0):
+        return NAN
+    if p == 0.0 or n == 0.0:
+        return 0.0
+    if p == 1.0:
+        return n
+    return float(rng.binomial(int(n), p))
+
+
+@_njit
+def binomial_support(n, p):
+    return 0.0, np.floor(n + 0.5)
+
+
+Binomial = Distribution(
+    name="Binomial",
+    params=("n", "p"),
+    param_bounds=(NONNEGATIVE, UNIT),
+    logpdf=binomial_logpdf,
+    sample=binomial_sample,
+    support=binomial_support,
+    scipy=lambda n, p: stats.binom(_count_arg_py(n), p),
+    discrete=True,
+    doc="Binomial: successes in n (an integer) trials with success probability p.",
+)
+
+
+# ------------------------------------------------------ NegativeBinomial
+@_njit
+def negativebinomial_logpdf(x, mu, phi):
+    if math.isnan(x) or math.isnan(mu) or math.isnan(phi):
+        return NAN
+    if not (mu >= 0.0 and mu < INF and _positive(phi)):
+        return -INF
+    if not _is_count(x):
+        return -INF
+    if mu == 0.0:
+        return 0.0 if x == 0.0 else -INF
+    # phi*log(phi/(mu+phi)) + x*log(mu/(mu+phi)) + log choose(x+phi-1, x), with
+    # log choose(x+phi-1, x) = -log(x) - lbeta(x, phi): stable as phi -> inf
+    lp = -phi * math.log1p(mu / phi)
+    if x > 0.0:
+        lp += -math.log(x) - _lbeta(x, phi) - x * math.log1p(phi / mu)
+    return lp
+
+
+@_njit
+def negativebinomial_sample(rng, mu, phi):
+    if not (mu >= 0.0 and mu < INF and _positive(phi)):
+        return NAN
+    if mu == 0.0:
+        return 0.0
+    return _poisson_draw(rng, rng.standard_gamma(phi) * (mu / phi))
+
+
+@_njit
+def negativebinomial_support(mu, phi):
+    return 0.0, INF
+
+
+NegativeBinomial = Distribution(
+    name="NegativeBinomial",
+    params=("mu", "phi"),
+    param_bounds=(NONNEGATIVE, POSITIVE),
+    logpdf=negativebinomial_logpdf,
+    sample=negativebinomial_sample,
+    support=negativebinomial_support,
+    scipy=lambda mu, phi: stats.nbinom(n=phi, p=phi / (phi + mu)),
+    discrete=True,
+    doc="Negative binomial with mean mu and dispersion phi: variance mu + mu^2/phi.",
+)
+
+
+# ------------------------------------------------------------- Bernoulli
+@_njit
+def bernoulli_logpdf(x, p):
+    if math.isnan(x) or math.isnan(p):
+        return NAN
+    if not (p >= 0.0 and p <= 1.0):
+        return -INF
+    if x == 0.0:
+        return math.log1p(-p)
+    if x == 1.0:
+        return math.log(p)
+    return -INF
+
+
+@_njit
+def bernoulli_sample(rng, p):
+    if not (p >= 0.0 and p <= 1.0):
+        return NAN
+    return 1.0 if rng.uniform() < p else 0.0
+
+
+@_njit
+def bernoulli_support(p):
+    return 0.0, 1.0
+
+
+Bernoulli = Distribution(
+    name="Bernoulli",
+    params=("p",),
+    param_bounds=(UNIT,),
+    logpdf=bernoulli_logpdf,
+    sample=bernoulli_sample,
+    support=bernoulli_support,
+    scipy=lambda p: stats.bernoulli(p),
+    discrete=True,
+    doc="Bernoulli: 1 with probability p, else 0.",
+)
+
+
+# ------------------------------------------------------------- Geometric
+@_njit
+def geometric_logpdf(x, p):
+    if math.isnan(x) or math.isnan(p):
+        return NAN
+    if not (p > 0.0 and p <= 1.0):
+        return -INF
+    if not (_is_count(x) and x >= 1.0):
+        return -INF
+    if x == 1.0:
+        return math.log(p)
+    return (x - 1.0) * math.log1p(-p) + math.log(p)
+
+
+@_njit
+def geometric_sample(rng, p):
+    if not (p > 0.0 and p <= 1.0):
+        return NAN
+    if p == 1.0:
+        return 1.0
+    # inversion: P(ceil(E / -log(1-p)) > k) = exp(k log(1-p)) = (1-p)^k
+    return max(np.ceil(rng.standard_exponential() / -math.log1p(-p)), 1.0)
+
+
+@_njit
+def geometric_support(p):
+    return 1.0, INF
+
+
+Geometric = Distribution(
+    name="Geometric",
+    params=("p",),
+    param_bounds=(POSITIVE_UNIT,),
+    logpdf=geometric_logpdf,
+    sample=geometric_sample,
+    support=geometric_support,
+    scipy=lambda p: stats.geom(p),
+    discrete=True,
+    doc="Geometric: number of trials up to and including the first success (1, 2, ...).",
+)
+
+
+# ------------------------------------------------------- TruncatedNormal
+@_njit
+def truncatednormal_logpdf(x, mu, sigma, lower, upper):
+    if math.isnan(x) or math.isnan(mu) or math.isnan(sigma) or math.isnan(lower) or math.isnan(upper):
+        return NAN
+    if not (_finite(mu) and _positive(sigma) and lower < upper):
+        return -INF
+    if x < lower or x > upper:
+        return -INF
+    a = (lower - mu) / sigma
+    b = (upper - mu) / sigma
+    z = min(max((x - mu) / sigma, a), b)  # guard against rounding past a or b
+    return _std_truncnorm_logpdf(z, a, b) - math.log(sigma)
+
+
+@_njit
+def truncatednormal_sample(rng, mu, sigma, lower, upper):
+    if not (_finite(mu) and _positive(sigma) and lower < upper):
+        return NAN
+    z = _truncnorm_standard(rng, (lower - mu) / sigma, (upper - mu) / sigma)
+    return min(max(mu + sigma * z, lower), upper)
+
+
+@_njit
+def truncatednormal_support(mu, sigma, lower, upper):
+    return lower, upper
+
+
+TruncatedNormal = Distribution(
+    name="TruncatedNormal",
+    params=("mu", "sigma", "lower", "upper"),
+    param_bounds=(REAL, POSITIVE, EXTENDED_REAL, EXTENDED_REAL),
+    logpdf=truncatednormal_logpdf,
+    sample=truncatednormal_sample,
+    support=truncatednormal_support,
+    scipy=lambda mu, sigma, lower, upper: stats.truncnorm(
+        (lower - mu) / sigma, (upper - mu) / sigma, loc=mu, scale=sigma),
+    doc="Normal(mu, sigma) conditioned on [lower, upper] (either may be infinite).",
+)
+
+
 DISTRIBUTIONS: dict[str, Distribution] = {
     d.name: d
     for d in [
         Normal,
+        LogNormal,
+        Uniform,
+        Exponential,
+        Gamma,
+        InverseGamma,
+        Beta,
+        StudentT,
+        Cauchy,
+        HalfNormal,
+        HalfCauchy,
+        Laplace,
+        Poisson,
+        Binomial,
+        NegativeBinomial,
+        Bernoulli,
+        Geometric,
+        TruncatedNormal,
     ]
 }

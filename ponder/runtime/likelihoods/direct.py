@@ -37,6 +37,7 @@ class DirectLikelihood:
         self.dataset = dataset
         self.consts = model.consts(dataset)
         self.loops = link(model.compiled)
+        self._rng = np.random.default_rng(0)  # the kernels' signature needs one; never drawn from
 
     def cost(self) -> float:
         return float(self.dataset.n_times)
@@ -51,7 +52,9 @@ class DirectLikelihood:
         ds = self.dataset
         pointwise = np.empty((ds.n_times, ds.values.shape[1]))
         states = np.empty((ds.n_times, self.model.ir.n_states))
-        total = self.loops.direct_run(theta, self.consts, self.model.ir.t0, ds.times, ds.values, pointwise, states)
+        total = self.loops.direct_run(
+            theta, self.consts, self.model.ir.t0, ds.times, ds.values, pointwise, states, self._rng
+        )
         return Estimate(
             loglik=float(total) if total == total else -np.inf,
             pointwise=pointwise.sum(axis=1),

@@ -18,14 +18,13 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @jit
-def direct_run(theta, consts, t0, times, Y, pointwise, states):
+def direct_run(theta, consts, t0, times, Y, pointwise, states, rng):
     """Exact log-likelihood of a deterministic model (one particle).
 
     ``pointwise[k, j]`` receives the log density of ``Y[k, j]`` (0 where
     missing); ``states[k]`` the state at ``times[k]``. Returns the sum.
     """
-    X = np.empty((1, N_STATES))
-    rng = np.random.default_rng(0)  # unused by deterministic kernels
+    X = np.empty((1, N_STATES))  # rng is unused by deterministic kernels
     init(theta, consts, t0, X, rng)
     t_prev = t0
     total = 0.0
