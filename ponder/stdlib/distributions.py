@@ -6,8 +6,9 @@ A :class:`Distribution` bundles, for one family:
   :class:`Interval` each argument must lie in; the checker rejects literal
   arguments outside it (``Normal(0, -1)``);
 * ``logpdf(x, *args)`` -- a Numba function returning the log density (log
-  mass for discrete families). It returns ``-inf`` outside the support and
-  for invalid arguments, never raises;
+  mass for discrete families). It returns ``-inf`` outside the support
+  (and at non-integers for discrete families) and for invalid arguments,
+  ``nan`` if ``x`` or an argument is nan, and never raises;
 * ``sample(rng, *args)`` -- a Numba function drawing one value from an
   explicit ``numpy.random.Generator``; it returns ``nan`` for invalid
   arguments, never raises;
@@ -18,7 +19,9 @@ A :class:`Distribution` bundles, for one family:
 * ``discrete`` -- whether values are integers.
 
 All arguments and values are float64; integer arguments (``Binomial``'s
-``n``) are rounded inside the kernels.
+``n``) are rounded inside the kernels (within a relative 1e-9 of an integer;
+farther from one they are invalid). Infinite arguments are invalid except
+``TruncatedNormal``'s bounds.
 """
 
 from __future__ import annotations
@@ -198,6 +201,8 @@ def _poisson_draw(rng, lam):
     """
     if lam < 1e15:
         return float(rng.poisson(lam))
+    if lam == INF:
+        return INF
     return max(np.floor(lam + math.sqrt(lam) * rng.standard_normal() + 0.5), 0.0)
 
 

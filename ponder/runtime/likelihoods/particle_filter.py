@@ -60,6 +60,47 @@ def parse_particles(value) -> tuple[int, int]:
     return lo, hi
 
 
+class ParticleNumber:
+    """The adaptive particle number rule of the module docstring, as plain numbers.
+
+    ``particles`` is the current N; :meth:`update` takes the filter's own
+    variance estimate times N from one estimate and moves N by at most one
+    power of two. Its whole state is ``(particles, constant, locked)``, so
+    runs can checkpoint and resume it.
+    """
+
+    def __init__(self, minimum: int, maximum: int, target_sd: float = 1.0):
+        self.minimum, self.maximum = int(minimum), int(maximum)
+        self.target_sd = float(target_sd)
+        self.particles = self.minimum
+        self.constant = math.nan  # smoothed var(log Z) * N
+        self.locked = self.minimum == self.maximum
+
+    def update(self, variance_times_n: float) -> None:
+        if self.locked or not math.isfinite(variance_times_n):
+            return
+        c = self.constant
+        self.constant = variance_times_n if not math.isfinite(c) else 0.7 * c + 0.3 * variance_times_n
+        wanted = self.constant / self.target_sd**2
+        if wanted > math.sqrt(2.0) * self.particles and self.particles < self.maximum:
+            self.particles = min(2 * self.particles, self.maximum)
+        elif wanted < self.particles / math.sqrt(2.0) and self.particles > self.minimum:
+            self.particles = max(self.particles // 2, self.minimum)
+
+    def lock(self, particles: int | None = None) -> None:
+        if particles is not None:
+            self.particles = int(particles)
+        self.locked = True
+
+    def get_state(self) -> dict:
+        return {"particles": self.particles, "constant": self.constant, "locked": self.locked}
+
+    def set_state(self, state: dict) -> None:
+        self.particles = int(state["particles"])
+        self.constant = float(state["constant"])
+        self.locked = bool(state["locked"])
+
+
 class ParticleFilter:
     """Bootstrap particle filter with optional adaptive particle number."""
 
@@ -91,24 +132,22 @@ class ParticleFilter:
         self.dataset = dataset
         self.consts = model.consts(dataset)
         self.loops = link(model.compiled)
-        self.min_particles, self.max_particles = parse_particles(particles)
-        self.particles = self.min_particles
+        self.adapter = ParticleNumber(*parse_particles(particles), target_sd=target_sd)
         self.scheme = _schemes().index(resampling)
         self.resampling = resampling
         self.ess_threshold = float(ess_threshold)
-        self.target_sd = float(target_sd)
-        self.locked = self.min_particles == self.max_particles
-        self._variance_constant: float | None = None
+
+    @property
+    def particles(self) -> int:
+        return self.adapter.particles
 
     @property
     def adaptive(self) -> bool:
-        return self.min_particles != self.max_particles
+        return self.adapter.minimum != self.adapter.maximum
 
     def lock(self, particles: int | None = None) -> None:
         """Stop adapting; optionally fix N first."""
-        if particles is not None:
-            self.particles = int(particles)
-        self.locked = True
+        self.adapter.lock(particles)
 
     def cost(self) -> float:
         return float(self.dataset.n_times * self.particles)
@@ -118,7 +157,11 @@ class ParticleFilter:
         self.estimate(theta, 0, trajectory=True, particles=min(self.particles, 8))
 
     def estimate(self, theta, seed=None, trajectory: bool = True, particles: int | None = None) -> Estimate:
-        """One estimate at ``theta`` with random numbers from ``seed``."""
+        """One estimate at ``theta`` with random numbers from ``seed``.
+
+        With ``particles`` given, that N is used and the adaptive rule is not
+        updated (the sampling runtime adapts centrally, in a fixed order).
+        """
         start = time.perf_counter()
         theta = np.ascontiguousarray(theta, dtype=float)
         n = int(particles or self.particles)
@@ -140,27 +183,17 @@ class ParticleFilter:
             "unique": unique,
             "collapse_time": float(ds.times[collapse]) if collapse >= 0 else None,
             "loglik_sd": math.sqrt(max(variance, 0.0)) if variance == variance else math.nan,
+            "variance_times_n": variance * n if math.isfinite(loglik) else math.nan,
             "seconds": time.perf_counter() - start,
         }
-        if particles is None and not self.locked and math.isfinite(loglik):
-            self._adapt(variance * n)
+        if particles is None:
+            self.adapter.update(diagnostics["variance_times_n"])
         return Estimate(
             loglik=float(loglik),
             pointwise=increments,
             trajectory=path if trajectory and collapse < 0 else None,
             diagnostics=diagnostics,
         )
-
-    def _adapt(self, constant: float) -> None:
-        if not math.isfinite(constant):
-            return
-        c = self._variance_constant
-        self._variance_constant = constant if c is None else 0.7 * c + 0.3 * constant
-        wanted = self._variance_constant / self.target_sd**2
-        if wanted > math.sqrt(2.0) * self.particles and self.particles < self.max_particles:
-            self.particles = min(2 * self.particles, self.max_particles)
-        elif wanted < self.particles / math.sqrt(2.0) and self.particles > self.min_particles:
-            self.particles = max(self.particles // 2, self.min_particles)
 
 
 def _schemes() -> tuple[str, ...]:
