@@ -438,6 +438,7 @@ def _advance_static(w: _Writer, model: ir.ModelIR) -> None:
             _load_states(w, model)
             _reset_accums(w, model, ctx, "locals")
             _store_states(w, model)
+            w("pass")
     w("")
 
 

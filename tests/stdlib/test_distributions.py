@@ -69,7 +69,9 @@ INVALID = {
     "NegativeBinomial": [(-1.0, 2.0), (2.0, 0.0), (2.0, -1.0), (INF, 1.0)],
     "Bernoulli": [(-0.1,), (1.5,)],
     "Geometric": [(0.0,), (1.5,), (-0.2,)],
-    "TruncatedNormal": [(0.0, 0.0, -1.0, 1.0), (0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 2.0, 1.0), (0.0, 1.0, INF, INF)],
+    "TruncatedNormal": [
+        (0.0, 0.0, -1.0, 1.0), (0.0, 1.0, 1.0, 1.0), (0.0, 1.0, 2.0, 1.0), (0.0, 1.0, INF, INF), (INF, 1.0, 0.0, 1.0),
+    ],
 }
 
 #: Cases where SciPy itself loses digits (it subtracts log-gammas of order

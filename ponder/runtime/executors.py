@@ -1,0 +1,99 @@
+"""Executors: where likelihood tasks run.
+
+Every executor has the interface of ``concurrent.futures``: ``map(fn,
+items)`` returning results in the order of ``items``, and ``shutdown()``.
+Tasks carry their own seeds, so results never depend on which worker ran
+what or when it finished; the same run is bit-identical on every executor.
+
+* ``serial``    -- in this process, one task after the other;
+* ``threads``   -- a thread pool; the Numba kernels release the GIL;
+* ``processes`` -- a process pool started with ``spawn`` (workers load the
+  model and find its compiled kernels in the cache);
+* ``mpi``       -- ``mpi4py.futures.MPIPoolExecutor``: spawns ``workers``
+  MPI processes, or, under ``mpiexec -n N python -m mpi4py.futures -m
+  ponder run ...``, uses the N - 1 ranks that mpiexec started.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+from ponder.lang.errors import ModelError
+
+
+class SerialExecutor:
+    """Runs tasks in the calling process, in order."""
+
+    name = "serial"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = 1
+
+    def map(self, fn, items):
+        return [fn(item) for item in items]
+
+    def shutdown(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+
+
+class _PoolExecutor(SerialExecutor):
+    def map(self, fn, items):
+        return list(self.pool.map(fn, items))
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ThreadExecutor(_PoolExecutor):
+    """A pool of threads (Numba kernels run without the GIL)."""
+
+    name = "threads"
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ponder")
+
+
+class ProcessExecutor(_PoolExecutor):
+    """A pool of spawned processes."""
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None):
+        import multiprocessing
+
+        self.workers = workers or os.cpu_count() or 1
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+class MPIExecutor(_PoolExecutor):
+    """``mpi4py.futures.MPIPoolExecutor`` (install with ``pip install 'ponder[mpi]'``)."""
+
+    name = "mpi"
+
+    def __init__(self, workers: int | None = None):
+        try:
+            from mpi4py import MPI
+            from mpi4py.futures import MPIPoolExecutor
+        except ImportError:
+            raise ModelError(
+                "the `mpi` executor needs mpi4py",
+                hint="install it with `pip install 'ponder[mpi]'` (mpi4py and the mpich wheel; no system MPI needed)",
+            ) from None
+        under_mpiexec = MPI.COMM_WORLD.Get_size() > 1
+        if under_mpiexec:
+            self.pool = MPIPoolExecutor()
+            self.workers = MPI.COMM_WORLD.Get_size() - 1
+        else:
+            self.workers = workers or os.cpu_count() or 1
+            self.pool = MPIPoolExecutor(max_workers=self.workers)
+
+    def map(self, fn, items):
+        return list(self.pool.map(fn, items, unordered=False))

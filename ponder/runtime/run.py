@@ -1,0 +1,238 @@
+"""A sampling run: settings, the iteration loop, checkpoints and results.
+
+:func:`sample` resolves settings (explicit arguments, then the model's
+``infer`` block, then ponder's defaults), builds the target and the sampler
+from their plugins, and iterates. Every iteration it records the sampler's
+current rows (positions, log densities, particle-filter diagnostics, latent
+paths); every ``checkpoint_every`` seconds it writes the whole run state
+(sampler arrays, records, adaptive particle numbers) atomically to
+``OUT.checkpoint.npz``. Everything random depends only on (seed, iteration,
+chain, replicate), so a run resumed from a checkpoint, after Ctrl-C or
+``kill -9``, finishes bit-identical to an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ponder.lang.errors import ModelError
+from ponder.runtime.executors import SerialExecutor
+from ponder.runtime.target import EVAL_KEYS, Target
+
+RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)
+
+
+@dataclass
+class Settings:
+    sampler: str = "ensemble"
+    likelihood: str = "auto"
+    samples: int = 1000
+    warmup: int | None = None
+    chains: int | None = None
+    particles: object = None
+    executor: str = "serial"
+    workers: int | None = None
+    seed: int | None = None
+    resampling: str | None = None
+    thin: int = 1
+
+    def resolved_warmup(self) -> int:
+        return self.samples // 2 if self.warmup is None else self.warmup
+
+
+DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
+
+
+def resolve_settings(model, **given) -> Settings:
+    """Explicit values win, then the model's ``infer`` block, then the defaults."""
+    settings = Settings()
+    infer = model.infer_defaults
+    if "walkers" in infer and "chains" not in infer:
+        infer["chains"] = infer.pop("walkers")
+    for key, value in infer.items():
+        if hasattr(settings, key):
+            setattr(settings, key, value)
+    for key, value in given.items():
+        if value is not None:
+            if not hasattr(settings, key):
+                raise ModelError(f"unknown run setting `{key}`")
+            setattr(settings, key, value)
+    if isinstance(settings.particles, tuple):
+        settings.particles = f"{settings.particles[0]}:{settings.particles[1]}"
+    if settings.particles is None and not model.is_deterministic:
+        settings.particles = DEFAULT_PARTICLES_FOR_RUNS
+    for key in ("samples", "thin"):
+        if int(getattr(settings, key)) < 1:
+            raise ModelError(f"`{key}` must be at least 1, not {getattr(settings, key)}")
+    if settings.warmup is not None and settings.warmup < 0:
+        raise ModelError(f"`warmup` must be 0 or more, not {settings.warmup}")
+    if settings.workers is not None and settings.workers < 1:
+        raise ModelError(f"`workers` must be at least 1, not {settings.workers}")
+    if settings.seed is None:
+        settings.seed = int(np.random.SeedSequence().entropy % (2**63))
+    return settings
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C during a run; the checkpoint and the partial results are written."""
+
+    def __init__(self, iteration: int, checkpoint: Path, results: Path | None):
+        super().__init__(f"interrupted at iteration {iteration}")
+        self.iteration = iteration
+        self.checkpoint = checkpoint
+        self.results = results
+
+
+def make_executor(name: str, workers: int | None):
+    from ponder.plugins.manager import plugins
+
+    return plugins().executors.get(name)(workers)
+
+
+def make_sampler(name: str, target: Target, chains: int | None, options: dict):
+    from ponder.plugins.manager import plugins
+
+    return plugins().samplers.get(name)(target, chains=chains, **options)
+
+
+def sample(
+    model,
+    out: str | Path | None = None,
+    resume: bool = False,
+    checkpoint_every: float = 5.0,
+    progress=None,
+    sampler_options: dict | None = None,
+    **given,
+):
+    """Run a sampler on ``model``; returns ``arviz.InferenceData`` (also written to ``out``)."""
+    from ponder.runtime import checkpoint as ckpt
+    from ponder.runtime.results import build_inference_data
+
+    settings = resolve_settings(model, **given)
+    sampler_options = dict(sampler_options or {})
+    fingerprint = _fingerprint(model, settings, sampler_options)
+    out_path = Path(out) if out is not None else None
+    ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
+    options = {"particles": settings.particles, "resampling": settings.resampling}
+    options = {k: v for k, v in options.items() if v is not None}
+    executor = make_executor(settings.executor, settings.workers)
+    started = time.time()
+    try:
+        target = Target(model, settings.likelihood, options, executor, settings.seed)
+        sampler = make_sampler(settings.sampler, target, settings.chains, sampler_options)
+        warmup = settings.resolved_warmup()
+        total = warmup + settings.samples
+        if resume:
+            if ckpt_path is None or not ckpt_path.exists():
+                raise ModelError(
+                    f"there is no checkpoint to resume at `{ckpt_path}`",
+                    hint="a checkpoint is written next to --out while a run goes; start without --resume",
+                )
+            state, records, iteration, extra = ckpt.load(ckpt_path, fingerprint)
+            for adapter, saved in zip(target.adapters, extra["adapters"]):
+                if adapter is not None:
+                    adapter.set_state(saved)
+            elapsed_before = extra.get("elapsed", 0.0)
+        else:
+            state = sampler.start()
+            records = {k: np.zeros((total,) + np.shape(state[k]), dtype=np.asarray(state[k]).dtype) for k in RECORD_KEYS}
+            iteration = 0
+            elapsed_before = 0.0
+        last_save = time.monotonic()
+        progress = progress or _NoProgress()
+        progress.start(total, iteration)
+        try:
+            while iteration < total:
+                in_warmup = iteration < warmup
+                if iteration == warmup and warmup > 0:
+                    state = _end_warmup(sampler, target, state)
+                state = sampler.step(state, iteration, in_warmup)
+                for k in RECORD_KEYS:
+                    records[k][iteration] = state[k]
+                iteration += 1
+                progress.update(iteration, state, target)
+                if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < total:
+                    ckpt.save(ckpt_path, fingerprint, state, records, iteration,
+                              _extra(target, elapsed_before + time.time() - started))
+                    last_save = time.monotonic()
+        except KeyboardInterrupt:
+            progress.stop()
+            if ckpt_path is None:
+                raise
+            ckpt.save(ckpt_path, fingerprint, state, records, iteration,
+                      _extra(target, elapsed_before + time.time() - started))
+            partial = None
+            if iteration > warmup and out_path is not None:
+                idata = build_inference_data(model, target, settings, records, iteration, warmup,
+                                             sampler, elapsed_before + time.time() - started, partial=True)
+                partial = _write(idata, out_path)
+            raise RunInterrupted(iteration, ckpt_path, partial) from None
+        progress.stop()
+        seconds = elapsed_before + time.time() - started
+        idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds)
+        if out_path is not None:
+            _write(idata, out_path)
+            if ckpt_path is not None and ckpt_path.exists():
+                ckpt_path.unlink()
+        return idata
+    finally:
+        executor.shutdown()
+
+
+def _end_warmup(sampler, target, state):
+    for adapter in target.adapters:
+        if adapter is not None:
+            adapter.lock()
+    end = getattr(sampler, "end_warmup", None)
+    return end(state) if end is not None else state
+
+
+def _extra(target, elapsed: float) -> dict:
+    return {
+        "adapters": [a.get_state() if a is not None else None for a in target.adapters],
+        "elapsed": elapsed,
+    }
+
+
+def _write(idata, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    idata.to_netcdf(str(tmp), engine="h5netcdf")
+    os.replace(tmp, path)
+    return path
+
+
+def _fingerprint(model, settings: Settings, sampler_options: dict) -> str:
+    """What must match for a checkpoint to be resumed: model, data, settings."""
+    payload = {
+        "source": model.source,
+        "data": [hashlib.sha256(ds.values.tobytes() + ds.times.tobytes()).hexdigest() for ds in model.datasets],
+        "settings": {k: v for k, v in asdict(settings).items() if k not in ("executor", "workers")},
+        "sampler_options": sampler_options,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+class _NoProgress:
+    def start(self, total, done):
+        pass
+
+    def update(self, iteration, state, target):
+        pass
+
+    def stop(self):
+        pass
+
+
+def finite_mean(values) -> float:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan

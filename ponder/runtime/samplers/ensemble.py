@@ -1,0 +1,102 @@
+"""The affine-invariant ensemble sampler (Goodman and Weare 2010; emcee).
+
+W walkers are split into two halves. Each half moves in turn, every walker
+of it against walkers of the other half (already updated), so the W/2
+likelihood evaluations of a half run in parallel on the executor.
+
+* stretch move: z' = z_j + Z (z_k - z_j) with Z ~ g(Z) ~ 1/sqrt(Z) on
+  [1/a, a] (``a = 2``), accepted with probability min(1, Z^(d-1) p(z')/p(z_k));
+* differential-evolution move (``de`` = fraction of iterations that use it):
+  z' = z_k + gamma (z_i - z_j) + 1e-5 e, gamma = 2.38 / sqrt(2 d), e ~ N(0, I)
+  (ter Braak 2006), accepted with probability min(1, p(z')/p(z_k)).
+
+With a particle-filter likelihood a walker can be stuck on a lucky
+over-estimate. SPUX's remedy, ``reset = R``: after R consecutive rejections
+the walker's likelihood is estimated afresh at its current position (the
+new estimate replaces the old). This changes the target slightly (the chain
+is no longer exactly pseudo-marginal), which is why it is off by default.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ponder.lang.errors import ModelError
+from ponder.runtime.samplers.base import accept_rows, log_accept
+from ponder.runtime.seeds import generator
+from ponder.runtime.target import EVAL_KEYS
+
+
+class EnsembleSampler:
+    name = "ensemble"
+
+    def __init__(self, target, chains: int | None = None, a: float = 2.0, de: float = 0.0, reset: int = 0,
+                 **options):
+        if options:
+            raise ModelError(f"the `ensemble` sampler has no option `{next(iter(options))}`",
+                             hint="options are a (stretch scale), de (fraction of DE moves), reset")
+        self.target = target
+        d = target.dim
+        walkers = chains or max(8, 2 * d + (2 * d) % 2)
+        if walkers < 4 or walkers % 2:
+            raise ModelError(f"the ensemble needs an even number of at least 4 walkers, not {walkers}",
+                             hint="set --chains (the number of walkers) to an even number such as 8")
+        if not a > 1:
+            raise ModelError(f"the stretch scale a must be above 1, not {a}")
+        if not 0 <= de <= 1:
+            raise ModelError(f"de (the fraction of differential-evolution moves) must be in [0, 1], not {de}")
+        self.walkers = walkers
+        self.a = float(a)
+        self.de = float(de)
+        self.reset = int(reset)
+
+    def start(self) -> dict:
+        state = self.target.initial(self.walkers)
+        state["accept"] = np.ones(self.walkers)
+        state["stuck"] = np.zeros(self.walkers, dtype=np.int64)
+        state["resets"] = np.zeros(self.walkers, dtype=np.int64)
+        return state
+
+    def step(self, state: dict, iteration: int, warmup: bool) -> dict:
+        w, d = self.walkers, self.target.dim
+        half = w // 2
+        groups = (np.arange(half), np.arange(half, w))
+        for g in (0, 1):
+            active, others = groups[g], groups[1 - g]
+            rng = generator(self.target.seed, 0, iteration, g)
+            z = state["z"]
+            use_de = self.de > 0 and rng.random() < self.de
+            if use_de:
+                pairs = np.array([rng.choice(others, size=2, replace=False) for _ in active])
+                gamma = 2.38 / math.sqrt(2 * d)
+                proposal = z[active] + gamma * (z[pairs[:, 0]] - z[pairs[:, 1]]) + 1e-5 * rng.standard_normal((half, d))
+                log_jump = np.zeros(half)
+            else:
+                partners = others[rng.integers(0, len(others), size=half)]
+                stretch = ((self.a - 1.0) * rng.random(half) + 1.0) ** 2 / self.a
+                proposal = z[partners] + stretch[:, None] * (z[active] - z[partners])
+                log_jump = (d - 1) * np.log(stretch)
+            evaluation = self.target.evaluate(proposal, [(iteration + 1, int(k), 0) for k in active], adapt=warmup)
+            accepted, prob = log_accept(log_jump + evaluation["logpost"] - state["logpost"][active], rng)
+            accept_rows(state, active, proposal, evaluation, accepted)
+            state["accept"][active] = prob
+            state["stuck"][active] = np.where(accepted, 0, state["stuck"][active] + 1)
+        if self.reset > 0:
+            self._reset_stuck(state, iteration)
+        return state
+
+    def _reset_stuck(self, state: dict, iteration: int) -> None:
+        stuck = np.flatnonzero(state["stuck"] >= self.reset)
+        if not len(stuck):
+            return
+        evaluation = self.target.evaluate(state["z"][stuck], [(iteration + 1, int(k), 1) for k in stuck])
+        ok = np.isfinite(evaluation["logpost"])
+        for key in EVAL_KEYS:
+            state[key][stuck[ok]] = evaluation[key][ok]
+        state["stuck"][stuck] = 0
+        state["resets"][stuck[ok]] += 1
+
+    def end_warmup(self, state: dict) -> dict:
+        return state

@@ -1,0 +1,248 @@
+"""The target a sampler sees: a log density on unconstrained space, in batches.
+
+For unconstrained parameters z (one row per walker or chain) the target is
+
+    log p(z | y) = log L(theta(z)) + log prior(theta(z)) + log|d theta / d z| + const,
+
+with theta(z) from :mod:`ponder.stdlib.transforms`. ``evaluate`` takes a
+batch of rows with their seed keys, skips rows outside the prior's support,
+splits the rest into (row, replicate) likelihood tasks, hands them to the
+executor longest first, and reassembles the results in row and replicate
+order. Each task's random numbers come from ``stream(seed, 1, *key,
+replicate)``, so results are the same on every executor.
+
+Particle numbers are chosen here, centrally: one :class:`ParticleNumber`
+per replicate, updated once per batch from the median of the batch's
+variance estimates, and passed to every task explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ponder.lang import ir
+from ponder.lang.errors import ModelError
+from ponder.runtime.seeds import stream
+from ponder.stdlib.transforms import from_unconstrained, to_unconstrained
+
+EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "pointwise", "trajectory")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a worker process needs to rebuild the estimators (picklable, small)."""
+
+    source: str
+    name: str
+    base_dir: str
+    likelihood: str
+    options: tuple[tuple[str, object], ...]
+
+
+_WORKER_ESTIMATORS: dict[ModelSpec, list] = {}
+
+
+def _estimators_for(spec: ModelSpec) -> list:
+    found = _WORKER_ESTIMATORS.get(spec)
+    if found is None:
+        from ponder.model import loads
+
+        model = loads(spec.source, base_dir=spec.base_dir, name=spec.name)
+        found = build_estimators(model, spec.likelihood, dict(spec.options))
+        _WORKER_ESTIMATORS[spec] = found
+    return found
+
+
+def build_estimators(model, likelihood: str, options: dict) -> list:
+    """One estimator per dataset, from the likelihood plugin named ``likelihood``."""
+    from ponder.plugins.manager import plugins
+
+    if not model.datasets:
+        raise ModelError(
+            f"the model `{model.name}` has no data to fit",
+            hint='add `data "file.csv"` to the model (make one with `ponder simulate`)',
+        )
+    name = likelihood or "auto"
+    if name in ("auto", "replicates"):
+        name = "direct" if model.is_deterministic else "pf"
+    factory = plugins().likelihoods.get(name)
+    return [factory(model, ds, **options) for ds in model.datasets]
+
+
+def evaluate_task(task):
+    """Worker entry point: one replicate's likelihood at one parameter vector."""
+    spec, replicate, theta, seed, particles, trajectory = task
+    estimator = _estimators_for(spec)[replicate]
+    if particles is None:
+        est = estimator.estimate(theta, seed, trajectory)
+    else:
+        est = estimator.estimate(theta, seed, trajectory, particles=particles)
+    d = est.diagnostics
+    ess = d.get("ess")
+    return (
+        est.loglik,
+        est.pointwise,
+        est.trajectory,
+        int(d.get("particles", 1)),
+        float(d.get("variance_times_n", math.nan)),
+        float(np.min(ess)) if ess is not None and len(ess) else math.nan,
+    )
+
+
+class Target:
+    """Log posterior in unconstrained space, evaluated in batches through an executor."""
+
+    def __init__(self, model, likelihood: str, options: dict, executor, seed):
+        self.model = model
+        self.seed = seed
+        self.executor = executor
+        self.estimators = build_estimators(model, likelihood, options)
+        self.likelihood = getattr(self.estimators[0], "name", likelihood)
+        self.spec = ModelSpec(model.source, model.path, str(model.base_dir), likelihood,
+                              tuple(sorted(options.items())))
+        _WORKER_ESTIMATORS[self.spec] = self.estimators
+        self.adapters = [getattr(e, "adapter", None) for e in self.estimators]
+        self.names = model.param_slot_names
+        self.dim = len(self.names)
+        self.consts = model.consts()
+        self.times = [ds.times for ds in model.datasets]
+        self.n_states = model.ir.n_states
+        self._fixed_bounds = None if _prior_depends_on_params(model.ir) else self._bounds(np.zeros(self.dim))
+
+    # ------------------------------------------------------------ transforms
+    def _bounds(self, theta: np.ndarray):
+        lower, upper = np.empty(self.dim), np.empty(self.dim)
+        self.model.kernels.prior_support(theta, self.consts, lower, upper)
+        return lower, upper
+
+    def to_theta(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """theta and log|Jacobian| for each row of z."""
+        z = np.atleast_2d(z)
+        theta = np.empty_like(z)
+        logj = np.zeros(len(z))
+        for m, row in enumerate(z):
+            if self._fixed_bounds is not None:
+                x, lj = from_unconstrained(row, *self._fixed_bounds)
+            else:
+                # bounds of slot i may depend on earlier slots: fill in order
+                x, lj = np.empty(self.dim), np.empty(self.dim)
+                for i in range(self.dim):
+                    lower, upper = self._bounds(x)
+                    x[i], lj[i] = (v[0] for v in from_unconstrained(row[i:i + 1], lower[i:i + 1], upper[i:i + 1]))
+            theta[m] = x
+            logj[m] = lj.sum()
+        return theta, logj
+
+    def to_z(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.atleast_2d(theta)
+        out = np.empty_like(theta)
+        for m, row in enumerate(theta):
+            bounds = self._fixed_bounds or self._bounds(row)
+            out[m] = to_unconstrained(row, *bounds)
+        return out
+
+    def log_prior(self, theta: np.ndarray) -> float:
+        return float(self.model.kernels.prior_logpdf(np.ascontiguousarray(theta, dtype=float), self.consts))
+
+    # ------------------------------------------------------------ evaluation
+    def particles(self) -> list[int | None]:
+        return [a.particles if a is not None else None for a in self.adapters]
+
+    def evaluate(self, z: np.ndarray, keys: list[tuple[int, ...]], adapt: bool = False) -> dict[str, np.ndarray]:
+        """Evaluate rows of ``z``; ``keys[m]`` names row m's random numbers."""
+        z = np.atleast_2d(np.asarray(z, dtype=float))
+        theta, logj = self.to_theta(z)
+        m_rows = len(z)
+        logprior = np.array([self.log_prior(t) if np.all(np.isfinite(t)) else -math.inf for t in theta])
+        valid = np.isfinite(logprior) & np.isfinite(logj)
+        n_particles = self.particles()
+        tasks, where = [], []
+        for m in np.flatnonzero(valid):
+            for r in range(len(self.estimators)):
+                seed = stream(self.seed, 1, *keys[m], r)
+                tasks.append((self.spec, r, theta[m], seed, n_particles[r], True))
+                where.append((m, r))
+        cost = [len(self.times[r]) * (n_particles[r] or 1) for _, r in where]
+        order = sorted(range(len(tasks)), key=lambda k: -cost[k])  # longest first (stable)
+        results = [None] * len(tasks)
+        for k, res in zip(order, self.executor.map(evaluate_task, [tasks[k] for k in order])):
+            results[k] = res
+        out = self.empty(m_rows)
+        out["logprior"][:] = logprior
+        offsets = np.cumsum([0] + [len(t) for t in self.times])
+        variances = [[] for _ in self.estimators]
+        for (m, r), (loglik, pointwise, traj, particles, var_n, ess_min) in zip(where, results):
+            out["loglik"][m] = (0.0 if r == 0 else out["loglik"][m]) + loglik
+            out["pointwise"][m, offsets[r]:offsets[r + 1]] = pointwise
+            if traj is not None:
+                out["trajectory"][m, offsets[r]:offsets[r + 1]] = traj
+            out["particles"][m] = (0 if r == 0 else out["particles"][m]) + particles
+            out["ess_min"][m] = ess_min if r == 0 else min(out["ess_min"][m], ess_min)
+            variances[r].append(var_n)
+        loglik = np.where(valid, out["loglik"], -math.inf)
+        loglik = np.where(np.isnan(loglik), -math.inf, loglik)
+        out["loglik"][:] = loglik
+        out["logpost"][:] = np.where(valid, loglik + logprior + logj, -math.inf)
+        if adapt:
+            for adapter, values in zip(self.adapters, variances):
+                finite = [v for v in values if math.isfinite(v)]
+                if adapter is not None and finite:
+                    adapter.update(float(np.median(finite)))
+        return out
+
+    def empty(self, rows: int) -> dict[str, np.ndarray]:
+        """Evaluation arrays for ``rows`` rows, filled with 'nothing yet'."""
+        t_total = sum(len(t) for t in self.times)
+        return {
+            "logpost": np.full(rows, -math.inf),
+            "loglik": np.full(rows, -math.inf),
+            "logprior": np.full(rows, -math.inf),
+            "particles": np.zeros(rows, dtype=np.int64),
+            "ess_min": np.full(rows, math.nan),
+            "pointwise": np.full((rows, t_total), math.nan),
+            "trajectory": np.full((rows, t_total, self.n_states), math.nan),
+        }
+
+    def initial(self, rows: int, tries: int = 100) -> dict[str, np.ndarray]:
+        """Rows drawn from the prior with a finite posterior density (redrawn up to ``tries`` times)."""
+        state = self.empty(rows)
+        state["z"] = np.zeros((rows, self.dim))
+        pending = np.arange(rows)
+        for attempt in range(tries):
+            draws = np.empty((len(pending), self.dim))
+            for k, m in enumerate(pending):
+                rng = np.random.default_rng(stream(self.seed, 3, m, attempt))
+                self.model.kernels.prior_sample(rng, self.consts, draws[k:k + 1])
+            z = self.to_z(draws)
+            ok_z = np.all(np.isfinite(z), axis=1)
+            ev = self.evaluate(np.where(ok_z[:, None], z, 0.0), [(0, int(m), attempt) for m in pending])
+            good = ok_z & np.isfinite(ev["logpost"])
+            for k in np.flatnonzero(good):
+                m = pending[k]
+                state["z"][m] = z[k]
+                for key in EVAL_KEYS:
+                    state[key][m] = ev[key][k]
+            pending = pending[~good]
+            if not len(pending):
+                return state
+        raise ModelError(
+            f"could not find starting points with a finite posterior density in {tries} prior draws",
+            hint="check that the prior covers parameter values that can explain the data, "
+            "or give the particle filter more particles",
+        )
+
+
+def _prior_depends_on_params(model: ir.ModelIR) -> bool:
+    def refs(expr) -> bool:
+        if isinstance(expr, ir.Ref):
+            return expr.kind == "param"
+        if isinstance(expr, (ir.Apply, ir.Op)):
+            return any(refs(a) for a in expr.args)
+        if isinstance(expr, ir.Cond):
+            return refs(expr.cond) or refs(expr.then) or refs(expr.orelse)
+        return False
+
+    return any(refs(a) for p in model.params for a in p.prior.args)
