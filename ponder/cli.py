@@ -238,6 +238,104 @@ def cmd_loglik(args) -> int:
     return EXIT_OK
 
 
+def parse_sampler_options(items: list[str] | None) -> dict:
+    """``["a=2.5", "reset=20"]`` -> ``{"a": 2.5, "reset": 20}`` (numbers stay numbers)."""
+    out = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ModelError(f"`--option {item}` needs the form NAME=VALUE", hint="for example `--option reset=20`")
+        try:
+            value = int(raw)
+        except ValueError:
+            try:
+                value = float(raw)
+            except ValueError:
+                value = raw
+        out[key.strip()] = value
+    return out
+
+
+def cmd_run(args) -> int:
+    from ponder.model import load
+    from ponder.progress import RunProgress
+    from ponder.runtime.run import RunInterrupted
+    from ponder.summary import posterior_table, run_report
+
+    model = load(args.model)
+    given = dict(
+        sampler=args.sampler, likelihood=args.likelihood, samples=args.samples, warmup=args.warmup,
+        chains=args.chains, particles=args.particles, executor=args.executor, workers=args.workers, seed=args.seed,
+    )
+    from ponder.runtime.run import resolve_settings, sample
+
+    settings = resolve_settings(model, **given)
+    progress = None if args.quiet else RunProgress(console=_console(stderr=True), warmup=settings.resolved_warmup())
+    try:
+        idata = sample(
+            model, out=args.out, resume=args.resume, checkpoint_every=args.checkpoint_every, progress=progress,
+            sampler_options=parse_sampler_options(args.option), **{k: getattr(settings, k) for k in given},
+        )
+    except RunInterrupted as stop:
+        console = _console(stderr=True)
+        console.print(f"[yellow]interrupted[/] at iteration {stop.iteration}; checkpoint: {stop.checkpoint}")
+        if stop.results:
+            console.print(f"draws so far written to {stop.results}")
+        console.print(f"continue with: ponder run {args.model} --resume" + (f" --out {args.out}" if args.out != 'results.nc' else ""))
+        return 130
+    if not args.quiet:
+        console = _console()
+        console.print(run_report(idata))
+        console.print(posterior_table(idata))
+        console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
+    return EXIT_OK
+
+
+def cmd_summary(args) -> int:
+    import warnings
+
+    from ponder.summary import posterior_table, run_report
+
+    path = Path(args.results)
+    if not path.is_file():
+        raise ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import arviz as az
+
+        try:
+            idata = az.from_netcdf(str(path))
+        except Exception as exc:
+            raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
+    if "posterior" not in idata.groups():
+        raise ModelError(f"`{path}` has no posterior group")
+    console = _console()
+    console.print(run_report(idata))
+    console.print(posterior_table(idata, var_names=args.var or None))
+    return EXIT_OK
+
+
+def cmd_plugins(args) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ponder.plugins.manager import plugins
+
+    pl = plugins()
+    table = Table(show_edge=False)
+    for col in ("kind", "name", "from", "description"):
+        table.add_column(col)
+    for kind, registry in (("sampler", pl.samplers), ("likelihood", pl.likelihoods), ("executor", pl.executors)):
+        for name in registry.names():
+            entry = registry.entries[name]
+            table.add_row(kind, name, escape(entry.plugin), escape(entry.description))
+    console = _console()
+    console.print(table)
+    for name, problem in pl.broken_plugins.items():
+        console.print(f"[red]broken plugin[/] {escape(name)}: {escape(problem)}")
+    return EXIT_OK
+
+
 def _progress(total: int, label: str, quiet: bool = False):
     """A rich progress bar on stderr (disabled when quiet)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -282,6 +380,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_loglik)
+
+    p = sub.add_parser("run", help="sample the posterior, print a summary, write results (netCDF)")
+    p.add_argument("model")
+    p.add_argument("--sampler", help="ensemble (default), mh, or a plugin's sampler")
+    p.add_argument("--likelihood", help="auto (default), direct, pf, or a plugin's")
+    p.add_argument("--samples", type=int, help="draws per chain after warm-up (default 1000)")
+    p.add_argument("--warmup", type=int, help="warm-up iterations (default: as many as --samples)")
+    p.add_argument("--chains", type=int, help="chains (mh, default 4) or walkers (ensemble, default max(16, 4 d))")
+    p.add_argument("--particles", help="N or MIN:MAX (adaptive, default 64:4096) for the particle filter")
+    p.add_argument("--executor", help="serial (default), threads, processes or mpi")
+    p.add_argument("--workers", type=int, help="number of workers for the executor")
+    p.add_argument("--seed", type=int, help="random seed (same seed, same draws on every executor)")
+    p.add_argument("--out", "-o", default="results.nc", help="results file (default results.nc)")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint next to --out")
+    p.add_argument("--checkpoint-every", type=float, default=5.0, metavar="SECONDS",
+                   help="seconds between checkpoints (default 5)")
+    p.add_argument("--option", action="extend", nargs="+", metavar="NAME=VALUE",
+                   help="sampler options, e.g. reset=20 de=0.1 (ensemble) or scale=0.5 (mh)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("summary", help="summary table of a results file")
+    p.add_argument("results")
+    p.add_argument("--var", action="extend", nargs="+", help="variables to show (default: parameters)")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("plugins", help="list registered samplers, likelihoods and executors")
+    p.set_defaults(func=cmd_plugins)
     return parser
 
 

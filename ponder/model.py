@@ -210,6 +210,46 @@ class Model:
         """The log-likelihood (estimate) at ``params`` as a float."""
         return self.estimate(params, likelihood, particles, seed, trajectory=False, **options).loglik
 
+    # ------------------------------------------------------------ sampling
+    def sample(
+        self,
+        sampler: str | None = None,
+        likelihood: str | None = None,
+        samples: int | None = None,
+        warmup: int | None = None,
+        chains: int | None = None,
+        particles=None,
+        executor: str | None = None,
+        workers: int | None = None,
+        seed: int | None = None,
+        out=None,
+        resume: bool = False,
+        progress: bool = False,
+        checkpoint_every: float = 5.0,
+        **sampler_options,
+    ):
+        """Sample the posterior; returns ``arviz.InferenceData`` (written to ``out`` if given).
+
+        Unset arguments come from the model's ``infer`` block, then ponder's
+        defaults: the ``ensemble`` sampler, ``auto`` likelihood (adaptive
+        particle filter ``64:4096`` for stochastic models), 1000 samples after
+        as many warm-up iterations, the ``serial`` executor. ``sampler_options``
+        go to the sampler (``a``, ``de``, ``reset`` for ``ensemble``; ``scale``,
+        ``target_accept`` for ``mh``).
+        """
+        from ponder.runtime.run import sample as run_sample
+
+        bar = None
+        if progress:
+            from ponder.progress import RunProgress
+
+            bar = RunProgress(warmup=warmup or 0)
+        return run_sample(
+            self, out=out, resume=resume, progress=bar, checkpoint_every=checkpoint_every,
+            sampler_options=sampler_options, sampler=sampler, likelihood=likelihood, samples=samples,
+            warmup=warmup, chains=chains, particles=particles, executor=executor, workers=workers, seed=seed,
+        )
+
     # ------------------------------------------------------------ simulation
     def simulate(
         self,
@@ -238,20 +278,13 @@ class Model:
         else:
             times_arr = np.asarray(list(times), dtype=float)
             self._check_times(times_arr)
-        const_values = self.consts(ds, consts)
-        rng = _rng(seed)
-        k = self.kernels
-        X = np.empty((1, self.ir.n_states))
-        k.init(theta, const_values, self.ir.t0, X, rng)
+        from ponder.runtime.kernels import link
+
         states = np.empty((len(times_arr), self.ir.n_states))
         obs = np.empty((len(times_arr), len(self.ir.observations)))
-        t_prev = self.ir.t0
-        for i, t in enumerate(times_arr):
-            if t > t_prev:
-                k.advance(theta, const_values, X, t_prev, t, rng)
-            states[i] = X[0]
-            k.obs_sample(theta, const_values, X, t, rng, obs[i : i + 1])
-            t_prev = t
+        link(self.compiled).simulate_run(
+            theta, self.consts(ds, consts), self.ir.t0, np.ascontiguousarray(times_arr), _rng(seed), states, obs
+        )
         return self._to_xarray(times_arr, states, obs, seed)
 
     def _check_times(self, times: np.ndarray) -> None:

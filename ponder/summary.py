@@ -80,3 +80,64 @@ def _fmt(value) -> str:
     if isinstance(value, tuple):
         return f"{value[0]}:{value[1]}"
     return str(value)
+
+
+def posterior_table(idata, var_names=None, title: str | None = None) -> Table:
+    """mean, sd, 94% HDI, ESS bulk/tail, R-hat and MAP of each parameter (ArviZ's numbers)."""
+    import warnings
+
+    import arviz as az
+    import numpy as np
+
+    from ponder.runtime.results import map_estimate
+
+    names = var_names or _parameter_names(idata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = az.summary(idata, var_names=names, hdi_prob=0.94, kind="all")
+    best = map_estimate(idata)
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for col, justify in (("parameter", "left"), ("mean", "right"), ("sd", "right"), ("hdi 3%", "right"),
+                         ("hdi 97%", "right"), ("ess bulk", "right"), ("ess tail", "right"), ("r_hat", "right"),
+                         ("MAP", "right")):
+        table.add_column(col, justify=justify)
+    for label, row in frame.iterrows():
+        base, _, idx = str(label).partition("[")
+        value = best.get(base)
+        if value is not None and idx:
+            value = np.asarray(value)[tuple(int(i) for i in idx.rstrip("]").split(","))]
+        r_hat = row.get("r_hat", float("nan"))
+        style = "red" if r_hat == r_hat and r_hat > 1.05 else ""
+        table.add_row(
+            str(label), _g(row["mean"]), _g(row["sd"]), _g(row["hdi_3%"]), _g(row["hdi_97%"]),
+            f"{row['ess_bulk']:.0f}", f"{row['ess_tail']:.0f}", f"[{style}]{r_hat:.3f}[/]" if style else f"{r_hat:.3f}",
+            _g(float(value)) if value is not None else "",
+        )
+    return table
+
+
+def _parameter_names(idata) -> list[str]:
+    """Posterior variables that are parameters (latent states carry a time dimension)."""
+    return [v for v, da in idata.posterior.data_vars.items() if not any(d.startswith("time") for d in da.dims)]
+
+
+def _g(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def run_report(idata) -> Text:
+    """One line on the run: sampler, likelihood, draws, time, acceptance."""
+    import numpy as np
+
+    post = idata.posterior
+    a = post.attrs
+    acc = float(np.nanmean(idata.sample_stats["acceptance_rate"].values))
+    particles = a.get("final_particles", "")
+    return Text.assemble(
+        (f"{a.get('model_name', '')}: ", "bold"),
+        f"{a.get('sampler')} sampler, {a.get('likelihood')} likelihood"
+        + (f" (particles {particles})" if particles and particles not in ("[null]", "[1]") else "")
+        + f"; {post.sizes['chain']} chains x {post.sizes['draw']} draws"
+        + f"; mean acceptance {acc:.2f}; {float(a.get('sampling_time', 0)):.1f} s; seed {a.get('seed')}",
+        (" (partial: interrupted)" if int(a.get("partial", 0)) else "", "yellow"),
+    )

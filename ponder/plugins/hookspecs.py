@@ -30,3 +30,26 @@ def ponder_add_likelihoods(registry):
     ``particles``, ``resampling``, ``ess_threshold``, ``target_sd``; a
     factory raises :class:`ponder.ModelError` for options it cannot honour.
     """
+
+
+@hookspec
+def ponder_add_samplers(registry):
+    """Register samplers: ``registry.add(name, factory, description)``.
+
+    ``factory(target, chains=None, **options)`` returns a sampler with
+    ``start() -> state`` and ``step(state, iteration, warmup) -> state``
+    (optionally ``end_warmup(state) -> state``); the state is a dict of
+    arrays with the keys listed in :mod:`ponder.runtime.samplers`. The
+    target (:class:`ponder.runtime.target.Target`) gives ``dim``, ``names``,
+    ``seed``, ``initial(rows)`` and ``evaluate(z, keys, adapt)``.
+    """
+
+
+@hookspec
+def ponder_add_executors(registry):
+    """Register executors: ``registry.add(name, factory, description)``.
+
+    ``factory(workers)`` returns an object with ``map(fn, items) -> list``
+    (results in the order of ``items``), ``shutdown()`` and ``workers``.
+    ``fn`` and the items are picklable.
+    """

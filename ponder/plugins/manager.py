@@ -33,6 +33,8 @@ class Plugins:
             self._load_entry_points()
         self.pm.check_pending()
         self.likelihoods = self._collect("likelihood", "ponder_add_likelihoods")
+        self.samplers = self._collect("sampler", "ponder_add_samplers")
+        self.executors = self._collect("executor", "ponder_add_executors")
 
     def _load_entry_points(self) -> None:
         for ep in entry_points(group="ponder"):
@@ -48,8 +50,12 @@ class Plugins:
         registry = Registry(kind)
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
-            registry._plugin = self.pm.get_name(impl.plugin) or "?"
-            impl.function(registry=registry)
+            name = self.pm.get_name(impl.plugin) or "?"
+            registry._plugin = name
+            try:
+                impl.function(registry=registry)
+            except Exception as exc:  # a broken plugin must not stop ponder
+                self.broken_plugins[name] = f"{type(exc).__name__}: {exc}"
         return registry
 
 

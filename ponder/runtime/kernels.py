@@ -25,7 +25,7 @@ def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
     kernels = compiled.kernels
     text = _template(template)
     header = (
-        f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, N_STATES  # noqa\n"
+        f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, obs_sample, N_STATES  # noqa\n"
     )
     source = header + text
     key = hashlib.sha256(source.encode()).hexdigest()[:24]

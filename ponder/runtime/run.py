@@ -45,7 +45,7 @@ class Settings:
     thin: int = 1
 
     def resolved_warmup(self) -> int:
-        return self.samples // 2 if self.warmup is None else self.warmup
+        return self.samples if self.warmup is None else self.warmup
 
 
 DEFAULT_PARTICLES_FOR_RUNS = "64:4096"

@@ -39,7 +39,7 @@ class EnsembleSampler:
                              hint="options are a (stretch scale), de (fraction of DE moves), reset")
         self.target = target
         d = target.dim
-        walkers = chains or max(8, 2 * d + (2 * d) % 2)
+        walkers = chains or max(16, 4 * d)
         if walkers < 4 or walkers % 2:
             raise ModelError(f"the ensemble needs an even number of at least 4 walkers, not {walkers}",
                              hint="set --chains (the number of walkers) to an even number such as 8")

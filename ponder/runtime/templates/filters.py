@@ -2,7 +2,7 @@
 
 This file is a template: :func:`ponder.runtime.kernels.link` writes a copy of
 it after a line that imports ``init``, ``advance``, ``obs_logpdf``,
-``obs_logpdf_cols`` and ``N_STATES`` from the model's generated module, so
+``obs_logpdf_cols``, ``obs_sample`` and ``N_STATES`` from the model's generated module, so
 Numba compiles (and caches) these loops with the model kernels inlined. It
 is never imported directly.
 """
@@ -153,3 +153,18 @@ def pf_run(theta, consts, t0, times, Y, n_particles, scheme, ess_threshold, rng,
             if k > 0:
                 b = ancestors[k - 1, b]
     return loglik, -1
+
+
+@jit
+def simulate_run(theta, consts, t0, times, rng, states, obs):
+    """One simulated path: states and observations at ``times`` (a row each)."""
+    X = np.empty((1, N_STATES))
+    init(theta, consts, t0, X, rng)
+    t_prev = t0
+    for k in range(times.shape[0]):
+        if times[k] > t_prev:
+            advance(theta, consts, X, t_prev, times[k], rng)
+        for i in range(N_STATES):
+            states[k, i] = X[0, i]
+        obs_sample(theta, consts, X, times[k], rng, obs[k:k + 1])
+        t_prev = times[k]

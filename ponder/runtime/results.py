@@ -1,0 +1,179 @@
+"""Run records -> ArviZ InferenceData.
+
+Everything is first gathered into one nested dict ``{group: {variable:
+array}}`` (:func:`results_dict`), following the ArviZ 0.23 schema: sample
+groups have dims ``(chain, draw, ...)``, ``*_data`` groups have none. Only
+:func:`build_inference_data` talks to ArviZ, so a move to ArviZ 1.0's
+DataTree is a change in that one function.
+
+Groups: ``posterior`` (parameters; latent states at the observation times
+when the likelihood samples them), ``sample_stats`` (``lp`` = log prior +
+log-likelihood, ``log_likelihood``, ``acceptance_rate``, ``particles``,
+``pf_ess_min``), ``log_likelihood`` (per observation time),
+``posterior_predictive`` (simulated observations, one path per draw),
+``observed_data``, ``constant_data``, and the ``warmup_*`` twins.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+
+import numpy as np
+
+from ponder.runtime.kernels import link
+from ponder.runtime.seeds import generator
+
+
+def _suffix(model, r: int) -> str:
+    return "" if len(model.datasets) == 1 else f"_r{r}"
+
+
+def _param_arrays(model, theta: np.ndarray) -> dict:
+    """theta (chain, draw, slots) -> {name: (chain, draw[, K])}."""
+    out = {}
+    for p in model.ir.params:
+        block = theta[..., p.offset:p.offset + p.width]
+        out[p.name] = block[..., 0] if p.size == 0 else block
+    return out
+
+
+def results_dict(model, target, settings, records: dict, n_iter: int, warmup: int, sampler) -> dict:
+    """The nested dict of groups and variables, plus dims and coords."""
+    thin = max(int(settings.thin), 1)
+
+    def phase(key, warm: bool):
+        arr = records[key][:warmup] if warm else records[key][warmup:n_iter:thin]
+        return np.swapaxes(arr, 0, 1)  # (chain, draw, ...)
+
+    groups: dict[str, dict] = {}
+    dims: dict[str, list[str]] = {}
+    coords: dict[str, np.ndarray] = {}
+    offsets = np.cumsum([0] + [ds.n_times for ds in model.datasets])
+    for r, ds in enumerate(model.datasets):
+        coords["time" + _suffix(model, r)] = ds.times
+    for p in model.ir.params:
+        if p.size:
+            dims[p.name] = [f"{p.name}_dim"]
+            coords[f"{p.name}_dim"] = np.arange(p.size)
+
+    for warm in (False, True) if warmup > 0 else (False,):
+        prefix = "warmup_" if warm else ""
+        z = phase("z", warm)
+        if z.shape[1] == 0:
+            continue
+        theta, _ = target.to_theta(z.reshape(-1, z.shape[-1]))
+        theta = theta.reshape(z.shape)
+        post = _param_arrays(model, theta)
+        traj = phase("trajectory", warm)
+        if np.isfinite(traj).any():
+            for r, _ in enumerate(model.datasets):
+                sl = traj[:, :, offsets[r]:offsets[r + 1]]
+                for s in model.ir.states:
+                    name = s.name + _suffix(model, r)
+                    post[name] = sl[..., s.offset] if s.size == 0 else sl[..., s.offset:s.offset + s.size]
+                    dims[name] = ["time" + _suffix(model, r)] + ([f"{s.name}_dim"] if s.size else [])
+                    if s.size:
+                        coords[f"{s.name}_dim"] = np.arange(s.size)
+        groups[prefix + "posterior"] = post
+        loglik = phase("loglik", warm)
+        groups[prefix + "sample_stats"] = {
+            "lp": loglik + phase("logprior", warm),
+            "log_likelihood": loglik,
+            "acceptance_rate": phase("accept", warm),
+            "particles": phase("particles", warm),
+            "pf_ess_min": phase("ess_min", warm),
+        }
+        if not warm:
+            pointwise = phase("pointwise", warm)
+            name = "_".join(model.observed_names) or "observations"
+            ll = {}
+            for r, _ in enumerate(model.datasets):
+                var = name + _suffix(model, r)
+                ll[var] = pointwise[:, :, offsets[r]:offsets[r + 1]]
+                dims[var] = ["time" + _suffix(model, r)]
+            groups["log_likelihood"] = ll
+            groups["posterior_predictive"] = _predictive(model, target, theta, dims)
+    observed, constant = {}, {}
+    for r, ds in enumerate(model.datasets):
+        for j, col in enumerate(ds.columns):
+            observed[col + _suffix(model, r)] = ds.values[:, j]
+            dims[col + _suffix(model, r)] = ["time" + _suffix(model, r)]
+        for c, value in zip(model.ir.consts, model.consts(ds)):
+            constant[c.name + _suffix(model, r)] = np.array(value)
+    groups["observed_data"] = observed
+    groups["constant_data"] = constant
+    return {"groups": groups, "dims": dims, "coords": coords}
+
+
+def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
+    """Observations simulated at the data's times for every posterior draw."""
+    loops = link(model.compiled)
+    chains, draws = theta.shape[:2]
+    out = {}
+    for r, ds in enumerate(model.datasets):
+        consts = model.consts(ds)
+        sims = np.empty((chains, draws, ds.n_times, len(ds.columns)))
+        states = np.empty((ds.n_times, model.ir.n_states))
+        for c in range(chains):
+            for d in range(draws):
+                loops.simulate_run(theta[c, d], consts, model.ir.t0, ds.times, generator(target.seed, 2, r, c, d),
+                                   states, sims[c, d])
+        for j, col in enumerate(ds.columns):
+            out[col + _suffix(model, r)] = sims[..., j]
+            dims[col + _suffix(model, r)] = ["time" + _suffix(model, r)]
+    return out
+
+
+def build_inference_data(model, target, settings, records, n_iter, warmup, sampler, seconds, partial=False):
+    """ArviZ InferenceData of a run (the only function that calls ArviZ)."""
+    import arviz as az
+
+    from ponder import __version__
+
+    spec = results_dict(model, target, settings, records, n_iter, warmup, sampler)
+    groups = spec["groups"]
+    particles = target.particles()
+    attrs = {
+        "inference_library": "ponder",
+        "inference_library_version": __version__,
+        "model_name": model.name,
+        "model_path": str(model.path),
+        "model_source": model.source,
+        "sampler": settings.sampler,
+        "likelihood": target.likelihood,
+        "seed": str(settings.seed),
+        "settings": json.dumps(asdict(settings), default=str),
+        "sampling_time": float(seconds),
+        "iterations_done": int(n_iter),
+        "warmup": int(warmup),
+        "partial": int(bool(partial)),
+        "final_particles": json.dumps(particles),
+    }
+    idata = az.from_dict(
+        posterior=groups["posterior"],
+        sample_stats=groups["sample_stats"],
+        log_likelihood=groups.get("log_likelihood"),
+        posterior_predictive=groups.get("posterior_predictive"),
+        observed_data=groups["observed_data"],
+        constant_data=groups["constant_data"] or None,
+        warmup_posterior=groups.get("warmup_posterior"),
+        warmup_sample_stats=groups.get("warmup_sample_stats"),
+        save_warmup=warmup > 0,
+        coords=spec["coords"],
+        dims=spec["dims"],
+        attrs=attrs,
+    )
+    for group in idata.groups():
+        getattr(idata, group).attrs.update(attrs)
+    return idata
+
+
+def map_estimate(idata) -> dict[str, float]:
+    """The posterior draw with the highest ``lp`` (log prior + log-likelihood)."""
+    lp = idata.sample_stats["lp"].values
+    if not np.isfinite(lp).any():
+        return {}
+    c, d = np.unravel_index(np.nanargmax(np.where(np.isfinite(lp), lp, -math.inf)), lp.shape)
+    return {name: idata.posterior[name].values[c, d] for name in idata.posterior.data_vars}
