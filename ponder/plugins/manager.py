@@ -27,8 +27,10 @@ class Plugins:
         self.pm = pluggy.PluginManager("ponder")
         self.pm.add_hookspecs(hookspecs)
         self.broken_plugins: dict[str, str] = {}
+        self.packages: dict[str, str] = {}  # registered plugin name -> package it comes from
         for name in DEFAULT_PLUGINS:
-            self.pm.register(import_module(name), name="ponder")
+            self.pm.register(import_module(name), name=name)
+            self.packages[name] = "ponder"
         if load_entry_points:
             self._load_entry_points()
         self.pm.check_pending()
@@ -38,11 +40,13 @@ class Plugins:
 
     def _load_entry_points(self) -> None:
         for ep in entry_points(group="ponder"):
-            if self.pm.has_plugin(ep.name):
+            package = ep.dist.name if ep.dist else ep.name
+            key = f"{package}:{ep.name}"
+            if self.pm.has_plugin(key):
                 continue
             try:
-                plugin = ep.load()
-                self.pm.register(plugin, name=ep.dist.name if ep.dist else ep.name)
+                self.pm.register(ep.load(), name=key)
+                self.packages[key] = package
             except Exception as exc:  # a broken plugin must not stop ponder
                 self.broken_plugins[ep.name] = f"{type(exc).__name__}: {exc}"
 
@@ -51,7 +55,7 @@ class Plugins:
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():
             name = self.pm.get_name(impl.plugin) or "?"
-            registry._plugin = name
+            registry._plugin = self.packages.get(name, name)
             try:
                 impl.function(registry=registry)
             except Exception as exc:  # a broken plugin must not stop ponder

@@ -17,6 +17,8 @@ what or when it finished; the same run is bit-identical on every executor.
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 from ponder.lang.errors import ModelError
@@ -87,6 +89,7 @@ class MPIExecutor(_PoolExecutor):
                 "the `mpi` executor needs mpi4py",
                 hint="install it with `pip install 'ponder[mpi]'` (mpi4py and the mpich wheel; no system MPI needed)",
             ) from None
+        _put_mpiexec_on_path()
         under_mpiexec = MPI.COMM_WORLD.Get_size() > 1
         if under_mpiexec:
             self.pool = MPIPoolExecutor()
@@ -97,3 +100,10 @@ class MPIExecutor(_PoolExecutor):
 
     def map(self, fn, items):
         return list(self.pool.map(fn, items, unordered=False))
+
+
+def _put_mpiexec_on_path() -> None:
+    """Spawning needs ``mpiexec``; the mpich wheel puts it next to the Python executable."""
+    here = os.path.dirname(sys.executable)
+    if shutil.which("mpiexec") is None and os.path.exists(os.path.join(here, "mpiexec")):
+        os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")

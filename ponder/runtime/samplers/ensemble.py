@@ -10,6 +10,14 @@ likelihood evaluations of a half run in parallel on the executor.
   z' = z_k + gamma (z_i - z_j) + 1e-5 e, gamma = 2.38 / sqrt(2 d), e ~ N(0, I)
   (ter Braak 2006), accepted with probability min(1, p(z')/p(z_k)).
 
+Walkers started from a wide prior can be stranded far from the mode, where
+no stretch through another walker lands anywhere better. During warm-up
+(``prune``, on by default) every 25 iterations, walkers whose log density is
+more than ``max(10, 2 d)`` below the ensemble's median are moved onto a
+randomly chosen walker from the better half, plus a small jitter, and
+re-evaluated (Hou et al. 2012 prune the same way). Warm-up draws are
+discarded, so this does not touch the sampling phase.
+
 With a particle-filter likelihood a walker can be stuck on a lucky
 over-estimate. SPUX's remedy, ``reset = R``: after R consecutive rejections
 the walker's likelihood is estimated afresh at its current position (the
@@ -33,10 +41,10 @@ class EnsembleSampler:
     name = "ensemble"
 
     def __init__(self, target, chains: int | None = None, a: float = 2.0, de: float = 0.0, reset: int = 0,
-                 **options):
+                 prune: int = 1, **options):
         if options:
             raise ModelError(f"the `ensemble` sampler has no option `{next(iter(options))}`",
-                             hint="options are a (stretch scale), de (fraction of DE moves), reset")
+                             hint="options are a (stretch scale), de (fraction of DE moves), reset, prune (0 or 1)")
         self.target = target
         d = target.dim
         walkers = chains or max(16, 4 * d)
@@ -51,6 +59,7 @@ class EnsembleSampler:
         self.a = float(a)
         self.de = float(de)
         self.reset = int(reset)
+        self.prune = bool(prune)
 
     def start(self) -> dict:
         state = self.target.initial(self.walkers)
@@ -85,7 +94,24 @@ class EnsembleSampler:
             state["stuck"][active] = np.where(accepted, 0, state["stuck"][active] + 1)
         if self.reset > 0:
             self._reset_stuck(state, iteration)
+        if warmup and self.prune and iteration % 25 == 24:
+            self._prune(state, iteration)
         return state
+
+    def _prune(self, state: dict, iteration: int) -> None:
+        logpost = state["logpost"]
+        finite = np.isfinite(logpost)
+        median = np.median(np.where(finite, logpost, -np.inf))
+        stranded = np.flatnonzero(~finite | (logpost < median - max(10.0, 2.0 * self.target.dim)))
+        good = np.flatnonzero(finite & (logpost >= median))
+        if not len(stranded) or not len(good):
+            return
+        rng = generator(self.target.seed, 0, iteration, 2)
+        spread = np.std(state["z"][good], axis=0) + 1e-12
+        sources = good[rng.integers(0, len(good), size=len(stranded))]
+        proposal = state["z"][sources] + 1e-2 * spread * rng.standard_normal((len(stranded), self.target.dim))
+        evaluation = self.target.evaluate(proposal, [(iteration + 1, int(k), 2) for k in stranded])
+        accept_rows(state, stranded, proposal, evaluation, np.isfinite(evaluation["logpost"]))
 
     def _reset_stuck(self, state: dict, iteration: int) -> None:
         stuck = np.flatnonzero(state["stuck"] >= self.reset)
