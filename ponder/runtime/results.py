@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import asdict
 
 import numpy as np
@@ -151,7 +152,17 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "partial": int(bool(partial)),
         "final_particles": json.dumps(particles),
     }
-    idata = az.from_dict(
+    with warnings.catch_warnings():
+        # ponder keeps the likelihood estimate in sample_stats on purpose
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        idata = _from_dict(az, groups, spec, warmup, attrs)
+    for group in idata.groups():
+        getattr(idata, group).attrs.update(attrs)
+    return idata
+
+
+def _from_dict(az, groups, spec, warmup, attrs):
+    return az.from_dict(
         posterior=groups["posterior"],
         sample_stats=groups["sample_stats"],
         log_likelihood=groups.get("log_likelihood"),
@@ -165,9 +176,6 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         dims=spec["dims"],
         attrs=attrs,
     )
-    for group in idata.groups():
-        getattr(idata, group).attrs.update(attrs)
-    return idata
 
 
 def map_estimate(idata) -> dict[str, float]:

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from scipy.special import gammaln
 
 import ponder
 from ponder.lang.errors import ModelError
@@ -141,23 +142,39 @@ def test_sampled_trajectories_follow_the_smoothing_distribution(tmp_path, book_d
 
 
 def randomwalk_forward(times, y, origin, drift, sigma, stepsize=1.0):
-    """Exact log-likelihood of the random walk by the forward algorithm on integer offsets."""
+    """Exact log-likelihood of the random walk by the forward algorithm on integer offsets.
+
+    Between observations L steps apart the offset moves by 2 j - L with
+    j ~ Binomial(L, (1 + drift) / 2); the filter distribution over offsets is
+    convolved with that law, then weighted by the Normal observation density.
+    """
+    if not (-1 < drift < 1 and sigma > 0):
+        return -math.inf
     horizon = int(times[-1])
     offsets = np.arange(-horizon, horizon + 1)
     prob = np.zeros(offsets.size)
     prob[horizon] = 1.0
-    p_up = (1 + drift) / 2
+    log_up, log_down = math.log((1 + drift) / 2), math.log((1 - drift) / 2)
     ll, t_prev = 0.0, 0.0
     for t, obs in zip(times, y):
         steps = int(round(t - t_prev))
         if steps:
             j = np.arange(steps + 1)
+            log_pmf = (gammaln(steps + 1) - gammaln(j + 1) - gammaln(steps - j + 1)
+                       + j * log_up + (steps - j) * log_down)
             kernel = np.zeros(2 * steps + 1)
-            kernel[2 * j] = stats.binom(steps, p_up).pmf(j)  # displacement 2j - steps
+            kernel[2 * j] = np.exp(log_pmf)  # displacement 2j - steps
             prob = np.convolve(prob, kernel, mode="same")
-        like = stats.norm(origin + stepsize * offsets, sigma).pdf(obs)
+        z = (obs - origin - stepsize * offsets) / sigma
+        log_like = -0.5 * z * z - math.log(sigma) - 0.5 * math.log(2 * math.pi)
+        top = np.max(np.where(prob > 0, log_like, -np.inf))
+        if not np.isfinite(top):
+            return -math.inf
+        like = np.exp(log_like - top)
         total = np.sum(prob * like)
-        ll += math.log(total)
+        if not total > 0:
+            return -math.inf
+        ll += top + math.log(total)
         prob = prob * like / total
         t_prev = t
     return ll
