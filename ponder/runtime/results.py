@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from dataclasses import asdict
 
 import numpy as np
 
@@ -132,6 +131,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
     import arviz as az
 
     from ponder import __version__
+    from ponder.runtime.run import settings_dict
 
     spec = results_dict(model, target, settings, records, n_iter, warmup, sampler)
     groups = spec["groups"]
@@ -145,7 +145,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "sampler": settings.sampler,
         "likelihood": target.likelihood,
         "seed": str(settings.seed),
-        "settings": json.dumps(asdict(settings), default=str),
+        "settings": json.dumps(settings_dict(settings), default=str),
         "sampling_time": float(seconds),
         "iterations_done": int(n_iter),
         "warmup": int(warmup),

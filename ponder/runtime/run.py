@@ -18,7 +18,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +49,14 @@ class Settings:
 
 
 DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
+
+
+def settings_dict(settings: Settings) -> dict:
+    """Settings as plain values (an executor object appears as its name)."""
+    out = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    if not isinstance(out["executor"], str):
+        out["executor"] = getattr(out["executor"], "name", type(out["executor"]).__name__)
+    return out
 
 
 def resolve_settings(model, **given) -> Settings:
@@ -112,7 +120,12 @@ def sample(
     sampler_options: dict | None = None,
     **given,
 ):
-    """Run a sampler on ``model``; returns ``arviz.InferenceData`` (also written to ``out``)."""
+    """Run a sampler on ``model``; returns ``arviz.InferenceData`` (also written to ``out``).
+
+    ``executor`` is a registered name, or an executor object (anything with
+    ``map``), which is then reused and not shut down: a notebook can keep one
+    pool of workers across runs.
+    """
     from ponder.runtime import checkpoint as ckpt
     from ponder.runtime.results import build_inference_data
 
@@ -123,7 +136,8 @@ def sample(
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
     options = {"particles": settings.particles, "resampling": settings.resampling}
     options = {k: v for k, v in options.items() if v is not None}
-    executor = make_executor(settings.executor, settings.workers)
+    own_executor = isinstance(settings.executor, str)
+    executor = make_executor(settings.executor, settings.workers) if own_executor else settings.executor
     started = time.time()
     try:
         target = Target(model, settings.likelihood, options, executor, settings.seed)
@@ -184,7 +198,8 @@ def sample(
                 ckpt_path.unlink()
         return idata
     finally:
-        executor.shutdown()
+        if own_executor:
+            executor.shutdown()
 
 
 def _end_warmup(sampler, target, state):
@@ -215,7 +230,7 @@ def _fingerprint(model, settings: Settings, sampler_options: dict) -> str:
     payload = {
         "source": model.source,
         "data": [hashlib.sha256(ds.values.tobytes() + ds.times.tobytes()).hexdigest() for ds in model.datasets],
-        "settings": {k: v for k, v in asdict(settings).items() if k not in ("executor", "workers")},
+        "settings": {k: v for k, v in settings_dict(settings).items() if k not in ("executor", "workers")},
         "sampler_options": sampler_options,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

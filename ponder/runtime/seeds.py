@@ -21,6 +21,9 @@ def seed_sequence(seed) -> np.random.SeedSequence:
 
 def stream(seed, *key: int) -> np.random.SeedSequence:
     """The child of ``seed`` at ``key`` (a path of non-negative integers)."""
+    if isinstance(seed, (int, np.integer)) and seed >= 0:
+        # same as seed_sequence(seed) followed by the spawn key, one construction cheaper
+        return np.random.SeedSequence(int(seed), spawn_key=tuple(int(k) for k in key))
     root = seed_sequence(seed)
     return np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + tuple(int(k) for k in key))
 

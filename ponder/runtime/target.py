@@ -121,23 +121,25 @@ class Target:
     def to_theta(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta and log|Jacobian| for each row of z."""
         z = np.atleast_2d(z)
+        if self._fixed_bounds is not None:
+            theta, logj = from_unconstrained(z, *self._fixed_bounds)
+            return theta, logj.sum(axis=1)
         theta = np.empty_like(z)
         logj = np.zeros(len(z))
         for m, row in enumerate(z):
-            if self._fixed_bounds is not None:
-                x, lj = from_unconstrained(row, *self._fixed_bounds)
-            else:
-                # bounds of slot i may depend on earlier slots: fill in order
-                x, lj = np.empty(self.dim), np.empty(self.dim)
-                for i in range(self.dim):
-                    lower, upper = self._bounds(x)
-                    x[i], lj[i] = (v[0] for v in from_unconstrained(row[i:i + 1], lower[i:i + 1], upper[i:i + 1]))
+            # bounds of slot i may depend on earlier slots: fill in order
+            x, lj = np.empty(self.dim), np.empty(self.dim)
+            for i in range(self.dim):
+                lower, upper = self._bounds(x)
+                x[i], lj[i] = (v[0] for v in from_unconstrained(row[i:i + 1], lower[i:i + 1], upper[i:i + 1]))
             theta[m] = x
             logj[m] = lj.sum()
         return theta, logj
 
     def to_z(self, theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)
+        if self._fixed_bounds is not None:
+            return to_unconstrained(theta, *self._fixed_bounds)
         out = np.empty_like(theta)
         for m, row in enumerate(theta):
             bounds = self._fixed_bounds or self._bounds(row)
