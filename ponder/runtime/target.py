@@ -158,7 +158,9 @@ class Target:
         z = np.atleast_2d(np.asarray(z, dtype=float))
         theta, logj = self.to_theta(z)
         m_rows = len(z)
-        logprior = np.array([self.log_prior(t) if np.all(np.isfinite(t)) else -math.inf for t in theta])
+        finite_rows = np.isfinite(theta).all(axis=1)
+        prior_logpdf, consts = self.model.kernels.prior_logpdf, self.consts
+        logprior = np.array([prior_logpdf(t, consts) if ok else -math.inf for t, ok in zip(theta, finite_rows)])
         valid = np.isfinite(logprior) & np.isfinite(logj)
         n_particles = self.particles()
         tasks, where = [], []
