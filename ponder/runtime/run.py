@@ -13,10 +13,12 @@ chain, replicate), so a run resumed from a checkpoint, after Ctrl-C or
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
+import signal
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -163,25 +165,35 @@ def sample(
         last_save = time.monotonic()
         progress = progress or _NoProgress()
         progress.start(total, iteration)
+        committed = _copy(state)  # the state after the last completed iteration
         try:
-            while iteration < total:
-                in_warmup = iteration < warmup
-                if iteration == warmup and warmup > 0:
-                    state = _end_warmup(sampler, target, state)
-                state = sampler.step(state, iteration, in_warmup)
-                for k in RECORD_KEYS:
-                    records[k][iteration] = state[k]
-                iteration += 1
-                progress.update(iteration, state, target)
-                if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < total:
-                    ckpt.save(ckpt_path, fingerprint, state, records, iteration,
-                              _extra(target, elapsed_before + time.time() - started))
-                    last_save = time.monotonic()
+            with _deferred_interrupt() as interrupted:
+                while iteration < total:
+                    in_warmup = iteration < warmup
+                    if iteration == warmup and warmup > 0:
+                        state = _end_warmup(sampler, target, state)
+                    try:
+                        state = sampler.step(state, iteration, in_warmup)
+                    except Exception:
+                        if interrupted():  # workers stopped by the same Ctrl-C
+                            raise KeyboardInterrupt from None
+                        raise
+                    for k in RECORD_KEYS:
+                        records[k][iteration] = state[k]
+                    iteration += 1
+                    committed = _copy(state)
+                    progress.update(iteration, state, target)
+                    if interrupted():
+                        raise KeyboardInterrupt
+                    if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < total:
+                        ckpt.save(ckpt_path, fingerprint, state, records, iteration,
+                                  _extra(target, elapsed_before + time.time() - started))
+                        last_save = time.monotonic()
         except KeyboardInterrupt:
             progress.stop()
             if ckpt_path is None:
                 raise
-            ckpt.save(ckpt_path, fingerprint, state, records, iteration,
+            ckpt.save(ckpt_path, fingerprint, committed, records, iteration,
                       _extra(target, elapsed_before + time.time() - started))
             partial = None
             if iteration > warmup and out_path is not None:
@@ -200,6 +212,35 @@ def sample(
     finally:
         if own_executor:
             executor.shutdown()
+
+
+def _copy(state: dict) -> dict:
+    return {k: np.array(v, copy=True) for k, v in state.items()}
+
+
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Turn the first Ctrl-C into a flag checked between iterations (a second one stops at once).
+
+    So a checkpoint always holds a whole iteration. Outside the main thread
+    (where signal handlers cannot be set) Ctrl-C keeps its usual meaning.
+    """
+    hits = []
+
+    def handler(signum, frame):
+        hits.append(signum)
+        if len(hits) > 1:
+            raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield lambda: False
+        return
+    try:
+        yield lambda: bool(hits)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _end_warmup(sampler, target, state):
