@@ -126,7 +126,8 @@ def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
     return out
 
 
-def build_inference_data(model, target, settings, records, n_iter, warmup, sampler, seconds, partial=False):
+def build_inference_data(model, target, settings, records, n_iter, warmup, sampler, seconds, partial=False,
+                         state=None):
     """ArviZ InferenceData of a run (the only function that calls ArviZ)."""
     import arviz as az
 
@@ -152,6 +153,10 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "partial": int(bool(partial)),
         "final_particles": json.dumps(particles),
     }
+    extra = getattr(sampler, "run_attrs", None)
+    if extra is not None and state is not None:
+        for key, value in extra(state).items():
+            attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
     with warnings.catch_warnings():
         # ponder keeps the likelihood estimate in sample_stats on purpose
         warnings.simplefilter("ignore", PendingDeprecationWarning)

@@ -133,7 +133,6 @@ def sample(
 
     settings = resolve_settings(model, **given)
     sampler_options = dict(sampler_options or {})
-    fingerprint = _fingerprint(model, settings, sampler_options)
     out_path = Path(out) if out is not None else None
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
     options = {"particles": settings.particles, "resampling": settings.resampling}
@@ -144,8 +143,13 @@ def sample(
     try:
         target = Target(model, settings.likelihood, options, executor, settings.seed)
         sampler = make_sampler(settings.sampler, target, settings.chains, sampler_options)
+        if hasattr(sampler, "last_round"):  # samplers that run in rounds of 2^r scans
+            settings.samples = 2 ** sampler.last_round(settings.samples)
+            settings.warmup = sampler.default_warmup(settings.samples)
+        fingerprint = _fingerprint(model, settings, sampler_options)
         warmup = settings.resolved_warmup()
         total = warmup + settings.samples
+        rows = getattr(sampler, "recorded_rows", None)
         if resume:
             if ckpt_path is None or not ckpt_path.exists():
                 raise ModelError(
@@ -159,7 +163,8 @@ def sample(
             elapsed_before = extra.get("elapsed", 0.0)
         else:
             state = sampler.start()
-            records = {k: np.zeros((total,) + np.shape(state[k]), dtype=np.asarray(state[k]).dtype) for k in RECORD_KEYS}
+            records = {k: np.zeros((total,) + np.shape(_rows(state[k], rows)), dtype=np.asarray(state[k]).dtype)
+                       for k in RECORD_KEYS}
             iteration = 0
             elapsed_before = 0.0
         last_save = time.monotonic()
@@ -179,7 +184,7 @@ def sample(
                             raise KeyboardInterrupt from None
                         raise
                     for k in RECORD_KEYS:
-                        records[k][iteration] = state[k]
+                        records[k][iteration] = _rows(state[k], rows)
                     iteration += 1
                     committed = _copy(state)
                     progress.update(iteration, state, target)
@@ -198,12 +203,13 @@ def sample(
             partial = None
             if iteration > warmup and out_path is not None:
                 idata = build_inference_data(model, target, settings, records, iteration, warmup,
-                                             sampler, elapsed_before + time.time() - started, partial=True)
+                                             sampler, elapsed_before + time.time() - started, partial=True,
+                                             state=committed)
                 partial = _write(idata, out_path)
             raise RunInterrupted(iteration, ckpt_path, partial) from None
         progress.stop()
         seconds = elapsed_before + time.time() - started
-        idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds)
+        idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds, state=state)
         if out_path is not None:
             _write(idata, out_path)
             if ckpt_path is not None and ckpt_path.exists():
@@ -212,6 +218,11 @@ def sample(
     finally:
         if own_executor:
             executor.shutdown()
+
+
+def _rows(values, rows):
+    """The rows a sampler records as chains (all rows unless it says otherwise)."""
+    return values if rows is None else np.asarray(values)[rows]
 
 
 def _copy(state: dict) -> dict:

@@ -1,4 +1,5 @@
-"""Samplers: ``ensemble`` (affine-invariant ensemble), ``mh`` (random-walk Metropolis, PMMH).
+"""Samplers: ``ensemble`` (affine-invariant ensemble), ``mh`` (random-walk Metropolis, PMMH),
+``pt`` (non-reversible parallel tempering with the evidence).
 
 The sampler contract (what a plugin's sampler implements)::
 
@@ -16,12 +17,16 @@ them: ``logpost``, ``loglik``, ``logprior``, ``particles``, ``ess_min``,
 ``pointwise``, ``trajectory``) and ``accept`` (the acceptance probability of
 the last move); the runtime records these every iteration and checkpoints
 the whole dict, so anything else a sampler needs between iterations (scales,
-covariances, counters) goes in the dict too. Random numbers come from
+covariances, counters) goes in the dict too. Optional: ``recorded_rows``
+(the rows recorded as chains; ``pt`` records only its b = 1 replica),
+``run_attrs(state) -> dict`` (extra result attributes, e.g. the evidence).
+Random numbers come from
 ``ponder.runtime.seeds.generator(target.seed, 0, iteration, ...)``.
 """
 
 from ponder.runtime.samplers.base import accept_rows
 from ponder.runtime.samplers.ensemble import EnsembleSampler
 from ponder.runtime.samplers.metropolis import MetropolisSampler
+from ponder.runtime.samplers.tempering import ParallelTempering
 
-__all__ = ["EnsembleSampler", "MetropolisSampler", "accept_rows"]
+__all__ = ["EnsembleSampler", "MetropolisSampler", "ParallelTempering", "accept_rows"]

@@ -1,0 +1,284 @@
+"""Non-reversible parallel tempering with an adaptive schedule and the evidence.
+
+Replicas i = 0..N-1 target the path pi_b(theta) ~ prior(theta) L(theta)^b at
+0 = b_0 < b_1 < ... < b_{N-1} = 1 (Syed, Bouchard-Cote, Deligiannidis and
+Doucet 2021, "NRPT"; the schedule adaptation and round structure of
+Surjanovic et al. 2023, Pigeons.jl). One *scan* is
+
+1. exploration: replica 0 draws a fresh prior sample (and estimates its
+   likelihood); every other replica takes local steps targeting its pi_b --
+   a coordinate-wise slice sampler (Neal 2003) for exact likelihoods, a
+   random-walk Metropolis step for particle-filter likelihoods, which keeps
+   each replica's current estimate (pseudo-marginal) -- all replicas' target
+   evaluations batched, so replicas are the parallel tasks;
+2. communication: the pairs (i, i+1) with i even on even scans and odd on
+   odd scans (deterministic alternation: the non-reversible scheme) swap
+   states with probability min(1, exp((b_{i+1} - b_i)(l_i - l_{i+1}))),
+   where l are the stored log-likelihoods -- never re-estimated.
+
+Scans run in rounds; round r has 2^r scans. After each round the
+rejection rates r_i give the cumulative barrier Lambda(b_k) = sum_{i<k} r_i,
+interpolated monotonically (PCHIP), and the new schedule puts N - 1 equal
+steps of Lambda between 0 and the global barrier Lambda = Lambda(1).
+The last round, with the final schedule, gives the posterior draws (the
+b = 1 replica) and the evidence by stepping stone:
+
+    log Z = sum_i log E_{pi_{b_i}} [ exp((b_{i+1} - b_i) l) ],
+
+each expectation a mean over the round's scans; its standard error comes
+from 8 consecutive blocks of the round. ``--samples`` is the number of
+scans of the last round (rounded up to a power of two); the rounds before
+it are the warm-up.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.interpolate import PchipInterpolator
+
+from ponder.lang.errors import ModelError
+from ponder.runtime.samplers.base import accept_rows
+from ponder.runtime.seeds import generator
+from ponder.runtime.target import EVAL_KEYS
+
+BLOCKS = 8
+TABLE_COLUMNS = ("round", "scans", "barrier", "seconds", "log_Z", "log_Z_se", "min_swap", "mean_swap", "round_trips")
+
+
+def round_of(scan: int) -> int:
+    """Round r holds scans 2^r - 1 ... 2^(r+1) - 2."""
+    return int(math.floor(math.log2(scan + 1)))
+
+
+class ParallelTempering:
+    name = "pt"
+
+    def __init__(self, target, chains: int | None = None, explorer: str | None = None, slice_width: float = 1.0,
+                 **options):
+        if options:
+            raise ModelError(f"the `pt` sampler has no option `{next(iter(options))}`",
+                             hint="options are explorer (slice or mh) and slice_width")
+        self.target = target
+        self.replicas = int(chains or 10)
+        if self.replicas < 2:
+            raise ModelError("parallel tempering needs at least 2 replicas (--chains)")
+        exact = target.likelihood == "direct"
+        self.explorer = explorer or ("slice" if exact else "mh")
+        if self.explorer not in ("slice", "mh"):
+            raise ModelError(f"unknown explorer `{self.explorer}`", hint="use `slice` or `mh`")
+        if self.explorer == "slice" and not exact:
+            raise ModelError("the slice explorer needs an exact likelihood",
+                             hint="with a particle filter use `--option explorer=mh` (the default)")
+        self.width = float(slice_width)
+        self.recorded_rows = np.array([self.replicas - 1])
+        self.rounds = None
+
+    def default_warmup(self, samples: int) -> int:
+        return 2 ** self.last_round(samples) - 1
+
+    @staticmethod
+    def last_round(samples: int) -> int:
+        return max(int(math.ceil(math.log2(max(samples, 1)))), 1)
+
+    def start(self) -> dict:
+        n, d = self.replicas, self.target.dim
+        state = self.target.initial(n)
+        state["accept"] = np.ones(n)
+        state["pt_betas"] = np.linspace(0.0, 1.0, n) ** 3  # a first guess, refitted after round 0
+        state["pt_reject"] = np.zeros(n - 1)  # sums of swap rejection probabilities this round
+        state["pt_swaps"] = np.zeros(n - 1)  # number of swap attempts this round
+        state["pt_log_scale"] = np.full(n, math.log(0.5 * 2.38 / math.sqrt(d)))
+        state["pt_index"] = np.arange(n)  # which "machine" sits at each level (for round trips)
+        state["pt_visited_top"] = np.zeros(n, dtype=bool)
+        state["pt_round_trips"] = np.zeros(1)
+        state["pt_ss_sum"] = np.full((BLOCKS, n - 1), -math.inf)  # log-sum-exp of (db l) per block
+        state["pt_ss_count"] = np.zeros(BLOCKS)
+        state["pt_table"] = np.full((64, len(TABLE_COLUMNS)), math.nan)
+        state["pt_round_start"] = np.zeros(1)
+        return state
+
+    # ------------------------------------------------------------ one scan
+    def step(self, state: dict, scan: int, warmup: bool) -> dict:
+        import time
+
+        r = round_of(scan)
+        if scan == 2**r - 1:  # first scan of a round
+            state["pt_round_start"][0] = time.perf_counter()
+        rng = generator(self.target.seed, 0, scan)
+        self._explore(state, scan, rng, adapt=warmup)
+        self._communicate(state, scan, rng)
+        self._stepping_stone(state, scan, r)
+        if scan == 2 ** (r + 1) - 2:  # last scan of the round
+            self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=warmup)
+        return state
+
+    def _tempered(self, evaluation: dict, betas: np.ndarray) -> np.ndarray:
+        ll = evaluation["loglik"]
+        prior_part = evaluation["logpost"] - np.where(np.isfinite(ll), ll, 0.0)
+        tempered = prior_part + np.where(betas > 0, betas * np.where(np.isfinite(ll), ll, 0.0), 0.0)
+        return np.where((betas > 0) & ~np.isfinite(ll), -math.inf, tempered)
+
+    def _explore(self, state: dict, scan: int, rng: np.random.Generator, adapt: bool) -> None:
+        n, d = self.replicas, self.target.dim
+        betas = state["pt_betas"]
+        # replica 0: an independent draw from the prior
+        draw = np.empty((1, d))
+        self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
+        z0 = self.target.to_z(draw)
+        if np.all(np.isfinite(z0)):
+            ev = self.target.evaluate(z0, [(scan + 1, 0, 0)])
+            accept_rows(state, np.array([0]), z0, ev, np.array([True]))
+        rows = np.arange(1, n)
+        if self.explorer == "mh":
+            self._mh(state, rows, scan, rng, adapt)
+        else:
+            self._slice(state, rows, scan, rng)
+        state["accept"][0] = 1.0
+        del betas
+
+    def _mh(self, state, rows, scan, rng, adapt) -> None:
+        betas = state["pt_betas"][rows]
+        scale = np.exp(state["pt_log_scale"][rows])
+        proposal = state["z"][rows] + scale[:, None] * rng.standard_normal((len(rows), self.target.dim))
+        ev = self.target.evaluate(proposal, [(scan + 1, int(k), 1) for k in rows], adapt=adapt)
+        current = self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas)
+        log_ratio = self._tempered(ev, betas) - current
+        log_ratio = np.where(np.isnan(log_ratio), -math.inf, log_ratio)
+        accepted = np.log(rng.random(len(rows))) < log_ratio
+        accept_rows(state, rows, proposal, ev, accepted)
+        prob = np.exp(np.minimum(log_ratio, 0.0))
+        state["accept"][rows] = prob
+        if adapt:
+            state["pt_log_scale"][rows] += (scan + 1) ** -0.6 * (prob - 0.234)
+
+    def _slice(self, state, rows, scan, rng, max_steps: int = 30) -> None:
+        """One sweep of coordinate-wise slice sampling (stepping out, shrinkage), batched over replicas."""
+        betas = state["pt_betas"][rows]
+        m = len(rows)
+        counter = [0]
+
+        def tempered_at(z):
+            counter[0] += 1
+            ev = self.target.evaluate(z, [(scan + 1, int(k), 2 + counter[0]) for k in rows])
+            return self._tempered(ev, betas), ev
+
+        for coord in range(self.target.dim):
+            x = state["z"][rows].copy()
+            current = self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas)
+            height = current + np.log(rng.random(m))
+            left = x[:, coord] - self.width * rng.random(m)
+            right = left + self.width
+            for side, sign in ((left, -1.0), (right, 1.0)):
+                active = np.ones(m, dtype=bool)
+                for _ in range(max_steps):
+                    probe = x.copy()
+                    probe[:, coord] = side
+                    value, _ = tempered_at(probe)
+                    active &= value > height
+                    if not active.any():
+                        break
+                    side += sign * self.width * active
+            best_z, best_ev = x.copy(), None
+            done = np.zeros(m, dtype=bool)
+            for _ in range(max_steps):
+                probe = x.copy()
+                probe[:, coord] = left + (right - left) * rng.random(m)
+                value, ev = tempered_at(probe)
+                take = ~done & (value > height)
+                if best_ev is None:
+                    best_ev = {k: state[k][rows].copy() for k in EVAL_KEYS}
+                best_z[take] = probe[take]
+                for k in EVAL_KEYS:
+                    best_ev[k][take] = ev[k][take]
+                done |= take
+                shrink_left = ~done & (probe[:, coord] < x[:, coord])
+                left = np.where(shrink_left, probe[:, coord], left)
+                right = np.where(~done & ~shrink_left, probe[:, coord], right)
+                if done.all():
+                    break
+            accept_rows(state, rows, best_z, best_ev, done)
+        state["accept"][rows] = 1.0
+
+    def _communicate(self, state: dict, scan: int, rng: np.random.Generator) -> None:
+        betas, ll = state["pt_betas"], state["loglik"]
+        for i in range(scan % 2, self.replicas - 1, 2):
+            delta = (betas[i + 1] - betas[i]) * (ll[i] - ll[i + 1])
+            if np.isnan(delta):
+                delta = -math.inf if not np.isfinite(ll[i]) else math.inf
+            prob = math.exp(min(delta, 0.0))
+            state["pt_reject"][i] += 1.0 - prob
+            state["pt_swaps"][i] += 1
+            if rng.random() < prob:
+                for k in ("z",) + EVAL_KEYS:
+                    state[k][[i, i + 1]] = state[k][[i + 1, i]]
+                state["pt_index"][[i, i + 1]] = state["pt_index"][[i + 1, i]]
+        top, bottom = state["pt_index"][-1], state["pt_index"][0]
+        state["pt_visited_top"][top] = True
+        if state["pt_visited_top"][bottom]:
+            state["pt_round_trips"][0] += 1
+            state["pt_visited_top"][bottom] = False
+
+    def _stepping_stone(self, state: dict, scan: int, r: int) -> None:
+        start, length = 2**r - 1, 2**r
+        block = min((scan - start) * BLOCKS // length, BLOCKS - 1)
+        betas, ll = state["pt_betas"], state["loglik"][:-1]
+        term = np.diff(betas) * np.where(np.isfinite(ll), ll, -math.inf)
+        state["pt_ss_sum"][block] = np.logaddexp(state["pt_ss_sum"][block], term)
+        state["pt_ss_count"][block] += 1
+
+    def _end_round(self, state: dict, r: int, seconds: float, adapt: bool) -> None:
+        swaps = np.maximum(state["pt_swaps"], 1)
+        reject = state["pt_reject"] / swaps
+        barrier = float(reject.sum())
+        log_z, se = evidence(state)
+        accept = 1.0 - reject
+        if r < len(state["pt_table"]):
+            state["pt_table"][r] = (r, 2**r, barrier, seconds, log_z, se, accept.min(), accept.mean(),
+                                    state["pt_round_trips"][0])
+        if adapt:
+            state["pt_betas"] = refit_schedule(state["pt_betas"], reject)
+        state["pt_reject"][:] = 0.0
+        state["pt_swaps"][:] = 0.0
+        state["pt_round_trips"][:] = 0.0
+        state["pt_ss_sum"][:] = -math.inf
+        state["pt_ss_count"][:] = 0.0
+
+    def end_warmup(self, state: dict) -> dict:
+        return state
+
+    def run_attrs(self, state: dict) -> dict:
+        table = state["pt_table"]
+        table = table[np.isfinite(table[:, 0])]
+        last = table[-1] if len(table) else None
+        log_z, se = (float(last[4]), float(last[5])) if last is not None else (math.nan, math.nan)
+        return {
+            "log_evidence": log_z,
+            "log_evidence_se": se,
+            "pt_barrier": float(last[2]) if last is not None else math.nan,
+            "pt_schedule": [float(b) for b in state["pt_betas"]],
+            "pt_round_table": {"columns": list(TABLE_COLUMNS), "rows": table.tolist()},
+        }
+
+
+def evidence(state: dict) -> tuple[float, float]:
+    """Stepping-stone log Z of the current round and its standard error over blocks."""
+    sums, counts = state["pt_ss_sum"], state["pt_ss_count"]
+    total = np.logaddexp.reduce(sums, axis=0) - math.log(max(counts.sum(), 1))
+    log_z = float(total.sum())
+    filled = counts > 0
+    if filled.sum() < 2:
+        return log_z, math.nan
+    per_block = (sums[filled] - np.log(counts[filled])[:, None]).sum(axis=1)
+    return log_z, float(per_block.std(ddof=1) / math.sqrt(filled.sum()))
+
+
+def refit_schedule(betas: np.ndarray, reject: np.ndarray) -> np.ndarray:
+    """Equally spaced points of the cumulative barrier, by monotone (PCHIP) interpolation."""
+    cumulative = np.concatenate([[0.0], np.cumsum(np.maximum(reject, 1e-12))])
+    total = cumulative[-1]
+    inverse = PchipInterpolator(cumulative, betas)  # Lambda -> beta, monotone
+    new = inverse(np.linspace(0.0, total, len(betas)))
+    new[0], new[-1] = 0.0, 1.0
+    return np.maximum.accumulate(new)
