@@ -260,7 +260,7 @@ def cmd_run(args) -> int:
     from ponder.model import load
     from ponder.progress import RunProgress
     from ponder.runtime.run import RunInterrupted
-    from ponder.summary import posterior_table, run_report
+    from ponder.summary import posterior_table, run_report, tempering_table
 
     model = load(args.model)
     given = dict(
@@ -286,6 +286,9 @@ def cmd_run(args) -> int:
     if not args.quiet:
         console = _console()
         console.print(run_report(idata))
+        pt_table = tempering_table(idata)
+        if pt_table is not None:
+            console.print(pt_table)
         console.print(posterior_table(idata))
         console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
     return EXIT_OK
@@ -294,7 +297,7 @@ def cmd_run(args) -> int:
 def cmd_summary(args) -> int:
     import warnings
 
-    from ponder.summary import posterior_table, run_report
+    from ponder.summary import posterior_table, run_report, tempering_table
 
     path = Path(args.results)
     if not path.is_file():
@@ -311,7 +314,44 @@ def cmd_summary(args) -> int:
         raise ModelError(f"`{path}` has no posterior group")
     console = _console()
     console.print(run_report(idata))
+    pt_table = tempering_table(idata)
+    if pt_table is not None:
+        console.print(pt_table)
     console.print(posterior_table(idata, var_names=args.var or None))
+    return EXIT_OK
+
+
+def cmd_compare(args) -> int:
+    import math
+
+    from rich.table import Table
+
+    from ponder.model import load
+
+    if len(args.models) < 2:
+        raise ModelError("give at least two models to compare")
+    models = [load(path) for path in args.models]
+    results = []
+    progress = _progress(len(models), "evidence", quiet=args.quiet)
+    with progress:
+        task = progress.add_task("evidence", total=len(models))
+        for path, model in zip(args.models, models):
+            log_z, se, _ = model.evidence(samples=args.samples, chains=args.chains, seed=args.seed,
+                                          particles=args.particles, executor=args.executor, workers=args.workers)
+            results.append((path, model.name, log_z, se))
+            progress.update(task, advance=1)
+    results.sort(key=lambda r: -r[2])
+    best = results[0]
+    table = Table(title="model comparison by parallel tempering (log evidence)", title_justify="left",
+                  show_edge=False)
+    for col, justify in (("rank", "right"), ("model", "left"), ("file", "left"), ("log Z", "right"),
+                         ("se", "right"), ("log BF vs best", "right"), ("se", "right")):
+        table.add_column(col, justify=justify)
+    for rank, (path, name, log_z, se) in enumerate(results, 1):
+        bf = log_z - best[2]
+        bf_se = math.hypot(se, best[3]) if rank > 1 else 0.0
+        table.add_row(str(rank), name, str(path), f"{log_z:.4f}", f"{se:.4f}", f"{bf:.4f}", f"{bf_se:.4f}")
+    _console().print(table)
     return EXIT_OK
 
 
@@ -405,6 +445,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results")
     p.add_argument("--var", action="extend", nargs="+", help="variables to show (default: parameters)")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("compare", help="log evidence of each model (parallel tempering), ranked, with log Bayes factors")
+    p.add_argument("models", nargs="+", help="two or more .model files, each with its data")
+    p.add_argument("--samples", type=int, default=1024, help="scans in the last round (default 1024)")
+    p.add_argument("--chains", type=int, help="replicas (default 10)")
+    p.add_argument("--particles", help="N or MIN:MAX for particle-filter likelihoods")
+    p.add_argument("--executor", help="serial (default), threads, processes or mpi")
+    p.add_argument("--workers", type=int)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--quiet", "-q", action="store_true")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plugins", help="list registered samplers, likelihoods and executors")
     p.set_defaults(func=cmd_plugins)

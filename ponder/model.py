@@ -250,6 +250,17 @@ class Model:
             warmup=warmup, chains=chains, particles=particles, executor=executor, workers=workers, seed=seed,
         )
 
+    def evidence(self, samples: int = 1024, chains: int | None = None, seed: int | None = None, **options):
+        """log Z, the log marginal likelihood of the model on its data, by parallel tempering.
+
+        Returns ``(log_z, standard_error, inference_data)``; ``samples`` is
+        the number of scans of the last round, ``chains`` the number of
+        replicas (default 10); other options as for :meth:`sample`.
+        """
+        idata = self.sample(sampler="pt", samples=samples, chains=chains, seed=seed, **options)
+        attrs = idata.posterior.attrs
+        return float(attrs["log_evidence"]), float(attrs["log_evidence_se"]), idata
+
     # ------------------------------------------------------------ simulation
     def simulate(
         self,

@@ -141,3 +141,24 @@ def run_report(idata) -> Text:
         + f"; mean acceptance {acc:.2f}; {float(a.get('sampling_time', 0)):.1f} s; seed {a.get('seed')}",
         (" (partial: interrupted)" if int(a.get("partial", 0)) else "", "yellow"),
     )
+
+
+def tempering_table(idata) -> Table | None:
+    """Pigeons-style per-round table of a ``pt`` run, or None for other samplers."""
+    import json
+
+    attrs = idata.posterior.attrs
+    if "pt_round_table" not in attrs:
+        return None
+    table_data = json.loads(attrs["pt_round_table"])
+    table = Table(
+        title=f"parallel tempering: log Z = {float(attrs['log_evidence']):.4f} +- {float(attrs['log_evidence_se']):.4f}",
+        title_justify="left", show_edge=False,
+    )
+    for col in ("round", "scans", "Lambda", "time (s)", "log Z", "se", "min swap", "mean swap", "round trips"):
+        table.add_column(col, justify="right")
+    for row in table_data["rows"]:
+        r, scans, barrier, seconds, log_z, se, lo, mean, trips = row
+        table.add_row(f"{r:.0f}", f"{scans:.0f}", f"{barrier:.3f}", f"{seconds:.2f}", f"{log_z:.4f}",
+                      f"{se:.4f}" if se == se else "", f"{lo:.3f}", f"{mean:.3f}", f"{trips:.0f}")
+    return table
