@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import shlex
 import sys
 from pathlib import Path
 
@@ -220,7 +221,8 @@ def cmd_loglik(args) -> int:
         "seed": seed,
     }
     if args.json:
-        print(json.dumps(result))
+        # strict JSON: undefined values (one repeat has no spread) are null
+        print(json.dumps({k: (None if isinstance(v, float) and v != v else v) for k, v in result.items()}))
         return EXIT_OK
     from rich.table import Table
 
@@ -267,21 +269,21 @@ def cmd_run(args) -> int:
         sampler=args.sampler, likelihood=args.likelihood, samples=args.samples, warmup=args.warmup,
         chains=args.chains, particles=args.particles, executor=args.executor, workers=args.workers, seed=args.seed,
     )
-    from ponder.runtime.run import resolve_settings, sample
+    from ponder.runtime.run import sample
 
-    settings = resolve_settings(model, **given)
-    progress = None if args.quiet else RunProgress(console=_console(stderr=True), warmup=settings.resolved_warmup())
+    progress = None if args.quiet else RunProgress(console=_console(stderr=True))
     try:
         idata = sample(
             model, out=args.out, resume=args.resume, checkpoint_every=args.checkpoint_every, progress=progress,
-            sampler_options=parse_sampler_options(args.option), **{k: getattr(settings, k) for k in given},
+            sampler_options=parse_sampler_options(args.option), **given,
         )
     except RunInterrupted as stop:
         console = _console(stderr=True)
         console.print(f"[yellow]interrupted[/] at iteration {stop.iteration}; checkpoint: {stop.checkpoint}")
         if stop.results:
             console.print(f"draws so far written to {stop.results}")
-        console.print(f"continue with: ponder run {args.model} --resume" + (f" --out {args.out}" if args.out != 'results.nc' else ""))
+        again = [a for a in (argv_of_run() or ["run", args.model]) if a != "--resume"]
+        console.print("continue with: ponder " + " ".join(shlex.quote(a) for a in again) + " --resume")
         return 130
     if not args.quiet:
         console = _console()
@@ -292,6 +294,12 @@ def cmd_run(args) -> int:
         console.print(posterior_table(idata))
         console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
     return EXIT_OK
+
+
+def argv_of_run() -> list[str] | None:
+    """The command line of this `ponder run`, to repeat it with --resume."""
+    args = sys.argv[1:]
+    return args if "run" in args else None
 
 
 def cmd_summary(args) -> int:

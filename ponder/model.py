@@ -243,7 +243,7 @@ class Model:
         if progress:
             from ponder.progress import RunProgress
 
-            bar = RunProgress(warmup=warmup or 0)
+            bar = RunProgress()
         return run_sample(
             self, out=out, resume=resume, progress=bar, checkpoint_every=checkpoint_every,
             sampler_options=sampler_options, sampler=sampler, likelihood=likelihood, samples=samples,

@@ -27,13 +27,17 @@ class RunProgress:
         self._last = 0.0
         self._accept = []
 
-    def start(self, total: int, done: int) -> None:
+    def start(self, total: int, done: int, warmup: int | None = None) -> None:
+        if warmup is not None:
+            self.warmup = warmup
         self.progress.start()
         self.task = self.progress.add_task(self.label, total=total, completed=done, stats="")
         self._t0, self._done0 = time.perf_counter(), done
 
     def update(self, iteration: int, state: dict, target) -> None:
         self._accept.append(float(np.mean(state["accept"])))
+        if "pt_table" in state:
+            self._print_rounds(state["pt_table"])
         now = time.perf_counter()
         if now - self._last < 0.25 and iteration < self.progress.tasks[0].total:
             self.progress.update(self.task, completed=iteration)
@@ -50,6 +54,19 @@ class RunProgress:
             + f"  {rate:.1f} it/s"
         )
         self.progress.update(self.task, completed=iteration, stats=stats)
+
+    def _print_rounds(self, table) -> None:
+        """Parallel tempering: one line per finished round, as Pigeons prints them."""
+        done = int(np.sum(np.isfinite(table[:, 0])))
+        shown = getattr(self, "_rounds_shown", 0)
+        for row in table[shown:done]:
+            r, scans, barrier, seconds, log_z, se, lo, mean, trips = row
+            self.progress.console.print(
+                f"round {r:>2.0f}  scans {scans:>6.0f}  Lambda {barrier:6.3f}  time {seconds:7.2f} s  "
+                f"log Z {log_z:10.4f}  swap min {lo:.2f} mean {mean:.2f}  round trips {trips:.0f}",
+                highlight=False,
+            )
+        self._rounds_shown = done
 
     def stop(self) -> None:
         if self.task is not None:

@@ -38,6 +38,15 @@ def save(path: Path, fingerprint: str, state: dict, records: dict, iteration: in
     os.replace(tmp, path)
 
 
+def saved_settings(path: Path) -> dict:
+    """The run settings stored in a checkpoint (empty if it cannot be read)."""
+    try:
+        data = np.load(path, allow_pickle=False)
+        return json.loads(bytes(data["header"]).decode())["extra"].get("settings", {})
+    except Exception:
+        return {}
+
+
 def load(path: Path, fingerprint: str):
     """(state, records, iteration, extra); a ModelError if the run does not match."""
     try:

@@ -131,10 +131,14 @@ def sample(
     from ponder.runtime import checkpoint as ckpt
     from ponder.runtime.results import build_inference_data
 
-    settings = resolve_settings(model, **given)
-    sampler_options = dict(sampler_options or {})
     out_path = Path(out) if out is not None else None
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
+    if resume and ckpt_path is not None and ckpt_path.exists():
+        # settings not given again (the seed above all) are the interrupted run's
+        saved = ckpt.saved_settings(ckpt_path)
+        given = {k: (saved.get(k) if v is None and k not in ("executor", "workers") else v) for k, v in given.items()}
+    settings = resolve_settings(model, **given)
+    sampler_options = dict(sampler_options or {})
     options = {"particles": settings.particles, "resampling": settings.resampling}
     options = {k: v for k, v in options.items() if v is not None}
     own_executor = isinstance(settings.executor, str)
@@ -169,7 +173,7 @@ def sample(
             elapsed_before = 0.0
         last_save = time.monotonic()
         progress = progress or _NoProgress()
-        progress.start(total, iteration)
+        progress.start(total, iteration, warmup)
         committed = _copy(state)  # the state after the last completed iteration
         try:
             with _deferred_interrupt() as interrupted:
@@ -192,14 +196,14 @@ def sample(
                         raise KeyboardInterrupt
                     if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < total:
                         ckpt.save(ckpt_path, fingerprint, state, records, iteration,
-                                  _extra(target, elapsed_before + time.time() - started))
+                                  _extra(target, elapsed_before + time.time() - started, settings))
                         last_save = time.monotonic()
         except KeyboardInterrupt:
             progress.stop()
             if ckpt_path is None:
                 raise
             ckpt.save(ckpt_path, fingerprint, committed, records, iteration,
-                      _extra(target, elapsed_before + time.time() - started))
+                      _extra(target, elapsed_before + time.time() - started, settings))
             partial = None
             if iteration > warmup and out_path is not None:
                 idata = build_inference_data(model, target, settings, records, iteration, warmup,
@@ -262,10 +266,11 @@ def _end_warmup(sampler, target, state):
     return end(state) if end is not None else state
 
 
-def _extra(target, elapsed: float) -> dict:
+def _extra(target, elapsed: float, settings: Settings) -> dict:
     return {
         "adapters": [a.get_state() if a is not None else None for a in target.adapters],
         "elapsed": elapsed,
+        "settings": {k: v for k, v in settings_dict(settings).items() if k not in ("executor", "workers")},
     }
 
 
@@ -289,7 +294,7 @@ def _fingerprint(model, settings: Settings, sampler_options: dict) -> str:
 
 
 class _NoProgress:
-    def start(self, total, done):
+    def start(self, total, done, warmup=None):
         pass
 
     def update(self, iteration, state, target):

@@ -11,9 +11,16 @@ import numpy as np
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:
-    """A SeedSequence from an int, a SeedSequence, or None (fresh entropy)."""
+    """A SeedSequence from an int, a SeedSequence, a key path ``(seed, k1, k2, ...)``, or None.
+
+    A key path is what the sampling runtime hands to likelihood estimators:
+    it costs nothing to make, and only estimators that draw random numbers
+    turn it into a SeedSequence (equal to ``stream(seed, k1, k2, ...)``).
+    """
     if isinstance(seed, np.random.SeedSequence):
         return seed
+    if isinstance(seed, tuple):
+        return stream(*seed)
     if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
         raise ValueError(f"a seed must be a non-negative integer, not {seed!r}")
     return np.random.SeedSequence(seed)
@@ -30,4 +37,4 @@ def stream(seed, *key: int) -> np.random.SeedSequence:
 
 def generator(seed, *key: int) -> np.random.Generator:
     """A ``numpy.random.Generator`` on ``stream(seed, *key)``."""
-    return np.random.default_rng(stream(seed, *key))
+    return np.random.default_rng(stream(seed, *key) if key else seed_sequence(seed))

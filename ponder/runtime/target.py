@@ -166,7 +166,7 @@ class Target:
         tasks, where = [], []
         for m in np.flatnonzero(valid):
             for r in range(len(self.estimators)):
-                seed = stream(self.seed, 1, *keys[m], r)
+                seed = (self.seed, 1, *keys[m], r)  # a key path: see seeds.seed_sequence
                 tasks.append((self.spec, r, theta[m], seed, n_particles[r], True))
                 where.append((m, r))
         cost = [len(self.times[r]) * (n_particles[r] or 1) for _, r in where]

@@ -1,0 +1,113 @@
+"""Parallel tempering against ensemble and MH: ESS per second, and the overhead of a PT round.
+
+    python benchmarks/pt.py [--quick]
+
+For `straightwalk`, `lotka-volterra` and a bimodal target (y = x^2 + noise,
+modes at x = +-4) it runs `pt`, `ensemble` and `mh` (serial executor, after
+a warm-up run that loads the compiled kernels) and prints the smallest bulk
+ESS over the parameters divided by the wall time. For the bimodal target it
+also prints the fraction of draws with x > 0 (the truth is 0.5). Then it
+times the last round of a `pt` run against the time spent inside its
+likelihood evaluations, and prints the rest as the round's overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+warnings.simplefilter("ignore")
+
+import arviz as az  # noqa: E402
+
+import ponder  # noqa: E402
+from ponder.runtime import target as target_mod  # noqa: E402
+from ponder.runtime.samplers import tempering  # noqa: E402
+
+
+def bimodal_model() -> ponder.Model:
+    folder = Path(tempfile.mkdtemp())
+    (folder / "bi.csv").write_text("time,y\n0,16\n")
+    return ponder.loads("param x ~ Uniform(-10, 10)\nstate v = x\nobserve y ~ Normal(v^2, 0.5)\ndata \"bi.csv\"",
+                        base_dir=folder, name="bimodal", default_name="bimodal")
+
+
+def ess_per_second(model, sampler: str, samples: int) -> tuple[float, float, object]:
+    model.sample(sampler=sampler, samples=4, warmup=4, seed=0)
+    start = time.perf_counter()
+    idata = model.sample(sampler=sampler, samples=samples, seed=1)
+    seconds = time.perf_counter() - start
+    ess = az.ess(idata, var_names=model.param_names)
+    return min(float(np.min(ess[v].values)) for v in model.param_names) / seconds, seconds, idata
+
+
+def round_overhead(model, samples: int) -> None:
+    spent = {"tasks": 0.0}
+    original = target_mod.evaluate_task
+
+    def timed(task):
+        t = time.perf_counter()
+        try:
+            return original(task)
+        finally:
+            spent["tasks"] += time.perf_counter() - t
+
+    last = tempering.ParallelTempering.last_round(samples)
+    marks = {}
+    step = tempering.ParallelTempering.step
+
+    def marked(self, state, scan, warmup):
+        if scan == 2**last - 1:
+            marks["start"] = (time.perf_counter(), spent["tasks"])
+        out = step(self, state, scan, warmup)
+        if scan == 2 ** (last + 1) - 2:
+            marks["end"] = (time.perf_counter(), spent["tasks"])
+        return out
+
+    target_mod.evaluate_task, tempering.ParallelTempering.step = timed, marked
+    try:
+        model.sample(sampler="pt", samples=samples, seed=1)
+    finally:
+        target_mod.evaluate_task, tempering.ParallelTempering.step = original, step
+    wall = marks["end"][0] - marks["start"][0]
+    tasks = marks["end"][1] - marks["start"][1]
+    print(f"  {model.name}: last round ({2**last} scans) {wall:.3f} s, likelihood evaluations {tasks:.3f} s, "
+          f"overhead {100 * (wall - tasks) / tasks:.1f}% of the likelihood time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n = 256 if args.quick else 1024
+    models = [
+        ponder.load(ROOT / "examples" / "straightwalk" / "straightwalk.model"),
+        ponder.load(ROOT / "examples" / "lotka-volterra" / "lotka-volterra.model"),
+        bimodal_model(),
+    ]
+    print(f"min bulk ESS per second (serial; pt: {n} scans in its last round; ensemble/mh: {n} draws per chain)")
+    print(f"{'model':<16} {'pt':>10} {'ensemble':>10} {'mh':>10}   notes")
+    for model in models:
+        row, notes = [], ""
+        for sampler in ("pt", "ensemble", "mh"):
+            rate, seconds, idata = ess_per_second(model, sampler, n)
+            row.append(rate)
+            if model.name == "bimodal":
+                notes += f"{sampler}: P(x>0) = {(idata.posterior['x'].values > 0).mean():.2f}  "
+        print(f"{model.name:<16} {row[0]:>10.1f} {row[1]:>10.1f} {row[2]:>10.1f}   {notes}")
+    print()
+    print("cost of one PT round versus the sum of its likelihood evaluations")
+    for model in models[:2]:
+        round_overhead(model, n)
+
+
+if __name__ == "__main__":
+    main()
