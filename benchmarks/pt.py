@@ -107,6 +107,8 @@ def main() -> None:
     print("cost of one PT round versus the sum of its likelihood evaluations")
     for model in models[:2]:
         round_overhead(model, n)
+    walk = ponder.load(ROOT / "examples" / "randomwalk" / "randomwalk.model")
+    round_overhead(walk, n // 4)
 
 
 if __name__ == "__main__":

@@ -117,9 +117,9 @@ def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
         sims = np.empty((chains, draws, ds.n_times, len(ds.columns)))
         states = np.empty((ds.n_times, model.ir.n_states))
         for c in range(chains):
+            rng = generator(target.seed, 2, r, c)  # one stream per replicate and chain, draws in order
             for d in range(draws):
-                loops.simulate_run(theta[c, d], consts, model.ir.t0, ds.times, generator(target.seed, 2, r, c, d),
-                                   states, sims[c, d])
+                loops.simulate_run(theta[c, d], consts, model.ir.t0, ds.times, rng, states, sims[c, d])
         for j, col in enumerate(ds.columns):
             out[col + _suffix(model, r)] = sims[..., j]
             dims[col + _suffix(model, r)] = ["time" + _suffix(model, r)]

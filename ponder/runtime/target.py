@@ -26,7 +26,7 @@ import numpy as np
 from ponder.lang import ir
 from ponder.lang.errors import ModelError
 from ponder.runtime.seeds import stream
-from ponder.stdlib.transforms import from_unconstrained, to_unconstrained
+from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
 
 EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "pointwise", "trajectory")
 
@@ -111,6 +111,7 @@ class Target:
         self.times = [ds.times for ds in model.datasets]
         self.n_states = model.ir.n_states
         self._fixed_bounds = None if _prior_depends_on_params(model.ir) else self._bounds(np.zeros(self.dim))
+        self._transform = Transform(*self._fixed_bounds) if self._fixed_bounds is not None else None
 
     # ------------------------------------------------------------ transforms
     def _bounds(self, theta: np.ndarray):
@@ -121,9 +122,8 @@ class Target:
     def to_theta(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta and log|Jacobian| for each row of z."""
         z = np.atleast_2d(z)
-        if self._fixed_bounds is not None:
-            theta, logj = from_unconstrained(z, *self._fixed_bounds)
-            return theta, logj.sum(axis=1)
+        if self._transform is not None:
+            return self._transform.from_unconstrained(z)
         theta = np.empty_like(z)
         logj = np.zeros(len(z))
         for m, row in enumerate(z):

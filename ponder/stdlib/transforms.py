@@ -57,3 +57,44 @@ def from_unconstrained(z, lower, upper):
     x[both] = lower[both] + width * np.exp(_log_logistic(zb))
     logj[both] = np.log(width) + _log_logistic(zb) + _log_logistic(-zb)
     return x, logj
+
+
+class Transform:
+    """The maps above for fixed bounds, set up once and applied to rows of a 2-D array.
+
+    Samplers call these in their inner loop, so the classification of each
+    column (real, lower-bounded, upper-bounded, interval) is done here once.
+    """
+
+    def __init__(self, lower, upper):
+        self.lower = np.asarray(lower, dtype=float)
+        self.upper = np.asarray(upper, dtype=float)
+        lo_f, hi_f = np.isfinite(self.lower), np.isfinite(self.upper)
+        self.only_lo = np.flatnonzero(lo_f & ~hi_f)
+        self.only_hi = np.flatnonzero(~lo_f & hi_f)
+        self.both = np.flatnonzero(lo_f & hi_f)
+        self.width = self.upper[self.both] - self.lower[self.both]
+        self.log_width = np.log(self.width)
+
+    def from_unconstrained(self, z):
+        """(x, log|dx/dz| summed over columns) for each row of z."""
+        z = np.asarray(z, dtype=float)
+        x = z.copy()
+        logj = np.zeros(z.shape[0])
+        if self.only_lo.size:
+            zl = z[:, self.only_lo]
+            x[:, self.only_lo] = self.lower[self.only_lo] + np.exp(zl)
+            logj += zl.sum(axis=1)
+        if self.only_hi.size:
+            zh = z[:, self.only_hi]
+            x[:, self.only_hi] = self.upper[self.only_hi] - np.exp(zh)
+            logj += zh.sum(axis=1)
+        if self.both.size:
+            zb = z[:, self.both]
+            lp, lm = _log_logistic(zb), _log_logistic(-zb)
+            x[:, self.both] = self.lower[self.both] + self.width * np.exp(lp)
+            logj += (self.log_width + lp + lm).sum(axis=1)
+        return x, logj
+
+    def to_unconstrained(self, x):
+        return to_unconstrained(x, self.lower, self.upper)
