@@ -11,6 +11,9 @@ EXAMPLES = ROOT / "examples"
 DATA = ROOT / "tests" / "data"
 
 os.environ.setdefault("PONDER_NO_ENTRY_POINTS", "1")
+# Tests read the command's plain text: no terminal colours even where CI forces them.
+for _name in ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "FORCE_COLOR"):
+    os.environ.pop(_name, None)
 os.environ.setdefault("PONDER_CACHE", str(ROOT / ".pytest_cache" / "ponder"))
 
 
