@@ -7,6 +7,11 @@
 
 __version__ = "0.1.0"
 
+import warnings as _warnings  # noqa: E402
+
+# ArviZ 0.23 announces its 1.0 refactor on import; ponder pins arviz<1 (DESIGN §6).
+_warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+
 from ponder.lang.errors import ModelError  # noqa: E402
 from ponder.model import Model, load, loads  # noqa: E402
 
