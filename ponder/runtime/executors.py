@@ -90,8 +90,6 @@ class MPIExecutor(_PoolExecutor):
                 hint="install it with `pip install 'ponder[mpi]'` (mpi4py and the mpich wheel; no system MPI needed)",
             ) from None
         _put_mpiexec_on_path()
-        # poll for results every 0.1 ms instead of 1 ms (mpi4py's default)
-        os.environ.setdefault("MPI4PY_FUTURES_BACKOFF", "0.0001")
         under_mpiexec = MPI.COMM_WORLD.Get_size() > 1
         if under_mpiexec:
             self.pool = MPIPoolExecutor()
