@@ -17,7 +17,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import xarray as xr
 
-from ponder.lang import CompiledModel, compile_text, ir
+from ponder.lang import CompiledModel, compile_text
 from ponder.lang.errors import ModelError, did_you_mean, one_of
 from ponder.runtime import data as data_mod
 from ponder.runtime.data import Dataset
@@ -305,11 +305,8 @@ class Model:
             raise ModelError("observation times must be strictly increasing")
         if times[0] < self.ir.t0:
             raise ModelError(f"the first time {times[0]:g} is earlier than t0 = {self.ir.t0:g}")
-        dyn = self.ir.dynamics
-        if isinstance(dyn, ir.StepDynamics):
-            steps = (times - self.ir.t0) / dyn.dt
-            if np.any(np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1, np.abs(steps))):
-                raise ModelError(f"times must be whole multiples of the step dt = {dyn.dt:g} after t0")
+        if data_mod.first_off_grid(self.ir, times) >= 0:
+            raise ModelError(f"times must be whole multiples of the step dt = {self.ir.dynamics.dt:g} after t0")
 
     def _to_xarray(self, times, states, obs, seed) -> xr.Dataset:
         variables = {}

@@ -227,15 +227,21 @@ def dataset_from_table(
     return Dataset(name, path, times.copy(), values, tuple(o.column for o in model.observations), overrides, extra)
 
 
-def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: int) -> None:
-    """Observation times of a `step` model must fall on its step grid."""
+def first_off_grid(model: ir.ModelIR, times: np.ndarray) -> int:
+    """Index of the first time not on a `step` model's grid t0 + k dt, or -1."""
     dyn = model.dynamics
     if not isinstance(dyn, ir.StepDynamics):
-        return
-    steps = (times - model.t0) / dyn.dt
+        return -1
+    steps = (np.asarray(times, dtype=float) - model.t0) / dyn.dt
     off = np.abs(steps - np.round(steps)) > 1e-6 * np.maximum(1.0, np.abs(steps))
-    if off.any():
-        i = int(np.argmax(off))
+    return int(np.argmax(off)) if off.any() else -1
+
+
+def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: int) -> None:
+    """Observation times of a `step` model must fall on its step grid."""
+    i = first_off_grid(model, times)
+    if i >= 0:
+        dyn = model.dynamics
         raise ModelError(
             f"time {times[i]:g} is not a whole number of steps of length {dyn.dt:g} after t0 = {model.t0:g}",
             Span.point(table.lines[i], time_col),

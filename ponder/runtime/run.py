@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from ponder.lang.errors import ModelError
-from ponder.runtime.executors import SerialExecutor
 from ponder.runtime.target import EVAL_KEYS, Target
 
 RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)

@@ -25,6 +25,7 @@ import numpy as np
 
 from ponder.lang import ir
 from ponder.lang.errors import ModelError
+from ponder.runtime.likelihoods.select import build_estimators
 from ponder.runtime.seeds import stream
 from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
 
@@ -54,22 +55,6 @@ def _estimators_for(spec: ModelSpec) -> list:
         found = build_estimators(model, spec.likelihood, dict(spec.options))
         _WORKER_ESTIMATORS[spec] = found
     return found
-
-
-def build_estimators(model, likelihood: str, options: dict) -> list:
-    """One estimator per dataset, from the likelihood plugin named ``likelihood``."""
-    from ponder.plugins.manager import plugins
-
-    if not model.datasets:
-        raise ModelError(
-            f"the model `{model.name}` has no data to fit",
-            hint='add `data "file.csv"` to the model (make one with `ponder simulate`)',
-        )
-    name = likelihood or "auto"
-    if name in ("auto", "replicates"):
-        name = "direct" if model.is_deterministic else "pf"
-    factory = plugins().likelihoods.get(name)
-    return [factory(model, ds, **options) for ds in model.datasets]
 
 
 def evaluate_task(task):

@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import stats
 
 import ponder
 from ponder.plugins.manager import plugins
