@@ -10,6 +10,8 @@ from scipy import stats
 
 import ponder
 
+from tests.conftest import EXAMPLES
+
 warnings.filterwarnings("ignore", message=".*ArviZ is undergoing.*")
 az = pytest.importorskip("arviz")
 
@@ -97,7 +99,7 @@ def test_pt_same_draws_on_every_executor(conjugate):
 
 def test_pt_with_particle_filter_keeps_estimates(tmp_path):
     """Pseudo-marginal PT on a stochastic model runs and reports a finite evidence."""
-    model = ponder.load(ponder.__file__.rsplit("/ponder/", 1)[0] + "/examples/randomwalk/randomwalk.model")
+    model = ponder.load(EXAMPLES / "randomwalk" / "randomwalk.model")
     idata = model.sample(sampler="pt", samples=16, chains=4, particles=64, seed=2)
     assert math.isfinite(float(idata.posterior.attrs["log_evidence"]))
     assert idata.posterior["origin"].shape == (1, 16)
