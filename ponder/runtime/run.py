@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import os
 import signal
 import time
@@ -302,8 +301,3 @@ class _NoProgress:
     def stop(self):
         pass
 
-
-def finite_mean(values) -> float:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return float(values.mean()) if values.size else math.nan

@@ -122,7 +122,6 @@ class ParallelTempering:
 
     def _explore(self, state: dict, scan: int, rng: np.random.Generator, adapt: bool) -> None:
         n, d = self.replicas, self.target.dim
-        betas = state["pt_betas"]
         # replica 0: an independent draw from the prior
         draw = np.empty((1, d))
         self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
@@ -136,7 +135,6 @@ class ParallelTempering:
         else:
             self._slice(state, rows, scan, rng)
         state["accept"][0] = 1.0
-        del betas
 
     def _mh(self, state, rows, scan, rng, adapt) -> None:
         betas = state["pt_betas"][rows]
