@@ -210,6 +210,66 @@ class Model:
         """The log-likelihood (estimate) at ``params`` as a float."""
         return self.estimate(params, likelihood, particles, seed, trajectory=False, **options).loglik
 
+    # ------------------------------------------------------------ residuals
+    def standardised_residuals(self, params, replicate: int = 0, seed: int | None = 0,
+                               particles: int = 1024) -> np.ndarray:
+        """One-step-ahead residuals of the data as N(0, 1) quantiles: (T, n_observed).
+
+        ``z[t, j] = Phi^-1(P(Y[t, j] <= y[t, j] | y[:t], theta))``: the CDF of
+        column j's error model averaged over the filter's predictive particles
+        at time t (a bootstrap filter; exact for deterministic models),
+        randomised between P(Y <= y - 1) and P(Y <= y) for discrete
+        families. Under the model these are independent N(0, 1) (the
+        probability integral transform), so a Q-Q plot checks the error model.
+        NaN where the data are missing or every particle has zero weight.
+        """
+        from scipy import stats
+
+        from ponder.stdlib import DISTRIBUTIONS
+
+        ds = self.datasets[self._replicate(replicate)]
+        theta = self.theta(params)
+        consts = self.consts(ds)
+        k = self.kernels
+        n = 1 if self.is_deterministic else int(particles)
+        rng = _rng(seed)
+        X = np.empty((n, self.ir.n_states))
+        k.init(theta, consts, self.ir.t0, X, rng)
+        families = [DISTRIBUTIONS[obs.dist.name] for obs in self.ir.observations]
+        args = np.full((n, len(families), 3), np.nan)
+        logw = np.empty(n)
+        u = np.full((ds.n_times, len(families)), np.nan)
+        t_prev = self.ir.t0
+        for i, t in enumerate(ds.times):
+            k.advance(theta, consts, X, t_prev, float(t), rng)
+            t_prev = float(t)
+            y = np.ascontiguousarray(ds.values[i])
+            k.obs_args(theta, consts, X, float(t), args)
+            for j, family in enumerate(families):
+                if np.isfinite(y[j]):
+                    frozen = family.scipy(*(args[:, j, a] for a in range(family.arity)))
+                    upper = np.mean(frozen.cdf(y[j]))
+                    lower = np.mean(frozen.cdf(y[j] - 1)) if family.discrete else upper
+                    u[i, j] = lower + rng.random() * (upper - lower)
+            k.obs_logpdf(theta, consts, X, float(t), y, logw)
+            top = np.max(logw)
+            if not np.isfinite(top):
+                u[i + 1:] = np.nan
+                break
+            weights = np.exp(logw - top)
+            cumulative = np.cumsum(weights / weights.sum())
+            picks = np.searchsorted(cumulative, (rng.random() + np.arange(n)) / n)
+            X = X[np.minimum(picks, n - 1)].copy()
+        return stats.norm.ppf(np.clip(u, 1e-300, 1.0 - 1e-16))
+
+    def _replicate(self, replicate: int) -> int:
+        if not 0 <= replicate < len(self.datasets):
+            raise ModelError(
+                f"there is no dataset {replicate}",
+                hint=f"the model has {len(self.datasets)} dataset(s), numbered from 0",
+            )
+        return replicate
+
     # ------------------------------------------------------------ sampling
     def sample(
         self,

@@ -26,6 +26,9 @@ Kernels (the compiled-model contract of DESIGN.md §3):
     the same per column: ``out[n, j]`` (0 where ``y[j]`` is NaN).
 ``obs_sample(theta, consts, X, t, rng, out)``
     simulated observations, ``out[n, j]``.
+``obs_args(theta, consts, X, t, out)``
+    the error model's arguments, ``out[n, j, k]`` = argument ``k`` of column
+    ``j``'s distribution (residual checks evaluate its CDF with SciPy).
 
 Safety: only names that passed the grammar's identifier pattern, each with a
 kind prefix (``p_`` parameter, ``c_`` constant, ``s_`` state, ``l_`` local,
@@ -43,7 +46,7 @@ from ponder.lang import ir
 from ponder.stdlib import DISTRIBUTIONS, FUNCTIONS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CODEGEN_VERSION = "1"
+CODEGEN_VERSION = "2"
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -577,8 +580,13 @@ def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics) -> None:
 
 def _observations(w: _Writer, model: ir.ModelIR) -> None:
     ctx = _Context(model)
-    for kernel in ("obs_logpdf", "obs_logpdf_cols", "obs_sample"):
-        args = "theta, consts, X, t, rng, out" if kernel == "obs_sample" else "theta, consts, X, t, y, out"
+    signatures = {
+        "obs_logpdf": "theta, consts, X, t, y, out",
+        "obs_logpdf_cols": "theta, consts, X, t, y, out",
+        "obs_sample": "theta, consts, X, t, rng, out",
+        "obs_args": "theta, consts, X, t, out",
+    }
+    for kernel, args in signatures.items():
         w("@jit")
         w(f"def {kernel}({args}):")
         with w.indent():
@@ -593,6 +601,10 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
                     w("acc = 0.0")
                 for j, obs in enumerate(model.observations):
                     args_ = _dist_args(obs.dist, ctx)
+                    if kernel == "obs_args":
+                        for k, a in enumerate(obs.dist.args):
+                            w(f"out[n, {j}, {k}] = {emit_value(a, ctx)}")
+                        continue
                     if kernel == "obs_sample":
                         w(f"out[n, {j}] = {_dist_fn(obs.dist, 'sample')}(rng, {args_})")
                         continue

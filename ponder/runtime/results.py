@@ -12,6 +12,11 @@ log-likelihood, ``log_likelihood``, ``acceptance_rate``, ``particles``,
 ``pf_ess_min``), ``log_likelihood`` (per observation time),
 ``posterior_predictive`` (simulated observations, one path per draw),
 ``observed_data``, ``constant_data``, and the ``warmup_*`` twins.
+``sample_stats`` also holds, for particle filters, ``loglik_sd`` (the
+delta-method sd of the estimate), ``pf_ess`` (ESS per observation time),
+``failed_estimates`` (cumulative count of proposals whose estimate
+collapsed) and, for the ensemble, ``resets`` (cumulative stuck-walker
+resets).
 """
 
 from __future__ import annotations
@@ -78,13 +83,24 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
                         coords[f"{s.name}_dim"] = np.arange(s.size)
         groups[prefix + "posterior"] = post
         loglik = phase("loglik", warm)
-        groups[prefix + "sample_stats"] = {
+        stats = {
             "lp": loglik + phase("logprior", warm),
             "log_likelihood": loglik,
+            "loglik_sd": phase("loglik_sd", warm),
             "acceptance_rate": phase("accept", warm),
             "particles": phase("particles", warm),
             "pf_ess_min": phase("ess_min", warm),
         }
+        for key in ("failed_estimates", "resets"):
+            if key in records:
+                stats[key] = phase(key, warm)
+        ess = phase("ess", warm)
+        if np.isfinite(ess).any():
+            for r, _ in enumerate(model.datasets):
+                name = "pf_ess" + _suffix(model, r)
+                stats[name] = ess[:, :, offsets[r]:offsets[r + 1]]
+                dims[name] = ["time" + _suffix(model, r)]
+        groups[prefix + "sample_stats"] = stats
         if not warm:
             pointwise = phase("pointwise", warm)
             name = "_".join(model.observed_names) or "observations"

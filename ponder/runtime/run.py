@@ -28,6 +28,7 @@ from ponder.lang.errors import ModelError
 from ponder.runtime.target import EVAL_KEYS, Target
 
 RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)
+OPTIONAL_RECORD_KEYS = ("failed_estimates", "resets")  # recorded when the sampler's state has them
 
 
 @dataclass
@@ -165,8 +166,9 @@ def sample(
             elapsed_before = extra.get("elapsed", 0.0)
         else:
             state = sampler.start()
+            keys = RECORD_KEYS + tuple(k for k in OPTIONAL_RECORD_KEYS if k in state)
             records = {k: np.zeros((total,) + np.shape(_rows(state[k], rows)), dtype=np.asarray(state[k]).dtype)
-                       for k in RECORD_KEYS}
+                       for k in keys}
             iteration = 0
             elapsed_before = 0.0
         last_save = time.monotonic()
@@ -185,8 +187,8 @@ def sample(
                         if interrupted():  # workers stopped by the same Ctrl-C
                             raise KeyboardInterrupt from None
                         raise
-                    for k in RECORD_KEYS:
-                        records[k][iteration] = _rows(state[k], rows)
+                    for k, record in records.items():
+                        record[iteration] = _rows(state[k], rows)
                     iteration += 1
                     committed = _copy(state)
                     progress.update(iteration, state, target)

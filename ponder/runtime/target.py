@@ -29,7 +29,7 @@ from ponder.runtime.likelihoods.select import build_estimators
 from ponder.runtime.seeds import stream
 from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
 
-EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "pointwise", "trajectory")
+EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "loglik_sd", "pointwise", "ess", "trajectory")
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,7 @@ def evaluate_task(task):
         int(d.get("particles", 1)),
         float(d.get("variance_times_n", math.nan)),
         float(np.min(ess)) if ess is not None and len(ess) else math.nan,
+        ess,
     )
 
 
@@ -163,9 +164,13 @@ class Target:
         out["logprior"][:] = logprior
         offsets = np.cumsum([0] + [len(t) for t in self.times])
         variances = [[] for _ in self.estimators]
-        for (m, r), (loglik, pointwise, traj, particles, var_n, ess_min) in zip(where, results):
+        variance = np.zeros(m_rows)
+        for (m, r), (loglik, pointwise, traj, particles, var_n, ess_min, ess) in zip(where, results):
             out["loglik"][m] = (0.0 if r == 0 else out["loglik"][m]) + loglik
             out["pointwise"][m, offsets[r]:offsets[r + 1]] = pointwise
+            if ess is not None:
+                out["ess"][m, offsets[r]:offsets[r + 1]] = ess
+            variance[m] += var_n / max(particles, 1)
             if traj is not None:
                 out["trajectory"][m, offsets[r]:offsets[r + 1]] = traj
             out["particles"][m] = (0 if r == 0 else out["particles"][m]) + particles
@@ -173,7 +178,9 @@ class Target:
             variances[r].append(var_n)
         loglik = np.where(valid, out["loglik"], -math.inf)
         loglik = np.where(np.isnan(loglik), -math.inf, loglik)
+        out["failed"] = (valid & ~np.isfinite(loglik)).astype(np.int64)
         out["loglik"][:] = loglik
+        out["loglik_sd"][:] = np.sqrt(variance)  # delta-method estimate; nan for exact likelihoods
         out["logpost"][:] = np.where(valid, loglik + logprior + logj, -math.inf)
         if adapt:
             for adapter, values in zip(self.adapters, variances):
@@ -191,7 +198,9 @@ class Target:
             "logprior": np.full(rows, -math.inf),
             "particles": np.zeros(rows, dtype=np.int64),
             "ess_min": np.full(rows, math.nan),
+            "loglik_sd": np.full(rows, math.nan),
             "pointwise": np.full((rows, t_total), math.nan),
+            "ess": np.full((rows, t_total), math.nan),
             "trajectory": np.full((rows, t_total, self.n_states), math.nan),
         }
 
@@ -199,6 +208,7 @@ class Target:
         """Rows drawn from the prior with a finite posterior density (redrawn up to ``tries`` times)."""
         state = self.empty(rows)
         state["z"] = np.zeros((rows, self.dim))
+        state["failed_estimates"] = np.zeros(rows, dtype=np.int64)  # cumulative, counted by accept_rows
         pending = np.arange(rows)
         for attempt in range(tries):
             draws = np.empty((len(pending), self.dim))

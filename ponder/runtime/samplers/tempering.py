@@ -89,6 +89,7 @@ class ParallelTempering:
         state["pt_betas"] = np.linspace(0.0, 1.0, n) ** 3  # a first guess, refitted after round 0
         state["pt_reject"] = np.zeros(n - 1)  # sums of swap rejection probabilities this round
         state["pt_swaps"] = np.zeros(n - 1)  # number of swap attempts this round
+        state["pt_swap_rates"] = np.full(n - 1, math.nan)  # per-pair swap acceptance of the last round
         state["pt_log_scale"] = np.full(n, math.log(0.5 * 2.38 / math.sqrt(d)))
         state["pt_index"] = np.arange(n)  # which "machine" sits at each level (for round trips)
         state["pt_visited_top"] = np.zeros(n, dtype=bool)
@@ -232,6 +233,7 @@ class ParallelTempering:
         barrier = float(reject.sum())
         log_z, se = evidence(state)
         accept = 1.0 - reject
+        state["pt_swap_rates"][:] = accept
         if r < len(state["pt_table"]):
             state["pt_table"][r] = (r, 2**r, barrier, seconds, log_z, se, accept.min(), accept.mean(),
                                     state["pt_round_trips"][0])
@@ -256,6 +258,7 @@ class ParallelTempering:
             "log_evidence_se": se,
             "pt_barrier": float(last[2]) if last is not None else math.nan,
             "pt_schedule": [float(b) for b in state["pt_betas"]],
+            "pt_swap_rates": [float(a) for a in state["pt_swap_rates"]],
             "pt_round_table": {"columns": list(TABLE_COLUMNS), "rows": table.tolist()},
         }
 

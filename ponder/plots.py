@@ -1,0 +1,617 @@
+"""Figures of a run's results (``ponder plot RESULTS.nc``).
+
+Every figure is built from the ArviZ ``InferenceData`` of ``ponder run``
+as a ``matplotlib.figure.Figure`` made without pyplot, so nothing global
+changes and notebooks keep their backend:
+
+>>> idata = arviz.from_netcdf("results.nc")
+>>> fig = ponder.plots.figure(idata, "pair", truth={"drift": 0.2})
+>>> ponder.plots.write_figures(idata, "figures", formats=("png", "pdf"))
+
+Kinds: ``trace`` (draws and marginals against the prior), ``pair``,
+``predictive`` (data against the posterior predictive), ``latent``
+(sampled state trajectories), ``pf`` (particle-filter diagnostics),
+``sampler`` (acceptance, resets, the tempering schedule and evidence) and
+``qq`` (standardised residuals at the MAP draw against N(0, 1)).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+KINDS = ("trace", "pair", "predictive", "latent", "pf", "sampler", "qq")
+WIDTH = 10.0  # inches
+DPI = 110
+MAX_TRACE_ROWS = 16
+MAX_PAIR_PARAMS = 8
+MAX_PAIR_POINTS = 2000
+MAX_PANELS = 12
+PRIOR_DRAWS = 20000
+POSTERIOR, PRIOR, DATA, TRUTH = "C0", "C1", "black", "C3"
+
+
+# ---------------------------------------------------------------- public API
+def figure(idata, kind: str, truth: dict | None = None, model=None) -> Figure | None:
+    """The figure ``kind`` of ``idata``; None when the results have nothing for it."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(KINDS)}")
+    return _DRAW[kind](idata, truth or {}, model)
+
+
+def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, model=None) -> list[Path]:
+    """Write ``{kind}.{format}`` into ``out_dir`` for every kind that applies; returns the paths."""
+    kinds = list(KINDS if kinds is None else kinds)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(KINDS)}")
+    if model is None and set(kinds) & {"trace", "qq"}:
+        model = model_of(idata)  # rebuilt once, not once per figure
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in kinds:
+        fig = figure(idata, kind, truth, model)
+        if fig is None:
+            continue
+        for fmt in formats:
+            path = out / f"{kind}.{fmt}"
+            fig.savefig(path, format=fmt, dpi=DPI)
+            written.append(path)
+    return written
+
+
+def model_of(idata):
+    """The model of a run, rebuilt from the source and path stored in its attributes."""
+    import ponder
+
+    attrs = idata.posterior.attrs
+    base_dir = Path(attrs["model_path"]).parent
+    return ponder.loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
+
+
+# ---------------------------------------------------------------- shared helpers
+def _new_figure(height: float) -> Figure:
+    return Figure(figsize=(WIDTH, max(height, 3.0)), dpi=DPI, layout="constrained")
+
+
+def _title(fig: Figure, idata, what: str) -> None:
+    name = idata.posterior.attrs.get("model_name", "")
+    fig.suptitle(f"{name}: {what}" if name else what, fontsize=13)
+
+
+def _grid(fig: Figure, n: int, ncols: int = 2) -> list:
+    """n axes in rows of ``ncols`` (one column when n is 1)."""
+    ncols = 1 if n == 1 else ncols
+    axes = fig.subplots(math.ceil(n / ncols), ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return list(axes[:n])
+
+
+def _group(idata, name: str):
+    return getattr(idata, name) if name in idata.groups() else None
+
+
+def _is_timed(da) -> bool:
+    return any(str(d).startswith("time") for d in da.dims)
+
+
+def _flat(values: np.ndarray) -> np.ndarray:
+    """(chain, draw, ...) -> (chain * draw, ...)."""
+    return values.reshape((-1,) + values.shape[2:])
+
+
+def _elements(ds) -> list[tuple[str, str, int | None]]:
+    """(label, variable, index) for each scalar element of the untimed variables of ``ds``."""
+    out = []
+    for name, da in ds.data_vars.items():
+        if _is_timed(da):
+            continue
+        if da.ndim == 2:
+            out.append((name, name, None))
+        else:
+            out.extend((f"{name}[{i}]", name, i) for i in range(int(np.prod(da.shape[2:]))))
+    return out
+
+
+def _element(values: np.ndarray, index: int | None) -> np.ndarray:
+    return values if index is None else values.reshape(values.shape[:2] + (-1,))[..., index]
+
+
+def _along_run(idata, group: str, name: str) -> tuple[np.ndarray | None, int]:
+    """Values of ``name`` (chain, iteration, ...) with the warm-up first, and the warm-up length."""
+    main, warm = _group(idata, group), _group(idata, "warmup_" + group)
+    if main is None or name not in main:
+        return None, 0
+    values = main[name].values
+    if warm is None or name not in warm or warm[name].shape[1] == 0:
+        return values, 0
+    return np.concatenate([warm[name].values, values], axis=1), warm[name].shape[1]
+
+
+def _iteration_axis(ax, n_warmup: int, label: bool = True) -> None:
+    """An x-axis of iterations with the warm-up shaded and a line at its end."""
+    ax.margins(x=0)
+    if label:
+        ax.set_xlabel("iteration (shaded: warm-up)" if n_warmup else "iteration")
+    if n_warmup > 0:
+        ax.axvspan(-0.5, n_warmup - 0.5, color="grey", alpha=0.08, linewidth=0)
+        ax.axvline(n_warmup - 0.5, color="grey", linestyle=":", linewidth=1)
+
+
+def _truth_of(truth: dict, name: str, index: int | None) -> float | None:
+    label = name if index is None else f"{name}[{index}]"
+    if label in truth:
+        return float(truth[label])
+    if name not in truth:
+        return None
+    values = np.asarray(truth[name], dtype=float).reshape(-1)
+    return float(values[0 if index is None else index]) if (index or 0) < values.size else None
+
+
+def _bands(ax, times: np.ndarray, draws: np.ndarray, label: str = "median") -> None:
+    """Median line and 50% / 90% bands of ``draws`` (n, T) over ``times``."""
+    with np.errstate(all="ignore"):
+        q = np.nanquantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    ax.fill_between(times, q[0], q[4], color=POSTERIOR, alpha=0.18, linewidth=0, label="90%")
+    ax.fill_between(times, q[1], q[3], color=POSTERIOR, alpha=0.35, linewidth=0, label="50%")
+    ax.plot(times, q[2], color=POSTERIOR, linewidth=1.5, label=label)
+
+
+def _time_coord(da) -> tuple[str, np.ndarray]:
+    dim = next(str(d) for d in da.dims if str(d).startswith("time"))
+    return dim, np.asarray(da[dim].values, dtype=float)
+
+
+# ---------------------------------------------------------------- trace
+def _trace(idata, truth, model):
+    elements = _elements(idata.posterior)
+    if not elements:
+        return None
+    model = model if model is not None else model_of(idata)
+    prior = model.prior_sample(PRIOR_DRAWS, seed=0)
+    shown = elements[:MAX_TRACE_ROWS]
+    fig = _new_figure(1.9 * len(shown) + 0.8)
+    axes = fig.subplots(len(shown), 2, squeeze=False, gridspec_kw={"width_ratios": [2, 1]})
+    for k, (label, name, index) in enumerate(shown):
+        values, n_warmup = _along_run(idata, "posterior", name)
+        draws, mark = _element(values, index), _truth_of(truth, name, index)
+        _trace_panel(axes[k, 0], draws, n_warmup, label, mark, last=k == len(shown) - 1)
+        prior_draws = _element(prior[name][None], index)[0] if name in prior else None
+        _marginal_panel(axes[k, 1], draws[:, n_warmup:].ravel(), prior_draws, label, mark)
+    axes[0, 1].legend(fontsize=8, loc="best", framealpha=0.8)
+    more = f" (first {len(shown)} of {len(elements)})" if len(shown) < len(elements) else ""
+    _title(fig, idata, f"traces and marginal posteriors{more}")
+    return fig
+
+
+def _trace_panel(ax, draws: np.ndarray, n_warmup: int, label: str, truth: float | None, last: bool) -> None:
+    alpha = max(0.15, min(0.7, 4.0 / draws.shape[0]))
+    for chain in draws:
+        ax.plot(chain, linewidth=0.6, alpha=alpha)
+    _iteration_axis(ax, n_warmup, label=last)
+    _fit_ylim(ax, draws[:, n_warmup:], truth)
+    if truth is not None:
+        ax.axhline(truth, color=TRUTH, linewidth=1.2)
+    ax.set_ylabel(label)
+
+
+def _marginal_panel(ax, draws: np.ndarray, prior: np.ndarray | None, label: str, truth: float | None) -> None:
+    draws = draws[np.isfinite(draws)]
+    lo, hi = _padded_range(np.append(draws, [] if truth is None else [truth]), 0.1)
+    x = np.linspace(lo, hi, 200)
+    density = _density(draws, x)
+    ax.fill_between(x, density, color=POSTERIOR, alpha=0.35, linewidth=0)
+    ax.plot(x, density, color=POSTERIOR, linewidth=1.5, label="posterior")
+    if prior is not None:
+        ax.plot(x, _density(prior, x), color=PRIOR, linestyle="--", linewidth=1.5, label="prior")
+    if truth is not None:
+        ax.axvline(truth, color=TRUTH, linewidth=1.2, label="truth")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(label)
+    ax.set_yticks([])
+
+
+def _padded_range(values: np.ndarray, pad: float) -> tuple[float, float]:
+    """min and max of the finite ``values``, widened by ``pad`` of their range on each side."""
+    finite = values[np.isfinite(values)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    width = (hi - lo) or abs(lo) or 1.0
+    return lo - pad * width, hi + pad * width
+
+
+def _fit_ylim(ax, values: np.ndarray, truth: float | None = None) -> None:
+    """y-range of the sampling phase (and the truth), so far-off warm-up values do not flatten it."""
+    if np.isfinite(values).any():
+        ax.set_ylim(*_padded_range(np.append(values.ravel(), [] if truth is None else [truth]), 0.15))
+
+
+def _density(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
+    samples = samples[np.isfinite(samples)]
+    if samples.size < 2 or np.ptp(samples) == 0:
+        return np.zeros_like(x)
+    return stats.gaussian_kde(samples)(x)
+
+
+# ---------------------------------------------------------------- pair
+def _pair(idata, truth, model):
+    elements = _elements(idata.posterior)[:MAX_PAIR_PARAMS]
+    if len(elements) < 2:
+        return None
+    columns = [_flat(_element(idata.posterior[name].values, index)) for _, name, index in elements]
+    step = max(1, math.ceil(columns[0].size / MAX_PAIR_POINTS))
+    columns = [c[::step] for c in columns]
+    marks = [_truth_of(truth, name, index) for _, name, index in elements]
+    n = len(elements)
+    fig = _new_figure(WIDTH * (0.95 if n > 2 else 0.6))
+    axes = fig.subplots(n, n, squeeze=False, sharex="col")
+    bins = min(30, max(10, int(math.sqrt(columns[0].size))))
+    for i in range(n):
+        for j in range(n):
+            ax = axes[i, j]
+            if j > i:
+                ax.set_visible(False)
+                continue
+            if i == j:
+                ax.hist(columns[i], bins=bins, color=POSTERIOR, alpha=0.6)
+                ax.set_yticks([])
+            else:
+                ax.scatter(columns[j], columns[i], s=10, alpha=0.4, color=POSTERIOR, linewidths=0)
+                if marks[i] is not None:
+                    ax.axhline(marks[i], color=TRUTH, linewidth=1)
+            if marks[j] is not None:
+                ax.axvline(marks[j], color=TRUTH, linewidth=1)
+            if i == n - 1:
+                ax.set_xlabel(elements[j][0])
+            else:
+                ax.tick_params(labelbottom=False)
+            if j == 0 and i > 0:
+                ax.set_ylabel(elements[i][0])
+            elif i != j:
+                ax.tick_params(labelleft=False)
+    given = [f"{label}={m:g}" for (label, _, _), m in zip(elements, marks) if m is not None]
+    _title(fig, idata, "pairwise posterior" + (f" (lines: truth {', '.join(given)})" if given else ""))
+    return fig
+
+
+# ---------------------------------------------------------------- predictive and latent
+def _predictive(idata, truth, model):
+    observed, predicted = _group(idata, "observed_data"), _group(idata, "posterior_predictive")
+    if observed is None or predicted is None:
+        return None
+    names = [n for n in observed.data_vars if n in predicted.data_vars]
+    if not names:
+        return None
+    fig = _new_figure(3.0 * math.ceil(len(names) / (1 if len(names) == 1 else 2)) + 0.6)
+    for ax, name in zip(_grid(fig, len(names)), names):
+        _, times = _time_coord(predicted[name])
+        _bands(ax, times, _flat(predicted[name].values))
+        ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
+        _label_timed(ax, name)
+    fig.axes[0].legend(fontsize=8)
+    _title(fig, idata, "data and posterior predictive (median, 50% and 90% bands)")
+    return fig
+
+
+def _latent(idata, truth, model):
+    observed = _group(idata, "observed_data")
+    panels = []  # (label, variable, index)
+    for name, da in idata.posterior.data_vars.items():
+        if _is_timed(da):
+            width = int(np.prod(da.shape[3:]))
+            panels += [(name, name, None)] if da.ndim == 3 else [(f"{name}[{i}]", name, i) for i in range(width)]
+    if not panels:
+        return None
+    shown = panels[:MAX_PANELS]
+    fig = _new_figure(3.0 * math.ceil(len(shown) / (1 if len(shown) == 1 else 2)) + 0.6)
+    for ax, (label, name, index) in zip(_grid(fig, len(shown)), shown):
+        da = idata.posterior[name]
+        _, times = _time_coord(da)
+        values = _flat(da.values)
+        _bands(ax, times, values if index is None else values.reshape(values.shape[:2] + (-1,))[..., index])
+        if observed is not None and name in observed and index is None:
+            ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
+        _label_timed(ax, label)
+    fig.axes[0].legend(fontsize=8)
+    more = f", first {len(shown)} of {len(panels)}" if len(shown) < len(panels) else ""
+    _title(fig, idata, f"latent states at the observation times (median, 50% and 90% bands{more})")
+    return fig
+
+
+def _label_timed(ax, name: str) -> None:
+    column, replicate = _split_replicate(name)
+    ax.set_title(name if replicate is None else f"{column}, replicate {replicate}", fontsize=10)
+    ax.set_xlabel("time")
+    ax.set_ylabel(column)
+
+
+def _split_replicate(name: str) -> tuple[str, int | None]:
+    """``position_r2`` -> (``position``, 2); a name without the suffix -> (name, None)."""
+    match = re.fullmatch(r"(.+)_r(\d+)(\[\d+\])?", name)
+    if not match:
+        return name, None
+    return match.group(1) + (match.group(3) or ""), int(match.group(2))
+
+
+# ---------------------------------------------------------------- particle filter
+def _pf(idata, truth, model):
+    particles, n_warmup = _along_run(idata, "sample_stats", "particles")
+    if particles is None or not np.nanmax(particles, initial=0) > 1:
+        return None
+    stats_ = _group(idata, "sample_stats")
+    ess_names = [n for n in stats_.data_vars if re.fullmatch(r"pf_ess(_r\d+)?", str(n))]
+    panels = {"particles": _pf_particles, "loglik": _pf_loglik}
+    if ess_names:
+        panels["ess"] = lambda ax, idata_: _pf_ess(ax, idata_, ess_names)
+    elif "pf_ess_min" in stats_:
+        panels["ess"] = _pf_ess_min
+    if "failed_estimates" in stats_:
+        panels["failed"] = _pf_failed
+    fig = _new_figure(2.6 * math.ceil(len(panels) / 2) + 0.6)
+    for ax, draw in zip(_grid(fig, len(panels)), panels.values()):
+        draw(ax, idata)
+    _title(fig, idata, "particle filter diagnostics")
+    return fig
+
+
+def _pf_particles(ax, idata) -> None:
+    values, n_warmup = _along_run(idata, "sample_stats", "particles")
+    _chain_summary(ax, values.astype(float), n_warmup)
+    ax.set_ylabel("particles")
+    ax.set_title("particles per estimate (mean and range over chains)", fontsize=10)
+
+
+def _pf_loglik(ax, idata) -> None:
+    loglik, n_warmup = _along_run(idata, "sample_stats", "log_likelihood")
+    sd, _ = _along_run(idata, "sample_stats", "loglik_sd")
+    iterations = np.arange(loglik.shape[1])
+    alpha = max(0.1, min(0.6, 3.0 / loglik.shape[0]))
+    for c, chain in enumerate(loglik):
+        line, = ax.plot(iterations, chain, linewidth=0.6, alpha=alpha)
+        if sd is not None and np.isfinite(sd[c]).any():
+            ax.fill_between(iterations, chain - sd[c], chain + sd[c], color=line.get_color(), alpha=alpha / 3,
+                            linewidth=0)
+    _fit_ylim(ax, loglik[:, n_warmup:])
+    _iteration_axis(ax, n_warmup)
+    ax.set_ylabel("log-likelihood")
+    band = " ± its sd" if sd is not None and np.isfinite(sd).any() else ""
+    ax.set_title(f"log-likelihood estimate{band}, per chain", fontsize=10)
+
+
+def _pf_ess(ax, idata, names: list[str]) -> None:
+    for name in names:
+        da = idata.sample_stats[name]
+        _, times = _time_coord(da)
+        draws = _flat(da.values)
+        with np.errstate(all="ignore"):
+            q = np.nanquantile(draws, [0.1, 0.5, 0.9], axis=0)
+        replicate = _split_replicate(name)[1]
+        line, = ax.plot(times, q[1], linewidth=1.2, label="median" if replicate is None else f"replicate {replicate}")
+        ax.fill_between(times, q[0], q[2], color=line.get_color(), alpha=0.2, linewidth=0)
+    if len(names) > 1:
+        ax.legend(fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("time")
+    ax.set_ylabel("ESS")
+    ax.set_title("effective sample size per observation (median, 10-90%)", fontsize=10)
+
+
+def _pf_ess_min(ax, idata) -> None:
+    values, n_warmup = _along_run(idata, "sample_stats", "pf_ess_min")
+    _chain_summary(ax, values, n_warmup)
+    ax.set_ylabel("smallest ESS")
+    ax.set_title("smallest ESS over the observations (mean and range over chains)", fontsize=10)
+
+
+def _pf_failed(ax, idata) -> None:
+    _total(ax, *_along_run(idata, "sample_stats", "failed_estimates"))
+    ax.set_ylabel("failed estimates")
+    ax.set_title("proposals whose estimate was -inf (cumulative, all chains)", fontsize=10)
+
+
+def _chain_summary(ax, values: np.ndarray, n_warmup: int) -> None:
+    """Mean over chains with the min-max range as a band, against the iteration."""
+    iterations = np.arange(values.shape[1])
+    with np.errstate(all="ignore"):
+        ax.fill_between(iterations, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=POSTERIOR,
+                        alpha=0.2, linewidth=0)
+        ax.plot(iterations, np.nanmean(values, axis=0), color=POSTERIOR, linewidth=1.2)
+    _iteration_axis(ax, n_warmup)
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
+
+
+def _total(ax, counts: np.ndarray, n_warmup: int) -> None:
+    """The sum over chains of cumulative per-chain ``counts``, against the iteration."""
+    ax.step(np.arange(counts.shape[1]), counts.sum(axis=0), where="post", color=POSTERIOR)
+    _iteration_axis(ax, n_warmup)
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+
+
+# ---------------------------------------------------------------- sampler
+def _sampler(idata, truth, model):
+    accept, n_warmup = _along_run(idata, "sample_stats", "acceptance_rate")
+    if accept is None:
+        return None
+    attrs = idata.posterior.attrs
+    resets, _ = _along_run(idata, "sample_stats", "resets")
+    rows = [["accept", "accept"]]
+    if resets is not None:
+        rows.append(["resets", "resets"])
+    pt = attrs.get("sampler") == "pt" and "pt_schedule" in attrs
+    if pt:
+        rows += [["schedule", "swaps"], ["barrier", "logz"]]
+    fig = _new_figure(2.6 * len(rows) + 0.6)
+    axes = fig.subplot_mosaic(rows)
+    _acceptance(axes["accept"], accept, n_warmup)
+    if resets is not None:
+        _resets(axes["resets"], resets, n_warmup)
+    if pt:
+        _pt_schedule(axes["schedule"], axes["swaps"], attrs)
+        _pt_rounds(axes["barrier"], axes["logz"], attrs)
+    _title(fig, idata, f"{attrs.get('sampler', 'sampler')} sampler diagnostics")
+    return fig
+
+
+def _acceptance(ax, accept: np.ndarray, n_warmup: int) -> None:
+    mean = np.nanmean(accept, axis=0)
+    iterations = np.arange(mean.size)
+    ax.plot(iterations, mean, color=POSTERIOR, linewidth=0.6, alpha=0.5, label="mean over chains")
+    window = max(5, mean.size // 20)
+    if mean.size > window:
+        rolling = np.convolve(np.nan_to_num(mean), np.ones(window) / window, mode="valid")
+        ax.plot(iterations[window - 1:], rolling, color=POSTERIOR, linewidth=1.8,
+                label=f"rolling mean ({window} iterations)")
+    _iteration_axis(ax, n_warmup)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("acceptance rate")
+    ax.set_title("acceptance", fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+
+
+def _resets(ax, resets: np.ndarray, n_warmup: int) -> None:
+    _total(ax, resets, n_warmup)
+    ax.set_ylabel("resets")
+    ax.set_title("stuck-walker resets (cumulative, all walkers)", fontsize=10)
+
+
+def _attr_json(attrs, key: str):
+    value = attrs.get(key)
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _pt_schedule(ax_schedule, ax_swaps, attrs) -> None:
+    betas = np.asarray(_attr_json(attrs, "pt_schedule"), dtype=float)
+    ax_schedule.plot(np.arange(betas.size), betas, "o-", color=POSTERIOR, markersize=4)
+    ax_schedule.set_xlabel("replica")
+    ax_schedule.set_ylabel("inverse temperature β")
+    ax_schedule.set_title("tempering schedule", fontsize=10)
+    rates = _attr_json(attrs, "pt_swap_rates")
+    if rates is None:
+        ax_swaps.text(0.5, 0.5, "no swap rates in these results", ha="center", va="center",
+                      transform=ax_swaps.transAxes)
+        ax_swaps.set_axis_off()
+        return
+    rates = np.asarray(rates, dtype=float)
+    ax_swaps.bar(np.arange(rates.size) + 0.5, rates, width=0.8, color=POSTERIOR, alpha=0.7)
+    ax_swaps.set_xticks(np.arange(rates.size) + 0.5, [f"{i}-{i + 1}" for i in range(rates.size)])
+    ax_swaps.set_ylim(0, 1)
+    ax_swaps.set_xlabel("replica pair")
+    ax_swaps.set_ylabel("swap acceptance")
+    ax_swaps.set_title("swap acceptance per pair (last round)", fontsize=10)
+
+
+def _pt_rounds(ax_barrier, ax_logz, attrs) -> None:
+    table = _attr_json(attrs, "pt_round_table") or {"columns": [], "rows": []}
+    if not table["rows"]:
+        ax_barrier.set_axis_off()
+        ax_logz.set_axis_off()
+        return
+    rows = np.asarray(table["rows"], dtype=float)
+    col = {name: rows[:, i] for i, name in enumerate(table["columns"])}
+    ax_barrier.plot(col["round"], col["barrier"], "o-", color=POSTERIOR, markersize=4)
+    ax_barrier.set_ylim(bottom=0)
+    ax_barrier.set_xlabel("round")
+    ax_barrier.set_ylabel("barrier Λ")
+    ax_barrier.set_title("global communication barrier", fontsize=10)
+    se = np.nan_to_num(col["log_Z_se"])
+    ax_logz.errorbar(col["round"], col["log_Z"], yerr=se, fmt="o-", color=POSTERIOR, markersize=4, capsize=3)
+    last = col["log_Z"][-1]
+    spread = max(np.nanmax(np.abs(col["log_Z"][-3:] - last)), 3 * se[-1], 1.0)
+    ax_logz.set_ylim(last - 2 * spread, last + 2 * spread)  # the early rounds are far off: zoom on the end
+    ax_logz.set_xlabel("round")
+    ax_logz.set_ylabel("log Z")
+    ax_logz.set_title(f"log evidence ± se (last: {last:.2f} ± {se[-1]:.2f})", fontsize=10)
+    for ax in (ax_barrier, ax_logz):
+        ax.xaxis.get_major_locator().set_params(integer=True)
+
+
+# ---------------------------------------------------------------- Q-Q
+def _qq(idata, truth, model):
+    index = _map_index(idata)
+    if index is None:
+        return None
+    model = model if model is not None else model_of(idata)
+    if not hasattr(model, "standardised_residuals"):  # a ponder older than the residuals
+        return None
+    c, d = index
+    theta = model.theta({name: idata.posterior[name].values[c, d] for name in model.param_names})
+    residuals = [
+        model.standardised_residuals(theta, _map_states(idata, model, theta, r, c, d), replicate=r, seed=0)
+        for r in range(max(len(model.datasets), 1))
+    ]
+    pooled = np.concatenate([np.asarray(res, dtype=float).reshape(-1, len(model.observed_names))
+                             for res in residuals])
+    columns = model.observed_names
+    fig = _new_figure(3.6 * math.ceil(len(columns) / (1 if len(columns) == 1 else 2)) + 0.6)
+    for ax, (j, column) in zip(_grid(fig, len(columns)), enumerate(columns)):
+        _qq_panel(ax, pooled[:, j], column)
+    replicates = f", {len(residuals)} replicates pooled" if len(residuals) > 1 else ""
+    _title(fig, idata, f"Q-Q of standardised residuals at the MAP draw{replicates}")
+    return fig
+
+
+def _qq_panel(ax, residuals: np.ndarray, column: str) -> None:
+    z = np.sort(residuals[np.isfinite(residuals)])
+    n = z.size
+    if n == 0:
+        ax.text(0.5, 0.5, "no finite residuals", ha="center", va="center", transform=ax.transAxes)
+        return
+    i = np.arange(1, n + 1)
+    expected = stats.norm.ppf(stats.beta.ppf(0.5, i, n + 1 - i))
+    lower = stats.norm.ppf(stats.beta.ppf(0.025, i, n + 1 - i))
+    upper = stats.norm.ppf(stats.beta.ppf(0.975, i, n + 1 - i))
+    ax.fill_between(expected, lower, upper, color="grey", alpha=0.25, linewidth=0, label="95% envelope")
+    edge = max(np.abs(expected).max(), np.abs(z).max()) * 1.05
+    ax.plot([-edge, edge], [-edge, edge], color="grey", linewidth=1, label="y = x")
+    ax.plot(expected, z, "o", color=POSTERIOR, markersize=3, label="residuals")
+    outside = int(np.sum((z < lower) | (z > upper)))
+    ax.set_title(f"{column} ({n} residuals, {outside} outside the envelope)", fontsize=10)
+    ax.set_xlabel("N(0, 1) quantile")
+    ax.set_ylabel(f"standardised residual of {column}")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=8, loc="upper left")
+
+
+def _map_index(idata) -> tuple[int, int] | None:
+    """(chain, draw) of the highest ``lp``, as in :func:`ponder.runtime.results.map_estimate`."""
+    stats_ = _group(idata, "sample_stats")
+    if stats_ is None or "lp" not in stats_:
+        return None
+    lp = stats_["lp"].values
+    if not np.isfinite(lp).any():
+        return None
+    c, d = np.unravel_index(np.nanargmax(np.where(np.isfinite(lp), lp, -np.inf)), lp.shape)
+    return int(c), int(d)
+
+
+def _map_states(idata, model, theta: np.ndarray, r: int, c: int, d: int) -> np.ndarray:
+    """States (T, n_states) at replicate ``r``'s data times: the MAP draw's sampled path, else simulated."""
+    suffix = "" if len(model.datasets) <= 1 else f"_r{r}"
+    names = [s.name + suffix for s in model.ir.states]
+    if not all(name in idata.posterior for name in names):
+        return model.states_at_data(theta, replicate=r, seed=0)
+    n_times = idata.posterior[names[0]].shape[2]
+    states = np.full((n_times, model.ir.n_states), np.nan)
+    for s, name in zip(model.ir.states, names):
+        states[:, s.offset:s.offset + s.width] = idata.posterior[name].values[c, d].reshape(n_times, -1)
+    return states
+
+
+_DRAW = {
+    "trace": _trace,
+    "pair": _pair,
+    "predictive": _predictive,
+    "latent": _latent,
+    "pf": _pf,
+    "sampler": _sampler,
+    "qq": _qq,
+}
