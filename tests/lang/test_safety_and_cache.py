@@ -57,7 +57,7 @@ def allowed_name(name: str) -> bool:
         "ponder", "numpy", "stdlib", "distributions", "functions", "N_PARAMS", "N_STATES", "N_CONSTS", "N_OBS", "njit",
         "cache", "nogil", "error_model", "compute_consts", "overrides", "out", "prior_logpdf", "theta", "consts",
         "lp", "k", "prior_sample", "rng", "row", "shape", "prior_support", "lower", "upper", "lo", "hi", "init",
-        "t0", "X", "n", "advance", "t1", "n_sub", "k_sub", "obs_logpdf", "obs_logpdf_cols", "obs_sample", "t",
+        "t0", "X", "n", "advance", "t1", "n_sub", "k_sub", "obs_logpdf", "obs_logpdf_cols", "obs_sample", "obs_args", "t",
         "y", "acc", "rhs", "dy", "i", "ok", "rk4_integrate", "rk45_integrate", "empty", "nan", "isfinite",
     }
     return name in stdlib or name in fixed
