@@ -14,5 +14,6 @@ _warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refa
 
 from ponder.lang.errors import ModelError  # noqa: E402
 from ponder.model import Model, load, loads  # noqa: E402
+from ponder.session import Session  # noqa: E402
 
-__all__ = ["Model", "ModelError", "load", "loads", "__version__"]
+__all__ = ["Model", "ModelError", "Session", "load", "loads", "__version__"]

@@ -181,62 +181,25 @@ def cmd_simulate(args) -> int:
 
 def cmd_loglik(args) -> int:
     import json
-    import time
 
     from ponder.model import load
-    from ponder.runtime.seeds import stream
-    from ponder.runtime.stats import log_mean_exp, log_mean_exp_se
+    from ponder.runtime.repeat import repeated_loglik
+    from ponder.summary import loglik_table
 
     if args.repeat < 1:
         raise ModelError(f"--repeat must be at least 1, not {args.repeat}")
     model = load(args.model)
-    theta = model.theta(parse_params(args.param))
-    options = {"particles": args.particles, "resampling": args.resampling}
-    estimator = model.likelihood(args.likelihood, **{k: v for k, v in options.items() if v is not None})
-    seed = args.seed if args.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
-    if hasattr(estimator, "warm_up"):
-        estimator.warm_up(theta)
-    values, particles, seconds = [], [], 0.0
     progress = _progress(args.repeat, "estimating", quiet=args.json or args.repeat < 5)
     with progress:
         task = progress.add_task("estimating", total=args.repeat)
-        for r in range(args.repeat):
-            start = time.perf_counter()
-            est = estimator.estimate(theta, stream(seed, r), trajectory=False)
-            seconds += time.perf_counter() - start
-            values.append(est.loglik)
-            particles.append(est.diagnostics.get("particles", 1))
-            progress.update(task, advance=1)
-    values = np.array(values)
-    finite = values[np.isfinite(values)]
-    result = {
-        "loglik_mean": float(values.mean()) if finite.size == values.size else float("-inf"),
-        "loglik_sd": float(values.std(ddof=1)) if values.size > 1 and finite.size == values.size else float("nan"),
-        "loglik_logmeanexp": log_mean_exp(values),
-        "loglik_se": log_mean_exp_se(values),
-        "ms_per_estimate": 1e3 * seconds / args.repeat,
-        "particles": int(particles[-1]),
-        "repeats": int(args.repeat),
-        "likelihood": getattr(estimator, "name", args.likelihood),
-        "seed": seed,
-    }
+        result = repeated_loglik(model, parse_params(args.param), args.likelihood, args.particles, args.resampling,
+                                 args.repeat, args.seed, on_estimate=lambda: progress.update(task, advance=1))
     if args.json:
+        result.pop("particles_mean")
         # strict JSON: undefined values (one repeat has no spread) are null
         print(json.dumps({k: (None if isinstance(v, float) and v != v else v) for k, v in result.items()}))
         return EXIT_OK
-    from rich.table import Table
-
-    table = Table(title=f"log-likelihood of {model.name} ({result['likelihood']}, seed {seed})", show_edge=False)
-    table.add_column("quantity")
-    table.add_column("value", justify="right")
-    table.add_row("mean of estimates", f"{result['loglik_mean']:.4f}")
-    table.add_row("sd of estimates", f"{result['loglik_sd']:.4f}")
-    table.add_row("log-mean-exp", f"{result['loglik_logmeanexp']:.4f}")
-    table.add_row("its jackknife s.e.", f"{result['loglik_se']:.4f}")
-    table.add_row("ms per estimate", f"{result['ms_per_estimate']:.3f}")
-    table.add_row("particles", f"{np.mean(particles):g}" if len(set(particles)) > 1 else str(particles[-1]))
-    table.add_row("repeats", str(args.repeat))
-    _console().print(table)
+    _console().print(loglik_table(result, model.name))
     return EXIT_OK
 
 
@@ -303,23 +266,10 @@ def argv_of_run() -> list[str] | None:
 
 
 def cmd_summary(args) -> int:
-    import warnings
-
+    from ponder.runtime.results import read_results
     from ponder.summary import posterior_table, run_report, tempering_table
 
-    path = Path(args.results)
-    if not path.is_file():
-        raise ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import arviz as az
-
-        try:
-            idata = az.from_netcdf(str(path))
-        except Exception as exc:
-            raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
-    if "posterior" not in idata.groups():
-        raise ModelError(f"`{path}` has no posterior group")
+    idata = read_results(args.results)
     console = _console()
     console.print(run_report(idata))
     pt_table = tempering_table(idata)
@@ -327,6 +277,44 @@ def cmd_summary(args) -> int:
         console.print(pt_table)
     console.print(posterior_table(idata, var_names=args.var or None))
     return EXIT_OK
+
+
+def cmd_plot(args) -> int:
+    from ponder import plots
+    from ponder.runtime.results import read_results
+
+    idata = read_results(args.results)
+    unknown = [k for k in args.kind or [] if k not in plots.KINDS]
+    if unknown:
+        from ponder.lang.errors import did_you_mean, one_of
+
+        raise ModelError(f"there is no figure kind `{unknown[0]}`",
+                         hint=did_you_mean(unknown[0], plots.KINDS) or f"kinds are {one_of(plots.KINDS)}")
+    truth = parse_params(args.truth) or None
+    paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
+                                truth=truth)
+    console = _console()
+    for path in paths:
+        console.print(f"wrote {path}")
+    if not paths:
+        console.print("[yellow]no figures[/]: the results have nothing for the kinds asked for")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from ponder.report import write_report
+    from ponder.runtime.results import read_results
+
+    idata = read_results(args.results)
+    out = write_report(idata, args.out, results_path=args.results)
+    _console().print(f"wrote [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB, self-contained HTML)")
+    return EXIT_OK
+
+
+def cmd_repl(args) -> int:
+    from ponder.repl import run
+
+    return run(args.model)
 
 
 def cmd_compare(args) -> int:
@@ -453,6 +441,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("results")
     p.add_argument("--var", action="extend", nargs="+", help="variables to show (default: parameters)")
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("plot", help="figures of a results file (PNG, SVG or PDF)")
+    p.add_argument("results")
+    p.add_argument("--out", "-o", default="figures", help="output folder (default figures/)")
+    p.add_argument("--kind", action="extend", nargs="+",
+                   help="trace, pair, predictive, latent, pf, sampler, qq (default: every kind that applies)")
+    p.add_argument("--format", action="extend", nargs="+", choices=["png", "svg", "pdf"],
+                   help="file formats (default png)")
+    p.add_argument("--truth", action="extend", nargs="+", metavar="NAME=VALUE",
+                   help="true parameter values, marked on the pair plot")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a results file")
+    p.add_argument("results")
+    p.add_argument("--out", "-o", default="report.html", help="the HTML file (default report.html)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("repl", help="interactive session: write, simulate, fit and plot a model")
+    p.add_argument("model", nargs="?", help="a .model file to start from")
+    p.set_defaults(func=cmd_repl)
 
     p = sub.add_parser("compare", help="log evidence of each model (parallel tempering), ranked, with log Bayes factors")
     p.add_argument("models", nargs="+", help="two or more .model files, each with its data")

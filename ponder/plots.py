@@ -72,13 +72,30 @@ def model_of(idata):
     import ponder
 
     attrs = idata.posterior.attrs
-    base_dir = Path(attrs["model_path"]).parent
+    base_dir = attrs.get("model_base_dir") or Path(attrs["model_path"]).parent  # older files: the path's folder
     return ponder.loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
 
 
+def simulation_figure(dataset) -> Figure:
+    """A simulated ``xarray.Dataset`` (``Model.simulate``): one panel per variable against time."""
+    names = [v for v in dataset.data_vars if "time" in dataset[v].dims]
+    fig, axes = _panels(len(names), 2.6)
+    times = dataset["time"].values
+    for ax, name in zip(axes, names):
+        values = dataset[name].values
+        ax.plot(times, values.reshape(len(times), -1), lw=1.2, marker="." if len(times) <= 60 else None)
+        ax.set_xlabel("time")
+        ax.set_ylabel(name)
+        ax.set_title(name)
+    seed = dataset.attrs.get("seed")
+    what = "simulation" + (f" (seed {seed})" if seed is not None else "")
+    fig.suptitle(f"{dataset.attrs.get('model', '')}: {what}", fontsize=13)
+    return fig
+
+
 # ---------------------------------------------------------------- shared helpers
-def _new_figure(height: float) -> Figure:
-    return Figure(figsize=(WIDTH, max(height, 3.0)), dpi=DPI, layout="constrained")
+def _new_figure(height: float, width: float = WIDTH) -> Figure:
+    return Figure(figsize=(width, max(height, 3.0)), dpi=DPI, layout="constrained")
 
 
 def _title(fig: Figure, idata, what: str) -> None:
@@ -86,13 +103,15 @@ def _title(fig: Figure, idata, what: str) -> None:
     fig.suptitle(f"{name}: {what}" if name else what, fontsize=13)
 
 
-def _grid(fig: Figure, n: int, ncols: int = 2) -> list:
-    """n axes in rows of ``ncols`` (one column when n is 1)."""
+def _panels(n: int, row_height: float, ncols: int = 2, width: float = WIDTH) -> tuple[Figure, list]:
+    """A figure with ``n`` axes in rows of ``ncols`` (one column when n is 1)."""
     ncols = 1 if n == 1 else ncols
-    axes = fig.subplots(math.ceil(n / ncols), ncols, squeeze=False).ravel()
+    nrows = math.ceil(n / ncols)
+    fig = _new_figure(row_height * nrows + 0.6, width)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax in axes[n:]:
         ax.set_visible(False)
-    return list(axes[:n])
+    return fig, list(axes[:n])
 
 
 def _group(idata, name: str):
@@ -108,21 +127,24 @@ def _flat(values: np.ndarray) -> np.ndarray:
     return values.reshape((-1,) + values.shape[2:])
 
 
-def _elements(ds) -> list[tuple[str, str, int | None]]:
-    """(label, variable, index) for each scalar element of the untimed variables of ``ds``."""
+def _elements(ds, timed: bool = False) -> list[tuple[str, str, int | None]]:
+    """(label, variable, index) of every element of the parameters (or, if ``timed``, the states) in ``ds``.
+
+    Parameters have dims (chain, draw[, NAME_dim]), states (chain, draw, time[, NAME_dim]).
+    """
     out = []
     for name, da in ds.data_vars.items():
-        if _is_timed(da):
+        if _is_timed(da) != timed:
             continue
-        if da.ndim == 2:
+        if da.ndim == (3 if timed else 2):
             out.append((name, name, None))
         else:
-            out.extend((f"{name}[{i}]", name, i) for i in range(int(np.prod(da.shape[2:]))))
+            out.extend((f"{name}[{i}]", name, i) for i in range(da.shape[-1]))
     return out
 
 
 def _element(values: np.ndarray, index: int | None) -> np.ndarray:
-    return values if index is None else values.reshape(values.shape[:2] + (-1,))[..., index]
+    return values if index is None else values[..., index]
 
 
 def _along_run(idata, group: str, name: str) -> tuple[np.ndarray | None, int]:
@@ -156,18 +178,19 @@ def _truth_of(truth: dict, name: str, index: int | None) -> float | None:
     return float(values[0 if index is None else index]) if (index or 0) < values.size else None
 
 
-def _bands(ax, times: np.ndarray, draws: np.ndarray, label: str = "median") -> None:
+def _bands(ax, times: np.ndarray, draws: np.ndarray) -> None:
     """Median line and 50% / 90% bands of ``draws`` (n, T) over ``times``."""
     with np.errstate(all="ignore"):
         q = np.nanquantile(draws, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
     ax.fill_between(times, q[0], q[4], color=POSTERIOR, alpha=0.18, linewidth=0, label="90%")
     ax.fill_between(times, q[1], q[3], color=POSTERIOR, alpha=0.35, linewidth=0, label="50%")
-    ax.plot(times, q[2], color=POSTERIOR, linewidth=1.5, label=label)
+    ax.plot(times, q[2], color=POSTERIOR, linewidth=1.5, label="median")
 
 
-def _time_coord(da) -> tuple[str, np.ndarray]:
+def _times(da) -> np.ndarray:
+    """The observation times of a variable with a ``time`` (or ``time_rR``) dim."""
     dim = next(str(d) for d in da.dims if str(d).startswith("time"))
-    return dim, np.asarray(da[dim].values, dtype=float)
+    return np.asarray(da[dim].values, dtype=float)
 
 
 # ---------------------------------------------------------------- trace
@@ -184,7 +207,7 @@ def _trace(idata, truth, model):
         values, n_warmup = _along_run(idata, "posterior", name)
         draws, mark = _element(values, index), _truth_of(truth, name, index)
         _trace_panel(axes[k, 0], draws, n_warmup, label, mark, last=k == len(shown) - 1)
-        prior_draws = _element(prior[name][None], index)[0] if name in prior else None
+        prior_draws = _element(prior[name], index) if name in prior else None
         _marginal_panel(axes[k, 1], draws[:, n_warmup:].ravel(), prior_draws, label, mark)
     axes[0, 1].legend(fontsize=8, loc="best", framealpha=0.8)
     more = f" (first {len(shown)} of {len(elements)})" if len(shown) < len(elements) else ""
@@ -243,7 +266,8 @@ def _density(samples: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 # ---------------------------------------------------------------- pair
 def _pair(idata, truth, model):
-    elements = _elements(idata.posterior)[:MAX_PAIR_PARAMS]
+    every = _elements(idata.posterior)
+    elements = every[:MAX_PAIR_PARAMS]
     if len(elements) < 2:
         return None
     columns = [_flat(_element(idata.posterior[name].values, index)) for _, name, index in elements]
@@ -278,7 +302,8 @@ def _pair(idata, truth, model):
             elif i != j:
                 ax.tick_params(labelleft=False)
     given = [f"{label}={m:g}" for (label, _, _), m in zip(elements, marks) if m is not None]
-    _title(fig, idata, "pairwise posterior" + (f" (lines: truth {', '.join(given)})" if given else ""))
+    more = f" of the first {n} of {len(every)} parameters" if n < len(every) else ""
+    _title(fig, idata, f"pairwise posterior{more}" + (f" (lines: truth {', '.join(given)})" if given else ""))
     return fig
 
 
@@ -290,37 +315,32 @@ def _predictive(idata, truth, model):
     names = [n for n in observed.data_vars if n in predicted.data_vars]
     if not names:
         return None
-    fig = _new_figure(3.0 * math.ceil(len(names) / (1 if len(names) == 1 else 2)) + 0.6)
-    for ax, name in zip(_grid(fig, len(names)), names):
-        _, times = _time_coord(predicted[name])
+    fig, axes = _panels(len(names), 3.0)
+    for ax, name in zip(axes, names):
+        times = _times(predicted[name])
         _bands(ax, times, _flat(predicted[name].values))
         ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
         _label_timed(ax, name)
-    fig.axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     _title(fig, idata, "data and posterior predictive (median, 50% and 90% bands)")
     return fig
 
 
 def _latent(idata, truth, model):
     observed = _group(idata, "observed_data")
-    panels = []  # (label, variable, index)
-    for name, da in idata.posterior.data_vars.items():
-        if _is_timed(da):
-            width = int(np.prod(da.shape[3:]))
-            panels += [(name, name, None)] if da.ndim == 3 else [(f"{name}[{i}]", name, i) for i in range(width)]
+    panels = _elements(idata.posterior, timed=True)
     if not panels:
         return None
     shown = panels[:MAX_PANELS]
-    fig = _new_figure(3.0 * math.ceil(len(shown) / (1 if len(shown) == 1 else 2)) + 0.6)
-    for ax, (label, name, index) in zip(_grid(fig, len(shown)), shown):
+    fig, axes = _panels(len(shown), 3.0)
+    for ax, (label, name, index) in zip(axes, shown):
         da = idata.posterior[name]
-        _, times = _time_coord(da)
-        values = _flat(da.values)
-        _bands(ax, times, values if index is None else values.reshape(values.shape[:2] + (-1,))[..., index])
+        times = _times(da)
+        _bands(ax, times, _element(_flat(da.values), index))
         if observed is not None and name in observed and index is None:
             ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
         _label_timed(ax, label)
-    fig.axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=8)
     more = f", first {len(shown)} of {len(panels)}" if len(shown) < len(panels) else ""
     _title(fig, idata, f"latent states at the observation times (median, 50% and 90% bands{more})")
     return fig
@@ -346,17 +366,16 @@ def _pf(idata, truth, model):
     particles, n_warmup = _along_run(idata, "sample_stats", "particles")
     if particles is None or not np.nanmax(particles, initial=0) > 1:
         return None
-    stats_ = _group(idata, "sample_stats")
-    ess_names = [n for n in stats_.data_vars if re.fullmatch(r"pf_ess(_r\d+)?", str(n))]
+    stats_ = idata.sample_stats
     panels = {"particles": _pf_particles, "loglik": _pf_loglik}
-    if ess_names:
-        panels["ess"] = lambda ax, idata_: _pf_ess(ax, idata_, ess_names)
+    if _ess_names(stats_):
+        panels["ess"] = _pf_ess
     elif "pf_ess_min" in stats_:
         panels["ess"] = _pf_ess_min
     if "failed_estimates" in stats_:
         panels["failed"] = _pf_failed
-    fig = _new_figure(2.6 * math.ceil(len(panels) / 2) + 0.6)
-    for ax, draw in zip(_grid(fig, len(panels)), panels.values()):
+    fig, axes = _panels(len(panels), 2.6)
+    for ax, draw in zip(axes, panels.values()):
         draw(ax, idata)
     _title(fig, idata, "particle filter diagnostics")
     return fig
@@ -386,10 +405,16 @@ def _pf_loglik(ax, idata) -> None:
     ax.set_title(f"log-likelihood estimate{band}, per chain", fontsize=10)
 
 
-def _pf_ess(ax, idata, names: list[str]) -> None:
+def _ess_names(stats_) -> list[str]:
+    """``pf_ess``, or ``pf_ess_r0``, ``pf_ess_r1``, ... with several datasets."""
+    return [str(n) for n in stats_.data_vars if re.fullmatch(r"pf_ess(_r\d+)?", str(n))]
+
+
+def _pf_ess(ax, idata) -> None:
+    names = _ess_names(idata.sample_stats)
     for name in names:
         da = idata.sample_stats[name]
-        _, times = _time_coord(da)
+        times = _times(da)
         draws = _flat(da.values)
         with np.errstate(all="ignore"):
             q = np.nanquantile(draws, [0.1, 0.5, 0.9], axis=0)
@@ -412,9 +437,9 @@ def _pf_ess_min(ax, idata) -> None:
 
 
 def _pf_failed(ax, idata) -> None:
-    _total(ax, *_along_run(idata, "sample_stats", "failed_estimates"))
+    total = _total(ax, *_along_run(idata, "sample_stats", "failed_estimates"))
     ax.set_ylabel("failed estimates")
-    ax.set_title("proposals whose estimate was -inf (cumulative, all chains)", fontsize=10)
+    ax.set_title(f"estimates that were -inf, cumulative over all chains ({total} in all)", fontsize=10)
 
 
 def _chain_summary(ax, values: np.ndarray, n_warmup: int) -> None:
@@ -428,12 +453,14 @@ def _chain_summary(ax, values: np.ndarray, n_warmup: int) -> None:
     ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
 
 
-def _total(ax, counts: np.ndarray, n_warmup: int) -> None:
-    """The sum over chains of cumulative per-chain ``counts``, against the iteration."""
-    ax.step(np.arange(counts.shape[1]), counts.sum(axis=0), where="post", color=POSTERIOR)
+def _total(ax, counts: np.ndarray, n_warmup: int) -> int:
+    """Draw the sum over chains of cumulative per-chain ``counts`` against the iteration; returns the last."""
+    total = counts.sum(axis=0)
+    ax.step(np.arange(total.size), total, where="post", color=POSTERIOR)
     _iteration_axis(ax, n_warmup)
     ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
     ax.yaxis.get_major_locator().set_params(integer=True)
+    return int(total[-1]) if total.size else 0
 
 
 # ---------------------------------------------------------------- sampler
@@ -474,13 +501,13 @@ def _acceptance(ax, accept: np.ndarray, n_warmup: int) -> None:
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("acceptance rate")
     ax.set_title("acceptance", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="best")
 
 
 def _resets(ax, resets: np.ndarray, n_warmup: int) -> None:
-    _total(ax, resets, n_warmup)
+    total = _total(ax, resets, n_warmup)
     ax.set_ylabel("resets")
-    ax.set_title("stuck-walker resets (cumulative, all walkers)", fontsize=10)
+    ax.set_title(f"stuck-walker resets, cumulative over all walkers ({total} in all)", fontsize=10)
 
 
 def _attr_json(attrs, key: str):
@@ -501,7 +528,8 @@ def _pt_schedule(ax_schedule, ax_swaps, attrs) -> None:
         ax_swaps.set_axis_off()
         return
     rates = np.asarray(rates, dtype=float)
-    ax_swaps.bar(np.arange(rates.size) + 0.5, rates, width=0.8, color=POSTERIOR, alpha=0.7)
+    bars = ax_swaps.bar(np.arange(rates.size) + 0.5, rates, width=0.8, color=POSTERIOR, alpha=0.7)
+    ax_swaps.bar_label(bars, fmt="%.2f", fontsize=8)
     ax_swaps.set_xticks(np.arange(rates.size) + 0.5, [f"{i}-{i + 1}" for i in range(rates.size)])
     ax_swaps.set_ylim(0, 1)
     ax_swaps.set_xlabel("replica pair")
@@ -536,26 +564,25 @@ def _pt_rounds(ax_barrier, ax_logz, attrs) -> None:
 
 # ---------------------------------------------------------------- Q-Q
 def _qq(idata, truth, model):
-    index = _map_index(idata)
-    if index is None:
+    from ponder.runtime.results import map_estimate
+
+    if _group(idata, "sample_stats") is None or "lp" not in idata.sample_stats:
+        return None
+    best = map_estimate(idata)
+    if not best:
         return None
     model = model if model is not None else model_of(idata)
-    if not hasattr(model, "standardised_residuals"):  # a ponder older than the residuals
-        return None
-    c, d = index
-    theta = model.theta({name: idata.posterior[name].values[c, d] for name in model.param_names})
-    residuals = [
-        model.standardised_residuals(theta, _map_states(idata, model, theta, r, c, d), replicate=r, seed=0)
-        for r in range(max(len(model.datasets), 1))
-    ]
-    pooled = np.concatenate([np.asarray(res, dtype=float).reshape(-1, len(model.observed_names))
-                             for res in residuals])
+    params = {name: best[name] for name in model.param_names}
     columns = model.observed_names
-    fig = _new_figure(3.6 * math.ceil(len(columns) / (1 if len(columns) == 1 else 2)) + 0.6)
-    for ax, (j, column) in zip(_grid(fig, len(columns)), enumerate(columns)):
+    per_replicate = [np.asarray(model.standardised_residuals(params, replicate=r, seed=0), dtype=float)
+                     for r in range(len(model.datasets))]
+    pooled = np.concatenate([res.reshape(-1, len(columns)) for res in per_replicate])
+    ncols = min(len(columns), 3)
+    fig, axes = _panels(len(columns), 4.2, ncols, width=min(WIDTH, 4.5 * ncols + 1.5))
+    for ax, (j, column) in zip(axes, enumerate(columns)):
         _qq_panel(ax, pooled[:, j], column)
-    replicates = f", {len(residuals)} replicates pooled" if len(residuals) > 1 else ""
-    _title(fig, idata, f"Q-Q of standardised residuals at the MAP draw{replicates}")
+    replicates = f", {len(per_replicate)} replicates" if len(per_replicate) > 1 else ""
+    _title(fig, idata, f"Q-Q of residuals at the MAP{replicates}")
     return fig
 
 
@@ -570,40 +597,17 @@ def _qq_panel(ax, residuals: np.ndarray, column: str) -> None:
     lower = stats.norm.ppf(stats.beta.ppf(0.025, i, n + 1 - i))
     upper = stats.norm.ppf(stats.beta.ppf(0.975, i, n + 1 - i))
     ax.fill_between(expected, lower, upper, color="grey", alpha=0.25, linewidth=0, label="95% envelope")
-    edge = max(np.abs(expected).max(), np.abs(z).max()) * 1.05
+    edge = max(np.abs(lower).max(), np.abs(upper).max(), np.abs(z).max()) * 1.05
     ax.plot([-edge, edge], [-edge, edge], color="grey", linewidth=1, label="y = x")
+    ax.set_xlim(-edge, edge)
+    ax.set_ylim(-edge, edge)
     ax.plot(expected, z, "o", color=POSTERIOR, markersize=3, label="residuals")
     outside = int(np.sum((z < lower) | (z > upper)))
-    ax.set_title(f"{column} ({n} residuals, {outside} outside the envelope)", fontsize=10)
+    ax.set_title(f"{column}: {outside} of {n} outside the envelope", fontsize=10)
     ax.set_xlabel("N(0, 1) quantile")
-    ax.set_ylabel(f"standardised residual of {column}")
-    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_ylabel(f"one-step-ahead residual of {column}")
+    ax.set_aspect("equal")
     ax.legend(fontsize=8, loc="upper left")
-
-
-def _map_index(idata) -> tuple[int, int] | None:
-    """(chain, draw) of the highest ``lp``, as in :func:`ponder.runtime.results.map_estimate`."""
-    stats_ = _group(idata, "sample_stats")
-    if stats_ is None or "lp" not in stats_:
-        return None
-    lp = stats_["lp"].values
-    if not np.isfinite(lp).any():
-        return None
-    c, d = np.unravel_index(np.nanargmax(np.where(np.isfinite(lp), lp, -np.inf)), lp.shape)
-    return int(c), int(d)
-
-
-def _map_states(idata, model, theta: np.ndarray, r: int, c: int, d: int) -> np.ndarray:
-    """States (T, n_states) at replicate ``r``'s data times: the MAP draw's sampled path, else simulated."""
-    suffix = "" if len(model.datasets) <= 1 else f"_r{r}"
-    names = [s.name + suffix for s in model.ir.states]
-    if not all(name in idata.posterior for name in names):
-        return model.states_at_data(theta, replicate=r, seed=0)
-    n_times = idata.posterior[names[0]].shape[2]
-    states = np.full((n_times, model.ir.n_states), np.nan)
-    for s, name in zip(model.ir.states, names):
-        states[:, s.offset:s.offset + s.width] = idata.posterior[name].values[c, d].reshape(n_times, -1)
-    return states
 
 
 _DRAW = {

@@ -82,8 +82,8 @@ def _fmt(value) -> str:
     return str(value)
 
 
-def posterior_table(idata, var_names=None, title: str | None = None) -> Table:
-    """mean, sd, 94% HDI, ESS bulk/tail, R-hat and MAP of each parameter (ArviZ's numbers)."""
+def posterior_frame(idata, var_names=None):
+    """ArviZ's summary (mean, sd, 94% HDI, ESS bulk/tail, R-hat) plus the MAP draw, as a DataFrame."""
     import warnings
 
     import arviz as az
@@ -96,22 +96,32 @@ def posterior_table(idata, var_names=None, title: str | None = None) -> Table:
         warnings.simplefilter("ignore")
         frame = az.summary(idata, var_names=names, hdi_prob=0.94, kind="all")
     best = map_estimate(idata)
+    map_values = []
+    for label in frame.index:
+        base, _, idx = str(label).partition("[")
+        value = best.get(base)
+        if value is not None and idx:
+            value = np.asarray(value)[tuple(int(i) for i in idx.rstrip("]").split(","))]
+        map_values.append(float(value) if value is not None else float("nan"))
+    frame["MAP"] = map_values
+    return frame
+
+
+def posterior_table(idata, var_names=None, title: str | None = None) -> Table:
+    """mean, sd, 94% HDI, ESS bulk/tail, R-hat and MAP of each parameter (ArviZ's numbers)."""
+    frame = posterior_frame(idata, var_names)
     table = Table(title=title, title_justify="left", show_edge=False)
     for col, justify in (("parameter", "left"), ("mean", "right"), ("sd", "right"), ("hdi 3%", "right"),
                          ("hdi 97%", "right"), ("ess bulk", "right"), ("ess tail", "right"), ("r_hat", "right"),
                          ("MAP", "right")):
         table.add_column(col, justify=justify)
     for label, row in frame.iterrows():
-        base, _, idx = str(label).partition("[")
-        value = best.get(base)
-        if value is not None and idx:
-            value = np.asarray(value)[tuple(int(i) for i in idx.rstrip("]").split(","))]
         r_hat = row.get("r_hat", float("nan"))
         style = "red" if r_hat == r_hat and r_hat > 1.05 else ""
         table.add_row(
             str(label), _g(row["mean"]), _g(row["sd"]), _g(row["hdi_3%"]), _g(row["hdi_97%"]),
             f"{row['ess_bulk']:.0f}", f"{row['ess_tail']:.0f}", f"[{style}]{r_hat:.3f}[/]" if style else f"{r_hat:.3f}",
-            _g(float(value)) if value is not None else "",
+            _g(row["MAP"]) if row["MAP"] == row["MAP"] else "",
         )
     return table
 
@@ -161,4 +171,21 @@ def tempering_table(idata) -> Table | None:
         r, scans, barrier, seconds, log_z, se, lo, mean, trips = row
         table.add_row(f"{r:.0f}", f"{scans:.0f}", f"{barrier:.3f}", f"{seconds:.2f}", f"{log_z:.4f}",
                       f"{se:.4f}" if se == se else "", f"{lo:.3f}", f"{mean:.3f}", f"{trips:.0f}")
+    return table
+
+
+def loglik_table(result: dict, model_name: str) -> Table:
+    """The table of ``ponder loglik`` (see :func:`ponder.runtime.repeat.repeated_loglik`)."""
+    table = Table(title=f"log-likelihood of {model_name} ({result['likelihood']}, seed {result['seed']})",
+                  show_edge=False)
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    table.add_row("mean of estimates", f"{result['loglik_mean']:.4f}")
+    table.add_row("sd of estimates", f"{result['loglik_sd']:.4f}")
+    table.add_row("log-mean-exp", f"{result['loglik_logmeanexp']:.4f}")
+    table.add_row("its jackknife s.e.", f"{result['loglik_se']:.4f}")
+    table.add_row("ms per estimate", f"{result['ms_per_estimate']:.3f}")
+    mean = result["particles_mean"]
+    table.add_row("particles", f"{mean:g}" if mean != result["particles"] else str(result["particles"]))
+    table.add_row("repeats", str(result["repeats"]))
     return table

@@ -158,6 +158,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "inference_library_version": __version__,
         "model_name": model.name,
         "model_path": str(model.path),
+        "model_base_dir": str(model.base_dir),  # absolute: where the model's data paths start
         "model_source": model.source,
         "sampler": settings.sampler,
         "likelihood": target.likelihood,
@@ -168,6 +169,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "warmup": int(warmup),
         "partial": int(bool(partial)),
         "final_particles": json.dumps(particles),
+        "resources": json.dumps(_resources(settings, seconds)),
     }
     extra = getattr(sampler, "run_attrs", None)
     if extra is not None and state is not None:
@@ -179,6 +181,59 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         idata = _from_dict(az, groups, spec, warmup, attrs)
     for group in idata.groups():
         getattr(idata, group).attrs.update(attrs)
+    return idata
+
+
+def _resources(settings, seconds: float) -> dict:
+    """Where and with what the run ran, for reports."""
+    import os
+    import platform
+    import time
+
+    import numba
+
+    out = {
+        "wall_seconds": float(seconds),
+        "cpu_seconds_main_process": time.process_time(),
+        "executor": getattr(settings.executor, "name", settings.executor),
+        "workers": settings.workers,
+        "cpu_count": os.cpu_count(),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
+    try:
+        import resource
+
+        scale = 1024 if platform.system() != "Darwin" else 1  # ru_maxrss is KiB on Linux, bytes on macOS
+        out["peak_memory_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    except ImportError:  # pragma: no cover - Windows
+        pass
+    return out
+
+
+def read_results(path) -> "object":
+    """InferenceData from a results file; a ModelError (not a traceback) when it is not one."""
+    from pathlib import Path
+
+    from ponder.lang.errors import ModelError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import arviz as az
+
+        try:
+            idata = az.from_netcdf(str(path))
+        except Exception as exc:
+            raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
+    if "posterior" not in idata.groups():
+        raise ModelError(f"`{path}` has no posterior group")
     return idata
 
 

@@ -353,7 +353,7 @@ LogNormal = Distribution(
     logpdf=lognormal_logpdf,
     sample=lognormal_sample,
     support=lognormal_support,
-    scipy=lambda mu, sigma: stats.lognorm(s=sigma, scale=math.exp(mu)),
+    scipy=lambda mu, sigma: stats.lognorm(s=sigma, scale=np.exp(mu)),
     doc="Log-normal: log x is Normal with mean mu and standard deviation sigma.",
 )
 

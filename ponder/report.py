@@ -1,0 +1,168 @@
+"""``ponder report``: one self-contained HTML file describing a run.
+
+Model source, settings, the posterior summary, parallel tempering's rounds,
+every figure that applies (PNG embedded as ``data:`` URIs) and the run's
+resources and timing. No scripts, no external files or fonts: the file can be
+mailed to a colleague and opened anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 72em;
+       color: #1d2330; line-height: 1.45; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.25em; margin-top: 2em;
+     border-bottom: 1px solid #d8dce4; padding-bottom: 0.2em; }
+.subtitle { color: #5a6275; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { padding: 0.25em 0.8em; border-bottom: 1px solid #e4e7ee; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f3f5f9; }
+pre { background: #f6f8fb; border: 1px solid #e1e5ee; padding: 0.8em 1em; overflow-x: auto; font-size: 0.88em; }
+figure { margin: 1.2em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #e4e7ee; }
+figcaption { color: #5a6275; font-size: 0.9em; }
+.warning { color: #9a5b00; font-weight: 600; }
+"""
+
+CAPTIONS = {
+    "trace": "Traces (one line per chain) and marginal posteriors, with the prior density dashed.",
+    "pair": "Pairwise joint posterior of the parameters.",
+    "predictive": "Posterior predictive: data as points, simulated observations as median with 50% and 90% bands.",
+    "latent": "Latent states at the observation times (particle filter's sampled paths): median, 50% and 90% bands.",
+    "pf": "Particle filter over the run: particles, log-likelihood estimate and its spread, ESS per time, "
+          "failed estimates.",
+    "sampler": "Sampler diagnostics: acceptance, stuck-walker resets, tempering schedule and swap rates.",
+    "qq": "Q-Q plot of one-step-ahead standardised residuals (at the MAP draw) against N(0, 1).",
+}
+
+
+def write_report(idata, out: str | Path = "report.html", results_path: str | Path | None = None,
+                 truth: dict | None = None) -> Path:
+    """Write the HTML report of ``idata`` to ``out``; returns its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_report(idata, results_path, truth), encoding="utf-8")
+    return out
+
+
+def render_report(idata, results_path=None, truth: dict | None = None) -> str:
+    """The report as one HTML string."""
+    from ponder import __version__
+
+    attrs = idata.posterior.attrs
+    name = str(attrs.get("model_name", "model"))
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>ponder report: {_e(name)}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        f"<h1>{_e(name)}</h1>",
+        f'<p class="subtitle">{_e(_run_line(idata))}</p>',
+    ]
+    if int(attrs.get("partial", 0)):
+        parts.append('<p class="warning">This run was interrupted: the results hold the draws made so far.</p>')
+    parts += ["<h2>Posterior summary</h2>", _summary_html(idata)]
+    parts += _tempering_html(attrs)
+    parts += ["<h2>Figures</h2>"] + _figures_html(idata, truth)
+    parts += ["<h2>Settings</h2>", _dict_table(_settings(attrs))]
+    parts += ["<h2>Resources and timing</h2>", _dict_table(_resources(attrs, results_path))]
+    parts += ["<h2>Model</h2>", f"<p>{_e(str(attrs.get('model_path', '')))}</p>",
+              f"<pre>{_e(str(attrs.get('model_source', '')))}</pre>"]
+    parts.append(f'<p class="subtitle">Made by ponder {_e(__version__)}.</p></body></html>')
+    return "\n".join(parts)
+
+
+def _run_line(idata) -> str:
+    from ponder.summary import run_report
+
+    return run_report(idata).plain
+
+
+def _summary_html(idata) -> str:
+    from ponder.summary import posterior_frame
+
+    frame = posterior_frame(idata)
+    columns = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat", "MAP"]
+    rows = []
+    for label, row in frame.iterrows():
+        cells = [f"{row[c]:.0f}" if c.startswith("ess") else f"{row[c]:.4g}" for c in columns]
+        rows.append([str(label)] + cells)
+    return _table(["parameter"] + columns, rows)
+
+
+def _tempering_html(attrs) -> list[str]:
+    if "pt_round_table" not in attrs:
+        return []
+    data = json.loads(attrs["pt_round_table"])
+    rows = [[f"{v:.0f}" if c in ("round", "scans", "round_trips") else f"{v:.4g}" for c, v in zip(data["columns"], r)]
+            for r in data["rows"]]
+    title = (f"<h2>Parallel tempering</h2><p>log Z = {float(attrs['log_evidence']):.4f} "
+             f"&plusmn; {float(attrs['log_evidence_se']):.4f} (stepping stone)</p>")
+    return [title, _table(data["columns"], rows)]
+
+
+def _figures_html(idata, truth) -> list[str]:
+    import warnings
+
+    from ponder import plots
+
+    out = []
+    model = None
+    try:
+        model = plots.model_of(idata)
+    except Exception as exc:  # the data files may have moved: figures needing the model are skipped
+        out.append(f'<p class="warning">Figures that need the model are left out: {_e(str(exc).splitlines()[0])}</p>')
+    for kind in plots.KINDS:
+        if model is None and kind in ("trace", "qq"):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fig = plots.figure(idata, kind, truth=truth, model=model)
+        if fig is None:
+            continue
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        data = base64.b64encode(buffer.getvalue()).decode("ascii")
+        out.append(f'<figure id="figure-{kind}"><img alt="{kind} figure" src="data:image/png;base64,{data}">'
+                   f"<figcaption>{_e(CAPTIONS.get(kind, kind))}</figcaption></figure>")
+    return out
+
+
+def _settings(attrs) -> dict:
+    settings = json.loads(attrs.get("settings", "{}"))
+    settings["final particles"] = attrs.get("final_particles", "")
+    return settings
+
+
+def _resources(attrs, results_path) -> dict:
+    out = {"sampling time (s)": f"{float(attrs.get('sampling_time', 0)):.2f}",
+           "iterations (with warm-up)": attrs.get("iterations_done", ""), "warm-up": attrs.get("warmup", "")}
+    res = json.loads(attrs.get("resources", "{}"))
+    if "peak_memory_mib" in res:
+        res["peak_memory_mib"] = f"{res['peak_memory_mib']:.0f}"
+    if "cpu_seconds_main_process" in res:
+        res["cpu_seconds_main_process"] = f"{res['cpu_seconds_main_process']:.2f}"
+    out.update(res)
+    if results_path is not None:
+        out["results file"] = str(results_path)
+    return out
+
+
+def _dict_table(values: dict) -> str:
+    return _table(["", ""], [[str(k), "" if v is None else str(v)] for k, v in values.items()], show_header=False)
+
+
+def _table(columns: list[str], rows: list[list[str]], show_header: bool = True) -> str:
+    head = "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in columns) + "</tr>" if show_header else ""
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table>{head}{body}</table>"
+
+
+def _e(text: str) -> str:
+    return html.escape(str(text), quote=True)
