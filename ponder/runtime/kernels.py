@@ -21,12 +21,17 @@ def _template(name: str) -> str:
 
 
 def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
-    """The template module ``template`` compiled against ``compiled``'s kernels."""
+    """The template module ``template`` (``filters`` or ``explorers``) compiled against ``compiled``'s kernels."""
     kernels = compiled.kernels
     text = _template(template)
-    header = (
-        f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, obs_sample, N_STATES  # noqa\n"
-    )
+    if template == "explorers":  # the slice explorer calls the linked exact likelihood
+        filters = link(compiled, "filters")
+        header = (f"from {kernels.__name__} import prior_logpdf  # noqa\n"
+                  f"from {filters.__name__} import direct_run  # noqa\n")
+    else:
+        header = (
+            f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, obs_sample, N_STATES  # noqa\n"
+        )
     source = header + text
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     return cache.load_module(key, source, prefix=template)

@@ -40,6 +40,7 @@ from scipy.interpolate import PchipInterpolator
 
 from ponder.lang.errors import ModelError
 from ponder.runtime.samplers.base import accept_rows
+from ponder.runtime.samplers.fast_slice import FastSlice
 from ponder.runtime.seeds import generator
 from ponder.runtime.target import EVAL_KEYS
 
@@ -72,6 +73,7 @@ class ParallelTempering:
             raise ModelError("the slice explorer needs an exact likelihood",
                              hint="with a particle filter use `--option explorer=mh` (the default)")
         self.width = float(slice_width)
+        self.fast = FastSlice(target, self.width) if self.explorer == "slice" and FastSlice.applies(target) else None
         self.recorded_rows = np.array([self.replicas - 1])
         self.rounds = None
 
@@ -127,7 +129,11 @@ class ParallelTempering:
         draw = np.empty((1, d))
         self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
         z0 = self.target.to_z(draw)
-        if np.all(np.isfinite(z0)):
+        if np.all(np.isfinite(z0)) and self.fast is not None:
+            state["z"][0] = z0[0]
+            for key, value in self.fast.evaluate(z0[0]).items():
+                state[key][0] = value
+        elif np.all(np.isfinite(z0)):
             ev = self.target.evaluate(z0, [(scan + 1, 0, 0)])
             accept_rows(state, np.array([0]), z0, ev, np.array([True]))
         rows = np.arange(1, n)
@@ -155,6 +161,10 @@ class ParallelTempering:
     def _slice(self, state, rows, scan, rng, max_steps: int = 30) -> None:
         """One sweep of coordinate-wise slice sampling (stepping out, shrinkage), batched over replicas."""
         betas = state["pt_betas"][rows]
+        if self.fast is not None:
+            self.fast.sweep(state, rows, self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas), betas, rng)
+            state["accept"][rows] = 1.0
+            return
         m = len(rows)
         counter = [0]
 
@@ -202,6 +212,7 @@ class ParallelTempering:
 
     def _communicate(self, state: dict, scan: int, rng: np.random.Generator) -> None:
         betas, ll = state["pt_betas"], state["loglik"]
+        order = np.arange(self.replicas)  # the pairs of one pass are disjoint: swap them all at once below
         for i in range(scan % 2, self.replicas - 1, 2):
             delta = (betas[i + 1] - betas[i]) * (ll[i] - ll[i + 1])
             if np.isnan(delta):
@@ -210,9 +221,10 @@ class ParallelTempering:
             state["pt_reject"][i] += 1.0 - prob
             state["pt_swaps"][i] += 1
             if rng.random() < prob:
-                for k in ("z",) + EVAL_KEYS:
-                    state[k][[i, i + 1]] = state[k][[i + 1, i]]
-                state["pt_index"][[i, i + 1]] = state["pt_index"][[i + 1, i]]
+                order[i], order[i + 1] = i + 1, i
+        if np.any(order != np.arange(self.replicas)):
+            for k in ("z", "pt_index") + EVAL_KEYS:
+                state[k][:] = state[k][order]
         top, bottom = state["pt_index"][-1], state["pt_index"][0]
         state["pt_visited_top"][top] = True
         if state["pt_visited_top"][bottom]:
