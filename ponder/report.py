@@ -93,7 +93,12 @@ def _summary_html(idata) -> str:
     for label, row in frame.iterrows():
         cells = [f"{row[c]:.0f}" if c.startswith("ess") else f"{row[c]:.4g}" for c in columns]
         rows.append([str(label)] + cells)
-    return _table(["parameter"] + columns, rows)
+    html_table = _table(["parameter"] + columns, rows)
+    unmixed = [str(label) for label, row in frame.iterrows() if row["r_hat"] > 1.05]
+    if unmixed:
+        html_table += (f'<p class="warning">R-hat is above 1.05 for {_e(", ".join(unmixed))}: the chains have not '
+                       "mixed, so these numbers are not yet reliable; sample longer.</p>")
+    return html_table
 
 
 def _tempering_html(attrs) -> list[str]:

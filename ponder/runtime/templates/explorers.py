@@ -103,20 +103,19 @@ def slice_scan(Z, F, betas, U, width, max_steps, kinds, lower, upper, consts, t0
             height = F[row] + math.log(U[row, c, 0])
             left = x - width * U[row, c, 1]
             right = left + width
-            for _ in range(max_steps):
-                probe[c] = left
-                evaluations += 1
-                if not evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
-                                scratch_pw, scratch_states, rng, out) > height:
-                    break
-                left -= width
-            for _ in range(max_steps):
-                probe[c] = right
-                evaluations += 1
-                if not evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
-                                scratch_pw, scratch_states, rng, out) > height:
-                    break
-                right += width
+            for direction in (-1.0, 1.0):  # stepping out, to the left and then to the right
+                edge = left if direction < 0 else right
+                for _ in range(max_steps):
+                    probe[c] = edge
+                    evaluations += 1
+                    if not evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
+                                    scratch_pw, scratch_states, rng, out) > height:
+                        break
+                    edge += direction * width
+                if direction < 0:
+                    left = edge
+                else:
+                    right = edge
             for s in range(max_steps):
                 p = left + (right - left) * U[row, c, 2 + s]
                 probe[c] = p
