@@ -140,20 +140,26 @@ def _figures_html(idata, truth) -> list[str]:
 
 
 def _settings(attrs) -> dict:
-    settings = json.loads(attrs.get("settings", "{}"))
+    settings = {k: ("(default)" if v is None else v) for k, v in json.loads(attrs.get("settings", "{}")).items()}
     settings["final particles"] = attrs.get("final_particles", "")
     return settings
+
+
+RESOURCE_LABELS = {
+    "wall_seconds": "wall time (s)", "cpu_seconds_main_process": "CPU time of the main process (s)",
+    "peak_memory_mib": "peak memory of the main process (MiB)", "cpu_count": "CPUs on the host",
+}
 
 
 def _resources(attrs, results_path) -> dict:
     out = {"sampling time (s)": f"{float(attrs.get('sampling_time', 0)):.2f}",
            "iterations (with warm-up)": attrs.get("iterations_done", ""), "warm-up": attrs.get("warmup", "")}
-    res = json.loads(attrs.get("resources", "{}"))
-    if "peak_memory_mib" in res:
-        res["peak_memory_mib"] = f"{res['peak_memory_mib']:.0f}"
-    if "cpu_seconds_main_process" in res:
-        res["cpu_seconds_main_process"] = f"{res['cpu_seconds_main_process']:.2f}"
-    out.update(res)
+    for key, value in json.loads(attrs.get("resources", "{}")).items():
+        if key == "wall_seconds":
+            continue  # the same as the sampling time
+        if isinstance(value, float):
+            value = f"{value:.2f}" if key != "peak_memory_mib" else f"{value:.0f}"
+        out[RESOURCE_LABELS.get(key, key)] = "(default)" if value is None else value
     if results_path is not None:
         out["results file"] = str(results_path)
     return out

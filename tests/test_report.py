@@ -58,7 +58,7 @@ def test_report_is_self_contained_and_complete(results, ponder_cli, tmp_path):
     assert done.returncode == 0, done.stderr
     html = report.read_text()
     assert "model randomwalk" in html and "observe position ~ Normal(position, sigma)" in html  # the source
-    for name in ("origin", "drift", "sigma", "ess_bulk", "r_hat", "wall_seconds", "peak_memory_mib", "seed"):
+    for name in ("origin", "drift", "sigma", "ess_bulk", "r_hat", "sampling time (s)", "peak memory", "seed"):
         assert name in html
     kinds = re.findall(r'<figure id="figure-(\w+)">', html)
     assert set(kinds) >= {"trace", "pair", "predictive", "latent", "pf", "sampler", "qq"}
