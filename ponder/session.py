@@ -92,7 +92,12 @@ class Session:
 
     def add(self, text: str):
         """Add or replace declarations (model language text); the model is unchanged if they do not compile."""
-        new, _ = edit.split(text if text.endswith("\n") else text + "\n", "<input>")
+        try:
+            new, _ = edit.split(text if text.endswith("\n") else text + "\n", "<input>")
+        except ModelError as err:
+            if err.hint is None:
+                err.hint = "type a declaration (param, const, state, step { }, observe, data), or a :command (:help)"
+            raise
         if not new:
             return self.model
         pieces = edit.merge(self.pieces, new)
@@ -169,7 +174,8 @@ class Session:
         if times is None and not model.datasets:
             times = range(0, 101)
         self.simulation = model.simulate(params, times=times, seed=seed)
-        self.console.print(_head_table(self.simulation, f"simulated {model.name} (seed {seed})"))
+        self.console.print(f"simulated {model.name} (seed {seed}), {self.simulation.sizes['time']} times:")
+        self.console.print(_head_table(self.simulation))
         if plot:
             self.plot("simulation")
         return self.simulation
@@ -382,11 +388,11 @@ def _key_values(words: list[str], usage: str, numeric: bool) -> dict:
     return values
 
 
-def _head_table(dataset, title: str, rows: int = 10):
+def _head_table(dataset, rows: int = 10):
     """The first ``rows`` times of a simulated ``xarray.Dataset`` as a rich table."""
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", show_edge=False)
+    table = Table(show_edge=False)
     table.add_column("time", justify="right")
     names = [v for v in dataset.data_vars if dataset[v].ndim == 1]
     for name in names:
@@ -396,5 +402,4 @@ def _head_table(dataset, title: str, rows: int = 10):
         table.add_row(f"{times[i]:g}", *(f"{dataset[n].values[i]:.4g}" for n in names))
     if len(times) > rows:
         table.add_row("...", *("" for _ in names))
-        table.caption = f"{len(times)} times in all"
     return table

@@ -41,6 +41,9 @@ def test_a_mistake_leaves_the_model_as_it_was():
         s.add("observe position ~ Normal(position, sigmaa)")
     with pytest.raises(ponder.ModelError):
         s.add("param ~ Normal(0, 1)")  # a syntax error
+    with pytest.raises(ponder.ModelError) as raised:
+        s.add("foo bar")
+    assert ":help" in raised.value.render()
     assert s.text == before and not s.edited
     with pytest.raises(ponder.ModelError, match="declares no `sigmaa`"):
         s.drop("sigmaa")
