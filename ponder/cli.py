@@ -291,8 +291,9 @@ def cmd_plot(args) -> int:
         raise ModelError(f"there is no figure kind `{unknown[0]}`",
                          hint=did_you_mean(unknown[0], plots.KINDS) or f"kinds are {one_of(plots.KINDS)}")
     truth = parse_params(args.truth) or None
-    paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
-                                truth=truth)
+    with _console(stderr=True).status("drawing figures"):
+        paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
+                                    truth=truth)
     console = _console()
     for path in paths:
         console.print(f"wrote {path}")
@@ -306,7 +307,8 @@ def cmd_report(args) -> int:
     from ponder.runtime.results import read_results
 
     idata = read_results(args.results)
-    out = write_report(idata, args.out, results_path=args.results)
+    with _console(stderr=True).status("writing the report (summary and figures)"):
+        out = write_report(idata, args.out, results_path=args.results)
     _console().print(f"wrote [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB, self-contained HTML)")
     return EXIT_OK
 
