@@ -54,10 +54,11 @@ def round_overhead(model, samples: int) -> None:
     """Wall time of the last PT round against the time of its likelihood evaluations alone.
 
     With the Python explorers every evaluation is an executor task, timed
-    one by one. The Numba slice explorer (exact likelihoods) evaluates
-    inside one call per scan, so there the evaluations are counted, and
-    the same number of evaluations is timed in a Numba loop over the
-    points the replicas visited during the round.
+    one by one. The Numba scans (exact likelihoods) evaluate inside one
+    call per block of scans, so there the evaluations are counted, and the
+    same number of evaluations is timed in a Numba loop over the points the
+    replicas visited during the round (collected scan by scan in a second
+    run with one-scan blocks, which gives the same draws).
     """
     spent = {"tasks": 0.0}
     original = target_mod.evaluate_task
@@ -71,31 +72,39 @@ def round_overhead(model, samples: int) -> None:
 
     last = tempering.ParallelTempering.last_round(samples)
     marks, visited, samplers = {}, [], []
-    step = tempering.ParallelTempering.step
+    step_block = tempering.ParallelTempering.step_block
 
-    def marked(self, state, scan, warmup):
-        if scan == 2**last - 1:
+    def marked(self, state, first, count, warmup):
+        if first == 2**last - 1:
             samplers.append(self)
             marks["start"] = (time.perf_counter(), spent["tasks"], self.fast.evaluations if self.fast else 0)
-        out = step(self, state, scan, warmup)
-        if scan >= 2**last - 1:
+        out = step_block(self, state, first, count, warmup)
+        if first >= 2**last - 1:
             visited.append(state["z"][1:].copy())
-        if scan == 2 ** (last + 1) - 2:
+        if first + len(out["z"]) == 2 ** (last + 1) - 1:
             marks["end"] = (time.perf_counter(), spent["tasks"], self.fast.evaluations if self.fast else 0)
         return out
 
-    target_mod.evaluate_task, tempering.ParallelTempering.step = timed, marked
+    target_mod.evaluate_task, tempering.ParallelTempering.step_block = timed, marked
     try:
         model.sample(sampler="pt", samples=samples, seed=1)
+        wall = marks["end"][0] - marks["start"][0]
+        tasks = marks["end"][1] - marks["start"][1]
+        count = marks["end"][2] - marks["start"][2]
+        fast = samplers[0].fast
+        if fast is not None:  # again, scan by scan, for the visited points
+            visited.clear()
+            block_seconds, tempering.BLOCK_SECONDS = tempering.BLOCK_SECONDS, 0.0
+            try:
+                model.sample(sampler="pt", samples=samples, seed=1)
+            finally:
+                tempering.BLOCK_SECONDS = block_seconds
     finally:
-        target_mod.evaluate_task, tempering.ParallelTempering.step = original, step
-    wall = marks["end"][0] - marks["start"][0]
-    fast = samplers[0].fast
+        target_mod.evaluate_task, tempering.ParallelTempering.step_block = original, step_block
     if fast is None:
-        likelihood = marks["end"][1] - marks["start"][1]
+        likelihood = tasks
         how = "timed executor tasks"
     else:
-        count = marks["end"][2] - marks["start"][2]
         likelihood = time_evaluations(fast, np.concatenate(visited), count)
         how = f"{count} evaluations in the Numba explorer, timed alone"
     print(f"  {model.name}: last round ({2**last} scans) {wall:.3f} s, likelihood evaluations {likelihood:.3f} s "

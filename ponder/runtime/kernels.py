@@ -24,9 +24,9 @@ def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
     """The template module ``template`` (``filters`` or ``explorers``) compiled against ``compiled``'s kernels."""
     kernels = compiled.kernels
     text = _template(template)
-    if template == "explorers":  # the slice explorer calls the linked exact likelihood
+    if template == "explorers":  # PT's scans draw from the prior and call the linked exact likelihood
         filters = link(compiled, "filters")
-        header = (f"from {kernels.__name__} import prior_logpdf  # noqa\n"
+        header = (f"from {kernels.__name__} import prior_logpdf, prior_sample  # noqa\n"
                   f"from {filters.__name__} import direct_run  # noqa\n")
     else:
         header = (

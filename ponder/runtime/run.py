@@ -4,11 +4,13 @@
 ``infer`` block, then ponder's defaults), builds the target and the sampler
 from their plugins, and iterates. Every iteration it records the sampler's
 current rows (positions, log densities, particle-filter diagnostics, latent
-paths); every ``checkpoint_every`` seconds it writes the whole run state
-(sampler arrays, records, adaptive particle numbers) atomically to
-``OUT.checkpoint.npz``. Everything random depends only on (seed, iteration,
-chain, replicate), so a run resumed from a checkpoint, after Ctrl-C or
-``kill -9``, finishes bit-identical to an uninterrupted one.
+paths) -- a sampler with ``step_block`` runs and returns several iterations
+per call, and Ctrl-C and checkpoints then wait for the block's end; every
+``checkpoint_every`` seconds it writes the whole run state (sampler arrays,
+records, adaptive particle numbers) atomically to ``OUT.checkpoint.npz``.
+Everything random depends only on (seed, iteration, chain, replicate), so a
+run resumed from a checkpoint, after Ctrl-C or ``kill -9``, finishes
+bit-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from ponder.runtime.target import EVAL_KEYS, Target
 
 RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)
 OPTIONAL_RECORD_KEYS = ("failed_estimates", "resets")  # recorded when the sampler's state has them
+
+
+def record_keys(state: dict) -> tuple[str, ...]:
+    """The state's arrays recorded every iteration."""
+    return RECORD_KEYS + tuple(k for k in OPTIONAL_RECORD_KEYS if k in state)
 
 
 @dataclass
@@ -166,15 +173,15 @@ def sample(
             elapsed_before = extra.get("elapsed", 0.0)
         else:
             state = sampler.start()
-            keys = RECORD_KEYS + tuple(k for k in OPTIONAL_RECORD_KEYS if k in state)
             records = {k: np.zeros((total,) + np.shape(_rows(state[k], rows)), dtype=np.asarray(state[k]).dtype)
-                       for k in keys}
+                       for k in record_keys(state)}
             iteration = 0
             elapsed_before = 0.0
         last_save = time.monotonic()
         progress = progress or _NoProgress()
         progress.start(total, iteration, warmup)
         committed = _copy(state)  # the state after the last completed iteration
+        block = getattr(sampler, "step_block", None)
         try:
             with _deferred_interrupt() as interrupted:
                 while iteration < total:
@@ -182,14 +189,24 @@ def sample(
                     if iteration == warmup and warmup > 0:
                         state = _end_warmup(sampler, target, state)
                     try:
-                        state = sampler.step(state, iteration, in_warmup)
+                        if block is not None:  # several iterations in one call
+                            rows_done = block(state, iteration, (warmup if in_warmup else total) - iteration,
+                                              in_warmup)
+                        else:
+                            state = sampler.step(state, iteration, in_warmup)
                     except Exception:
                         if interrupted():  # workers stopped by the same Ctrl-C
                             raise KeyboardInterrupt from None
                         raise
-                    for k, record in records.items():
-                        record[iteration] = _rows(state[k], rows)
-                    iteration += 1
+                    if block is not None:
+                        done = len(next(iter(rows_done.values())))
+                        for k, record in records.items():
+                            record[iteration:iteration + done] = rows_done[k]
+                        iteration += done
+                    else:
+                        for k, record in records.items():
+                            record[iteration] = _rows(state[k], rows)
+                        iteration += 1
                     committed = _copy(state)
                     progress.update(iteration, state, target)
                     if interrupted():

@@ -139,8 +139,13 @@ class Target:
     def particles(self) -> list[int | None]:
         return [a.particles if a is not None else None for a in self.adapters]
 
-    def evaluate(self, z: np.ndarray, keys: list[tuple[int, ...]], adapt: bool = False) -> dict[str, np.ndarray]:
-        """Evaluate rows of ``z``; ``keys[m]`` names row m's random numbers."""
+    def evaluate(self, z: np.ndarray, keys: list[tuple[int, ...]], adapt: bool = False,
+                 adapt_rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Evaluate rows of ``z``; ``keys[m]`` names row m's random numbers.
+
+        With ``adapt`` the rows' variance estimates update the particle
+        numbers: all rows', or those where the boolean ``adapt_rows`` is true.
+        """
         z = np.atleast_2d(np.asarray(z, dtype=float))
         theta, logj = self.to_theta(z)
         m_rows = len(z)
@@ -175,7 +180,8 @@ class Target:
                 out["trajectory"][m, offsets[r]:offsets[r + 1]] = traj
             out["particles"][m] = (0 if r == 0 else out["particles"][m]) + particles
             out["ess_min"][m] = ess_min if r == 0 else min(out["ess_min"][m], ess_min)
-            variances[r].append(var_n)
+            if adapt_rows is None or adapt_rows[m]:
+                variances[r].append(var_n)
         loglik = np.where(valid, out["loglik"], -math.inf)
         loglik = np.where(np.isnan(loglik), -math.inf, loglik)
         out["failed"] = (valid & ~np.isfinite(loglik)).astype(np.int64)

@@ -1,18 +1,17 @@
-"""Parallel tempering's exploration for exact likelihoods, in one Numba call per scan.
+"""Parallel tempering's scans for exact likelihoods, a block of them in one Numba call.
 
 Used when every dataset's estimator is the ``direct`` likelihood and the
 prior's support does not depend on other parameters (so the unconstrained
 transform has fixed bounds). The batched Python explorer of
 :mod:`ponder.runtime.samplers.tempering` then spent more time orchestrating
-evaluations than evaluating microsecond likelihoods. This one runs in the
-calling process on every executor, so its results are the same for any
-executor and number of workers (its uniforms are drawn up front from the
-scan's random stream).
+evaluations than evaluating microsecond likelihoods, and then its
+per-scan bookkeeping (prior draw, swaps, stepping stone, records) did. This
+one runs whole scans in the calling process on every executor, drawing from
+the round's generator in scan order, so its results are the same for any
+executor, number of workers and cut of the round into blocks.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
@@ -20,10 +19,13 @@ from ponder.runtime.kernels import link
 from ponder.runtime.likelihoods.direct import DirectLikelihood
 
 REAL, LOWER, UPPER, INTERVAL = 0, 1, 2, 3
+# the state arrays a scan changes; the other evaluation arrays (particles, ESS, variance) are the same in every
+# row for an exact likelihood, so swaps and records can leave them be
+MOVING_KEYS = ("z", "logpost", "loglik", "logprior", "pointwise", "trajectory")
 
 
 class FastSlice:
-    """Slice sweeps of all tempered replicas at once (see ``templates/explorers.py``)."""
+    """Whole PT scans with slice exploration (see ``templates/explorers.py``)."""
 
     def __init__(self, target, width: float, max_steps: int = 30):
         lower, upper = target._fixed_bounds
@@ -46,50 +48,21 @@ class FastSlice:
     def applies(target) -> bool:
         return target._fixed_bounds is not None and all(type(e) is DirectLikelihood for e in target.estimators)
 
-    def sweep(self, state: dict, rows: np.ndarray, current: np.ndarray, betas: np.ndarray,
-              rng: np.random.Generator) -> None:
-        """One slice sweep of every row in ``rows`` (tempered densities ``current``), written into ``state``."""
-        m, d = len(rows), self.kinds.shape[0]
-        uniforms = rng.random((m, d, 2 + self.max_steps))
-        Z = np.ascontiguousarray(state["z"][rows])
-        before = Z.copy()
-        F = np.ascontiguousarray(current, dtype=float)
-        loglik = state["loglik"][rows].copy()
-        logprior = state["logprior"][rows].copy()
-        logj = np.zeros(m)
-        pointwise = np.ascontiguousarray(state["pointwise"][rows])
-        states = np.ascontiguousarray(state["trajectory"][rows])
-        self.evaluations += self.loops.slice_scan(
-            Z, F, np.ascontiguousarray(betas, dtype=float), uniforms, self.width, self.max_steps, self.kinds,
-            self.lower, self.upper, self.consts, self.t0, self.times, self.values, self.offsets, self.rng,
-            loglik, logprior, logj, pointwise, states,
-        )
-        moved = np.any(Z != before, axis=1)
-        take = rows[moved]
-        state["z"][take] = Z[moved]
-        state["loglik"][take] = loglik[moved]
-        state["logprior"][take] = logprior[moved]
-        state["logpost"][take] = loglik[moved] + logprior[moved] + logj[moved]
-        state["pointwise"][take] = pointwise[moved]
-        state["trajectory"][take] = states[moved]
+    def scans(self, state: dict, first: int, count: int, round_start: int, round_length: int, blocks: int,
+              rng: np.random.Generator) -> dict:
+        """Scans ``first`` ... ``first + count - 1`` (one round's) on ``state``, in place.
 
-    def evaluate(self, z: np.ndarray) -> dict:
-        """Target.evaluate's result for one row, computed in-process (the beta = 0 replica's prior draws)."""
-        T = len(self.times)
-        pointwise = np.full((T, self.values.shape[1]), math.nan)
-        states = np.full((T, self.n_states), math.nan)
-        out = np.empty(3)
-        theta = np.empty(len(z))
-        self.loops.evaluate(np.ascontiguousarray(z, dtype=float), 1.0, self.kinds, self.lower, self.upper,
-                            self.consts, self.t0, self.times, self.values, self.offsets, theta, pointwise, states,
-                            self.rng, out)
-        self.evaluations += 1
-        loglik, logprior, logj = out
-        ok = math.isfinite(logprior) and math.isfinite(logj)
-        return {
-            "logpost": loglik + logprior + logj if ok else -math.inf,
-            "loglik": loglik,
-            "logprior": logprior,
-            "pointwise": pointwise.sum(axis=1),
-            "trajectory": states,
-        }
+        Returns the b = 1 replica's ``z``, ``logpost``, ``loglik``,
+        ``logprior``, ``pointwise`` and ``trajectory`` after each scan, each
+        of shape (count, 1, ...).
+        """
+        records = {k: np.empty((count, 1) + state[k].shape[1:]) for k in MOVING_KEYS}
+        self.evaluations += self.loops.pt_scans(
+            first, count, round_start, round_length, blocks, rng, state["pt_betas"], self.width, self.max_steps,
+            self.kinds, self.lower, self.upper, self.consts, self.t0, self.times, self.values, self.offsets, self.rng,
+            state["z"], state["logpost"], state["loglik"], state["logprior"], state["pointwise"],
+            state["trajectory"], state["pt_index"], state["pt_reject"], state["pt_swaps"], state["pt_visited_top"],
+            state["pt_round_trips"], state["pt_ss_sum"], state["pt_ss_count"],
+            *(records[k] for k in MOVING_KEYS),
+        )
+        return records

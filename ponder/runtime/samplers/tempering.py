@@ -29,22 +29,30 @@ each expectation a mean over the round's scans; its standard error comes
 from 8 consecutive blocks of the round. ``--samples`` is the number of
 scans of the last round (rounded up to a power of two); the rounds before
 it are the warm-up.
+
+For exact likelihoods with fixed prior bounds whole scans run in Numba, a
+block of them per call (:mod:`ponder.runtime.samplers.fast_slice`), drawing
+in order from one generator per round whose state is kept in the sampler's
+state; otherwise each scan runs in Python with its own random stream.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from ponder.lang.errors import ModelError
+from ponder.runtime.run import record_keys
 from ponder.runtime.samplers.base import accept_rows
-from ponder.runtime.samplers.fast_slice import FastSlice
+from ponder.runtime.samplers.fast_slice import MOVING_KEYS, FastSlice
 from ponder.runtime.seeds import generator
 from ponder.runtime.target import EVAL_KEYS
 
 BLOCKS = 8
+BLOCK_SECONDS = 0.2  # a block of scans takes about this long, so progress, Ctrl-C and checkpoints stay responsive
 TABLE_COLUMNS = ("round", "scans", "barrier", "seconds", "log_Z", "log_Z_se", "min_swap", "mean_swap", "round_trips")
 
 
@@ -75,7 +83,7 @@ class ParallelTempering:
         self.width = float(slice_width)
         self.fast = FastSlice(target, self.width) if self.explorer == "slice" and FastSlice.applies(target) else None
         self.recorded_rows = np.array([self.replicas - 1])
-        self.rounds = None
+        self.block_scans = 1  # scans in the next block, from the time the last one took
 
     def default_warmup(self, samples: int) -> int:
         return 2 ** self.last_round(samples) - 1
@@ -100,58 +108,107 @@ class ParallelTempering:
         state["pt_ss_count"] = np.zeros(BLOCKS)
         state["pt_table"] = np.full((64, len(TABLE_COLUMNS)), math.nan)
         state["pt_round_start"] = np.zeros(1)
+        state["pt_rng"] = np.zeros(6, dtype=np.uint64)  # the Numba scans' generator within the round
         return state
 
-    # ------------------------------------------------------------ one scan
+    # ------------------------------------------------------------ scans
     def step(self, state: dict, scan: int, warmup: bool) -> dict:
-        import time
-
-        r = round_of(scan)
-        if scan == 2**r - 1:  # first scan of a round
-            state["pt_round_start"][0] = time.perf_counter()
-        rng = generator(self.target.seed, 0, scan)
-        self._explore(state, scan, rng, adapt=warmup)
-        self._communicate(state, scan, rng)
-        self._stepping_stone(state, scan, r)
-        if scan == 2 ** (r + 1) - 2:  # last scan of the round
-            self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=warmup)
+        """One scan."""
+        self.step_block(state, scan, 1, warmup)
         return state
 
-    def _tempered(self, evaluation: dict, betas: np.ndarray) -> np.ndarray:
-        ll = evaluation["loglik"]
-        prior_part = evaluation["logpost"] - np.where(np.isfinite(ll), ll, 0.0)
-        tempered = prior_part + np.where(betas > 0, betas * np.where(np.isfinite(ll), ll, 0.0), 0.0)
-        return np.where((betas > 0) & ~np.isfinite(ll), -math.inf, tempered)
+    def step_block(self, state: dict, first: int, count: int, warmup: bool) -> dict:
+        """Up to ``count`` scans from ``first`` (a block ends with its round); the recorded rows after each.
+
+        The result maps each recorded key to an array (scans, recorded rows, ...).
+        """
+        r = round_of(first)
+        start, length = 2**r - 1, 2**r
+        count = max(1, min(count, start + length - first, self.block_scans))
+        began = time.perf_counter()
+        if first == start:
+            state["pt_round_start"][0] = began
+        if self.fast is not None:
+            records = self._fast_scans(state, first, count, r)
+        else:
+            records = self._python_scans(state, first, count, warmup)
+        seconds = time.perf_counter() - began
+        self.block_scans = max(1, min(4 * count, int(BLOCK_SECONDS * count / max(seconds, 1e-6))))
+        if first + count == start + length:
+            self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=warmup)
+        return records
+
+    def _python_scans(self, state: dict, first: int, count: int, warmup: bool) -> dict:
+        """Scans with the Python explorers, each with its own random stream."""
+        keys = record_keys(state)
+        records = {k: [] for k in keys}
+        for scan in range(first, first + count):
+            rng = generator(self.target.seed, 0, scan)
+            self._explore(state, scan, rng, adapt=warmup)
+            self._communicate(state, scan, rng)
+            self._stepping_stone(state, scan, round_of(scan))
+            for k in keys:
+                records[k].append(state[k][self.recorded_rows])
+        return {k: np.stack(v) for k, v in records.items()}
+
+    def _fast_scans(self, state: dict, first: int, count: int, r: int) -> dict:
+        """Scans in one Numba call, drawing in order from the round's generator (kept in the state)."""
+        start = 2**r - 1
+        rng = generator(self.target.seed, 0, start, 1) if first == start else unpack_generator(state["pt_rng"])
+        records = self.fast.scans(state, first, count, start, 2**r, BLOCKS, rng)
+        state["pt_rng"][:] = pack_generator(rng)
+        state["accept"][:] = 1.0
+        for k in record_keys(state):  # the rest is the same in every scan (see fast_slice.MOVING_KEYS)
+            if k not in MOVING_KEYS:
+                records[k] = np.repeat(state[k][self.recorded_rows][None], count, axis=0)
+        return records
+
+    @staticmethod
+    def _tempered(logpost: np.ndarray, loglik: np.ndarray, betas: np.ndarray) -> np.ndarray:
+        """log prior + log|J| + b l from the stored values (-inf where b > 0 and l is not finite)."""
+        finite = np.isfinite(loglik)
+        prior_part = logpost - np.where(finite, loglik, 0.0)
+        tempered = prior_part + np.where(betas > 0, betas * np.where(finite, loglik, 0.0), 0.0)
+        return np.where((betas > 0) & ~finite, -math.inf, tempered)
 
     def _explore(self, state: dict, scan: int, rng: np.random.Generator, adapt: bool) -> None:
-        n, d = self.replicas, self.target.dim
-        # replica 0: an independent draw from the prior
-        draw = np.empty((1, d))
-        self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
-        z0 = self.target.to_z(draw)
-        if np.all(np.isfinite(z0)) and self.fast is not None:
-            state["z"][0] = z0[0]
-            for key, value in self.fast.evaluate(z0[0]).items():
-                state[key][0] = value
-        elif np.all(np.isfinite(z0)):
-            ev = self.target.evaluate(z0, [(scan + 1, 0, 0)])
-            accept_rows(state, np.array([0]), z0, ev, np.array([True]))
-        rows = np.arange(1, n)
+        rows = np.arange(1, self.replicas)
+        z0 = self._prior_draw(rng)
         if self.explorer == "mh":
-            self._mh(state, rows, scan, rng, adapt)
+            self._mh(state, rows, scan, rng, adapt, z0)
         else:
+            if z0 is not None:
+                ev = self.target.evaluate(z0, [(scan + 1, 0, 0)])
+                accept_rows(state, np.array([0]), z0, ev, np.array([True]))
             self._slice(state, rows, scan, rng)
         state["accept"][0] = 1.0
 
-    def _mh(self, state, rows, scan, rng, adapt) -> None:
+    def _prior_draw(self, rng: np.random.Generator) -> np.ndarray | None:
+        """Replica 0's independent draw from the prior, in z (1, d); None if it is outside the transform's range."""
+        draw = np.empty((1, self.target.dim))
+        self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
+        z0 = self.target.to_z(draw)
+        return z0 if np.all(np.isfinite(z0)) else None
+
+    def _mh(self, state, rows, scan, rng, adapt, z0) -> None:
+        """A random-walk Metropolis step of every row; replica 0's prior draw ``z0`` is evaluated in the same batch."""
+        m = len(rows)
         betas = state["pt_betas"][rows]
         scale = np.exp(state["pt_log_scale"][rows])
-        proposal = state["z"][rows] + scale[:, None] * rng.standard_normal((len(rows), self.target.dim))
-        ev = self.target.evaluate(proposal, [(scan + 1, int(k), 1) for k in rows], adapt=adapt)
-        current = self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas)
-        log_ratio = self._tempered(ev, betas) - current
+        proposal = state["z"][rows] + scale[:, None] * rng.standard_normal((m, self.target.dim))
+        keys = [(scan + 1, int(k), 1) for k in rows]
+        if z0 is None:
+            ev = self.target.evaluate(proposal, keys, adapt=adapt)
+        else:
+            # only the proposals' variance estimates adapt the particle numbers
+            ev = self.target.evaluate(np.vstack([proposal, z0]), keys + [(scan + 1, 0, 0)], adapt=adapt,
+                                      adapt_rows=np.arange(m + 1) < m)
+            accept_rows(state, np.array([0]), z0, {k: v[m:] for k, v in ev.items()}, np.array([True]))
+            ev = {k: v[:m] for k, v in ev.items()}
+        current = self._tempered(state["logpost"][rows], state["loglik"][rows], betas)
+        log_ratio = self._tempered(ev["logpost"], ev["loglik"], betas) - current
         log_ratio = np.where(np.isnan(log_ratio), -math.inf, log_ratio)
-        accepted = np.log(rng.random(len(rows))) < log_ratio
+        accepted = np.log(rng.random(m)) < log_ratio
         accept_rows(state, rows, proposal, ev, accepted)
         prob = np.exp(np.minimum(log_ratio, 0.0))
         state["accept"][rows] = prob
@@ -161,21 +218,17 @@ class ParallelTempering:
     def _slice(self, state, rows, scan, rng, max_steps: int = 30) -> None:
         """One sweep of coordinate-wise slice sampling (stepping out, shrinkage), batched over replicas."""
         betas = state["pt_betas"][rows]
-        if self.fast is not None:
-            self.fast.sweep(state, rows, self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas), betas, rng)
-            state["accept"][rows] = 1.0
-            return
         m = len(rows)
         counter = [0]
 
         def tempered_at(z):
             counter[0] += 1
             ev = self.target.evaluate(z, [(scan + 1, int(k), 2 + counter[0]) for k in rows])
-            return self._tempered(ev, betas), ev
+            return self._tempered(ev["logpost"], ev["loglik"], betas), ev
 
         for coord in range(self.target.dim):
             x = state["z"][rows].copy()
-            current = self._tempered({k: state[k][rows] for k in EVAL_KEYS}, betas)
+            current = self._tempered(state["logpost"][rows], state["loglik"][rows], betas)
             height = current + np.log(rng.random(m))
             left = x[:, coord] - self.width * rng.random(m)
             right = left + self.width
@@ -273,6 +326,23 @@ class ParallelTempering:
             "pt_swap_rates": [float(a) for a in state["pt_swap_rates"]],
             "pt_round_table": {"columns": list(TABLE_COLUMNS), "rows": table.tolist()},
         }
+
+
+def pack_generator(rng: np.random.Generator) -> np.ndarray:
+    """A PCG64 generator's state as 6 unsigned integers (checkpointed with the sampler's state)."""
+    st = rng.bit_generator.state
+    mask = (1 << 64) - 1
+    return np.array([st["state"]["state"] >> 64, st["state"]["state"] & mask, st["state"]["inc"] >> 64,
+                     st["state"]["inc"] & mask, st["has_uint32"], st["uinteger"]], dtype=np.uint64)
+
+
+def unpack_generator(packed: np.ndarray) -> np.random.Generator:
+    """The generator of :func:`pack_generator`'s state."""
+    a = [int(v) for v in packed]
+    bits = np.random.PCG64()
+    bits.state = {"bit_generator": "PCG64", "state": {"state": (a[0] << 64) | a[1], "inc": (a[2] << 64) | a[3]},
+                  "has_uint32": a[4], "uinteger": a[5]}
+    return np.random.Generator(bits)
 
 
 def evidence(state: dict) -> tuple[float, float]:

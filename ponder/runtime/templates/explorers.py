@@ -1,18 +1,20 @@
-"""Parallel tempering's slice explorer for exact likelihoods, linked against one model's kernels.
+"""Parallel tempering's scans for exact likelihoods, linked against one model's kernels.
 
 A template like ``filters.py``: :func:`ponder.runtime.kernels.link` writes a
-copy after lines importing the model's ``prior_logpdf`` and the linked
-``direct_run``. One call does a whole scan's exploration: for every replica
-a sweep of coordinate-wise slice sampling (Neal 2003: stepping out, then
-shrinkage) on the tempered density
+copy after lines importing the model's ``prior_logpdf`` and ``prior_sample``
+and the linked ``direct_run``. One call of :func:`pt_scans` runs a block of
+whole scans: replica 0's prior draw, for every other replica a sweep of
+coordinate-wise slice sampling (Neal 2003: stepping out, then shrinkage) on
+the tempered density
 
     log prior(theta(z)) + log|d theta / d z| + beta * log L(theta(z))
 
-in unconstrained space, with the likelihood summed over the datasets. With
-microsecond likelihoods the Python orchestration of batched evaluations cost
-more than the evaluations themselves; here none is left. The uniforms come in
-``U`` (replica, coordinate, 2 + max_steps), drawn by the caller, so the
-result does not depend on how the work is split.
+in unconstrained space (the likelihood summed over the datasets), the
+swap pass, the stepping-stone sums and round-trip counts, and the b = 1
+replica's record. With microsecond likelihoods the Python orchestration of a
+scan cost more than its evaluations; here none is left. All random numbers
+come, in scan order, from the round's generator ``rng``, so the result does
+not depend on the executor nor on how the round is cut into blocks.
 """
 # The linker puts the model import above this line.
 import math
@@ -78,64 +80,170 @@ def evaluate(z, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
 
 
 @jit
-def slice_scan(Z, F, betas, U, width, max_steps, kinds, lower, upper, consts, t0, times, Y, offsets, rng,
-               loglik, logprior, logj, pointwise, states):
-    """One slice sweep per row of Z (in place); returns the number of likelihood evaluations.
+def log_add_exp(a, b):
+    if a == -math.inf:
+        return b
+    if b == -math.inf:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
 
-    ``F[m]`` is row m's current tempered log density; ``loglik``,
-    ``logprior``, ``logj``, ``pointwise`` (m, T) and ``states`` (m, T, S)
-    receive the values at each row's accepted point (rows whose points never
-    move keep what they had).
+
+@jit
+def to_z(theta, kinds, lower, upper, z):
+    """z(theta) for fixed bounds (+-inf at the support's ends), as ``transforms.to_unconstrained``."""
+    for i in range(theta.shape[0]):
+        k = kinds[i]
+        if k == REAL:
+            z[i] = theta[i]
+        elif k == LOWER:
+            z[i] = math.log(theta[i] - lower[i]) if theta[i] > lower[i] else -math.inf
+        elif k == UPPER:
+            z[i] = math.log(upper[i] - theta[i]) if theta[i] < upper[i] else -math.inf
+        else:
+            u = (theta[i] - lower[i]) / (upper[i] - lower[i])
+            z[i] = math.log(u) - math.log1p(-u) if 0.0 < u < 1.0 else (-math.inf if u <= 0.0 else math.inf)
+
+
+@jit
+def keep_point(row, z, out, scratch_pw, scratch_states, Z, logpost, loglik, logprior, pointwise, states):
+    """Row ``row`` moves to z, whose evaluation is in out, scratch_pw and scratch_states."""
+    for i in range(z.shape[0]):
+        Z[row, i] = z[i]
+    loglik[row], logprior[row] = out[0], out[1]
+    ok = math.isfinite(out[1]) and math.isfinite(out[2])
+    logpost[row] = out[0] + out[1] + out[2] if ok else -math.inf
+    for k in range(scratch_pw.shape[0]):
+        total = 0.0
+        for j in range(scratch_pw.shape[1]):
+            total += scratch_pw[k, j]
+        pointwise[row, k] = total
+        for i in range(scratch_states.shape[1]):
+            states[row, k, i] = scratch_states[k, i]
+
+
+@jit
+def tempered(logpost, loglik, beta):
+    """The b-tempered log density from the stored values (prior part plus b times the log-likelihood)."""
+    finite = math.isfinite(loglik)
+    prior_part = logpost - (loglik if finite else 0.0)
+    if beta > 0:
+        return prior_part + beta * loglik if finite else -math.inf
+    return prior_part
+
+
+@jit
+def swap_rows(a, i, j):
+    for k in range(a.shape[1]):
+        a[i, k], a[j, k] = a[j, k], a[i, k]
+
+
+@jit
+def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width, max_steps, kinds, lower, upper,
+             consts, t0, times, Y, offsets, frng, Z, logpost, loglik, logprior, pointwise, states, index, reject,
+             swaps, visited_top, round_trips, ss_sum, ss_count, rec_z, rec_logpost, rec_loglik, rec_logprior,
+             rec_pointwise, rec_states):
+    """Scans first ... first + count - 1 of one round, in place; returns the number of likelihood evaluations.
+
+    The replica arrays (Z, logpost, ..., index) are the sampler's state; the
+    swap and stepping-stone accumulators are the round's; ``rec_*`` receive
+    the b = 1 replica after each scan. ``frng`` is the kernels' generator
+    argument (exact likelihoods never draw from it).
     """
-    m, d = Z.shape
+    n, d = Z.shape
+    T = Y.shape[0]
     theta = np.empty(d)
+    draw = np.empty((1, d))
+    z = np.empty(d)
     probe = np.empty(d)
-    scratch_pw = np.empty((Y.shape[0], Y.shape[1]))
-    scratch_states = np.empty((Y.shape[0], states.shape[2]))
+    scratch_pw = np.empty((T, Y.shape[1]))
+    scratch_states = np.empty((T, states.shape[2]))
     out = np.empty(3)
     evaluations = 0
-    for row in range(m):
-        beta = betas[row]
-        for c in range(d):
-            for i in range(d):
-                probe[i] = Z[row, i]
-            x = Z[row, c]
-            height = F[row] + math.log(U[row, c, 0])
-            left = x - width * U[row, c, 1]
-            right = left + width
-            for direction in (-1.0, 1.0):  # stepping out, to the left and then to the right
-                edge = left if direction < 0 else right
+    for s in range(count):
+        scan = first + s
+        # replica 0: an independent draw from the prior
+        prior_sample(rng, consts[0], draw)  # noqa: F821 - imported by the linker
+        to_z(draw[0], kinds, lower, upper, z)
+        finite = True
+        for i in range(d):
+            finite = finite and math.isfinite(z[i])
+        if finite:
+            scratch_pw[:] = math.nan
+            scratch_states[:] = math.nan
+            evaluations += 1
+            evaluate(z, 1.0, kinds, lower, upper, consts, t0, times, Y, offsets, theta, scratch_pw, scratch_states,
+                     frng, out)
+            keep_point(0, z, out, scratch_pw, scratch_states, Z, logpost, loglik, logprior, pointwise, states)
+        # the other replicas: one slice sweep each
+        for row in range(1, n):
+            beta = betas[row]
+            current = tempered(logpost[row], loglik[row], beta)
+            for c in range(d):
+                for i in range(d):
+                    probe[i] = Z[row, i]
+                x = Z[row, c]
+                height = current + math.log(rng.random())
+                left = x - width * rng.random()
+                right = left + width
+                for direction in (-1.0, 1.0):  # stepping out, to the left and then to the right
+                    edge = left if direction < 0 else right
+                    for _ in range(max_steps):
+                        probe[c] = edge
+                        evaluations += 1
+                        if not evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
+                                        scratch_pw, scratch_states, frng, out) > height:
+                            break
+                        edge += direction * width
+                    if direction < 0:
+                        left = edge
+                    else:
+                        right = edge
                 for _ in range(max_steps):
-                    probe[c] = edge
+                    p = left + (right - left) * rng.random()
+                    probe[c] = p
                     evaluations += 1
-                    if not evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
-                                    scratch_pw, scratch_states, rng, out) > height:
+                    value = evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
+                                     scratch_pw, scratch_states, frng, out)
+                    if value > height:
+                        current = value
+                        keep_point(row, probe, out, scratch_pw, scratch_states, Z, logpost, loglik, logprior,
+                                   pointwise, states)
                         break
-                    edge += direction * width
-                if direction < 0:
-                    left = edge
-                else:
-                    right = edge
-            for s in range(max_steps):
-                p = left + (right - left) * U[row, c, 2 + s]
-                probe[c] = p
-                evaluations += 1
-                value = evaluate(probe, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
-                                 scratch_pw, scratch_states, rng, out)
-                if value > height:
-                    Z[row, c] = p
-                    F[row] = value
-                    loglik[row], logprior[row], logj[row] = out[0], out[1], out[2]
-                    for k in range(scratch_pw.shape[0]):
-                        total = 0.0
-                        for j in range(scratch_pw.shape[1]):
-                            total += scratch_pw[k, j]
-                        pointwise[row, k] = total
-                        for i in range(scratch_states.shape[1]):
-                            states[row, k, i] = scratch_states[k, i]
-                    break
-                if p < x:
-                    left = p
-                else:
-                    right = p
+                    if p < x:
+                        left = p
+                    else:
+                        right = p
+        # communication: the pairs (i, i + 1) with i of the scan's parity (disjoint, so swapped one by one)
+        for i in range(scan % 2, n - 1, 2):
+            delta = (betas[i + 1] - betas[i]) * (loglik[i] - loglik[i + 1])
+            if delta != delta:
+                delta = -math.inf if not math.isfinite(loglik[i]) else math.inf
+            prob = math.exp(min(delta, 0.0))
+            reject[i] += 1.0 - prob
+            swaps[i] += 1
+            if rng.random() < prob:
+                swap_rows(Z, i, i + 1)
+                swap_rows(pointwise, i, i + 1)
+                for k in range(states.shape[1]):
+                    swap_rows(states[:, k, :], i, i + 1)
+                logpost[i], logpost[i + 1] = logpost[i + 1], logpost[i]
+                loglik[i], loglik[i + 1] = loglik[i + 1], loglik[i]
+                logprior[i], logprior[i + 1] = logprior[i + 1], logprior[i]
+                index[i], index[i + 1] = index[i + 1], index[i]
+        visited_top[index[n - 1]] = True
+        if visited_top[index[0]]:
+            round_trips[0] += 1
+            visited_top[index[0]] = False
+        # stepping stone: log-sum-exp of (b_{i+1} - b_i) l_i in the scan's block of the round
+        block = min((scan - round_start) * blocks // round_length, blocks - 1)
+        for i in range(n - 1):
+            term = (betas[i + 1] - betas[i]) * (loglik[i] if math.isfinite(loglik[i]) else -math.inf)
+            ss_sum[block, i] = log_add_exp(ss_sum[block, i], term)
+        ss_count[block] += 1
+        # the b = 1 replica's record
+        top = n - 1
+        rec_z[s, 0] = Z[top]
+        rec_logpost[s, 0], rec_loglik[s, 0], rec_logprior[s, 0] = logpost[top], loglik[top], logprior[top]
+        rec_pointwise[s, 0] = pointwise[top]
+        rec_states[s, 0] = states[top]
     return evaluations
