@@ -225,6 +225,7 @@ class Model:
         """
         from scipy import stats
 
+        from ponder.runtime.resampling import systematic
         from ponder.stdlib import DISTRIBUTIONS
 
         ds = self.datasets[self._replicate(replicate)]
@@ -238,6 +239,7 @@ class Model:
         families = [DISTRIBUTIONS[obs.dist.name] for obs in self.ir.observations]
         args = np.full((n, len(families), 3), np.nan)
         logw = np.empty(n)
+        ancestors = np.empty(n, dtype=np.int64)
         u = np.full((ds.n_times, len(families)), np.nan)
         t_prev = self.ir.t0
         for i, t in enumerate(ds.times):
@@ -257,9 +259,8 @@ class Model:
                 u[i + 1:] = np.nan
                 break
             weights = np.exp(logw - top)
-            cumulative = np.cumsum(weights / weights.sum())
-            picks = np.searchsorted(cumulative, (rng.random() + np.arange(n)) / n)
-            X = X[np.minimum(picks, n - 1)].copy()
+            systematic(weights / weights.sum(), rng, ancestors)
+            X = X[ancestors]
         return stats.norm.ppf(np.clip(u, 1e-300, 1.0 - 1e-16))
 
     def _replicate(self, replicate: int) -> int:
