@@ -2,7 +2,7 @@
 
 Numba caches a compiled function only when everything it calls is a module
 global, not an argument. So each model gets its own copy of
-``templates/filters.py`` whose first line imports that model's kernels; the
+``templates/filters.py`` whose first lines import that model's kernels; the
 copy lives in the kernel cache next to the model module and is compiled once
 per model, then loaded from Numba's cache by later processes.
 """
@@ -16,8 +16,19 @@ from types import ModuleType
 from ponder.lang import CompiledModel, cache
 
 
+# modules whose Numba functions the templates call: Numba's cache of a linked copy does not notice when
+# they change, so their text is part of the copy's key
+HELPERS = (("ponder.runtime", "resampling.py"), ("ponder.stdlib", "transforms.py"),
+           ("ponder.runtime.samplers", "pt_kernels.py"))
+
+
 def _template(name: str) -> str:
     return resources.files("ponder.runtime.templates").joinpath(f"{name}.py").read_text()
+
+
+def _helpers_digest() -> str:
+    text = "".join(resources.files(package).joinpath(name).read_text() for package, name in HELPERS)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
@@ -32,6 +43,6 @@ def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
         header = (
             f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, obs_sample, N_STATES  # noqa\n"
         )
-    source = header + text
+    source = f"# helpers {_helpers_digest()}\n" + header + text
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     return cache.load_module(key, source, prefix=template)

@@ -10,13 +10,14 @@ from ponder.runtime.target import EVAL_KEYS
 def accept_rows(state: dict, rows: np.ndarray, z_new: np.ndarray, evaluation: dict, accepted: np.ndarray) -> None:
     """Copy accepted proposals into ``state``.
 
-    ``rows[k]`` is the state row of proposal k; ``accepted[k]`` says whether
-    proposal k replaces it (its position ``z_new[k]`` and its evaluation).
-    Proposals whose likelihood estimate failed (``evaluation["failed"]``)
-    are counted in ``state["failed_estimates"]``, accepted or not.
+    ``rows[k]`` is the state row of proposal k (the rows are distinct);
+    ``accepted[k]`` says whether proposal k replaces it (its position
+    ``z_new[k]`` and its evaluation). Proposals whose likelihood estimate
+    failed (``evaluation["failed"]``) are counted in
+    ``state["failed_estimates"]``, accepted or not.
     """
     if "failed" in evaluation and "failed_estimates" in state:
-        np.add.at(state["failed_estimates"], rows, evaluation["failed"])
+        state["failed_estimates"][rows] += evaluation["failed"]
     take = np.flatnonzero(accepted)
     target_rows = rows[take]
     state["z"][target_rows] = z_new[take]

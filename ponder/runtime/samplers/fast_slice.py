@@ -18,7 +18,6 @@ import numpy as np
 from ponder.runtime.kernels import link
 from ponder.runtime.likelihoods.direct import DirectLikelihood
 
-REAL, LOWER, UPPER, INTERVAL = 0, 1, 2, 3
 # the state arrays a scan changes; the other evaluation arrays (particles, ESS, variance) are the same in every
 # row for an exact likelihood, so swaps and records can leave them be
 MOVING_KEYS = ("z", "logpost", "loglik", "logprior", "pointwise", "trajectory")
@@ -28,10 +27,8 @@ class FastSlice:
     """Whole PT scans with slice exploration (see ``templates/explorers.py``)."""
 
     def __init__(self, target, width: float, max_steps: int = 30):
-        lower, upper = target._fixed_bounds
-        lo_f, hi_f = np.isfinite(lower), np.isfinite(upper)
-        self.kinds = np.where(lo_f & hi_f, INTERVAL, np.where(lo_f, LOWER, np.where(hi_f, UPPER, REAL))).astype(np.int64)
-        self.lower, self.upper = np.asarray(lower, float), np.asarray(upper, float)
+        transform = target._transform
+        self.kinds, self.lower, self.upper = transform.kinds, transform.lower, transform.upper
         estimators = target.estimators
         self.consts = np.ascontiguousarray([e.consts for e in estimators], dtype=float)
         self.times = np.ascontiguousarray(np.concatenate([e.dataset.times for e in estimators]))

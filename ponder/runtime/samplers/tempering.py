@@ -31,9 +31,12 @@ scans of the last round (rounded up to a power of two); the rounds before
 it are the warm-up.
 
 For exact likelihoods with fixed prior bounds whole scans run in Numba, a
-block of them per call (:mod:`ponder.runtime.samplers.fast_slice`), drawing
-in order from one generator per round whose state is kept in the sampler's
-state; otherwise each scan runs in Python with its own random stream.
+block of them per call (:mod:`ponder.runtime.samplers.fast_slice`);
+otherwise each scan runs in Python. Either way the explorers and swaps
+draw in order from one generator per round, whose state is kept in the
+sampler's state, so a run does not depend on where its blocks are cut.
+Likelihood estimates draw from streams keyed by scan, replica and
+replicate, so it does not depend on the executor either.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from ponder.lang.errors import ModelError
 from ponder.runtime.run import record_keys
 from ponder.runtime.samplers.base import accept_rows
 from ponder.runtime.samplers.fast_slice import MOVING_KEYS, FastSlice
+from ponder.runtime.samplers.pt_kernels import (count_round_trip, mh_decisions, pair_count, stepping_stone, swap_pass,
+                                                tempered_rows)
 from ponder.runtime.seeds import generator
 from ponder.runtime.target import EVAL_KEYS
 
@@ -108,7 +113,8 @@ class ParallelTempering:
         state["pt_ss_count"] = np.zeros(BLOCKS)
         state["pt_table"] = np.full((64, len(TABLE_COLUMNS)), math.nan)
         state["pt_round_start"] = np.zeros(1)
-        state["pt_rng"] = np.zeros(6, dtype=np.uint64)  # the Numba scans' generator within the round
+        state["pt_rng"] = np.zeros(6, dtype=np.uint64)  # the explorers' generator within the round
+        state["pt_prior_rng"] = np.zeros(6, dtype=np.uint64)  # replica 0's prior draws within the round (Python)
         return state
 
     # ------------------------------------------------------------ scans
@@ -128,52 +134,59 @@ class ParallelTempering:
         began = time.perf_counter()
         if first == start:
             state["pt_round_start"][0] = began
+        rng = self._round_generator(state, "pt_rng", first, r, 1)
         if self.fast is not None:
-            records = self._fast_scans(state, first, count, r)
+            records = self._fast_scans(state, first, count, r, rng)
         else:
-            records = self._python_scans(state, first, count, warmup)
+            records = self._python_scans(state, first, count, warmup, rng)
+        state["pt_rng"][:] = pack_generator(rng)
         seconds = time.perf_counter() - began
         self.block_scans = max(1, min(4 * count, int(BLOCK_SECONDS * count / max(seconds, 1e-6))))
         if first + count == start + length:
             self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=warmup)
         return records
 
-    def _python_scans(self, state: dict, first: int, count: int, warmup: bool) -> dict:
-        """Scans with the Python explorers, each with its own random stream."""
+    def _round_generator(self, state: dict, key: str, first: int, r: int, stream: int) -> np.random.Generator:
+        """The round's generator ``stream``: new at the round's first scan, else as the last block left it."""
+        start = 2**r - 1
+        return generator(self.target.seed, 0, start, stream) if first == start else unpack_generator(state[key])
+
+    def _python_scans(self, state: dict, first: int, count: int, warmup: bool, rng: np.random.Generator) -> dict:
+        """Scans with the Python explorers.
+
+        The explorers and swaps draw in order from the round's generator
+        ``rng``, replica 0's prior draws from a second one, so a block's
+        prior draws are made in one call and the draws do not depend on
+        where blocks are cut.
+        """
         keys = record_keys(state)
         records = {k: [] for k in keys}
-        for scan in range(first, first + count):
-            rng = generator(self.target.seed, 0, scan)
-            self._explore(state, scan, rng, adapt=warmup)
+        prior_rng = self._round_generator(state, "pt_prior_rng", first, round_of(first), 2)
+        draws = np.empty((count, self.target.dim))
+        self.target.model.kernels.prior_sample(prior_rng, self.target.consts, draws)
+        state["pt_prior_rng"][:] = pack_generator(prior_rng)
+        prior_z = self.target.to_z(draws)
+        for i, scan in enumerate(range(first, first + count)):
+            z0 = prior_z[i:i + 1] if np.all(np.isfinite(prior_z[i])) else None  # None: outside the transform's range
+            self._explore(state, scan, rng, z0, adapt=warmup)
             self._communicate(state, scan, rng)
             self._stepping_stone(state, scan, round_of(scan))
             for k in keys:
                 records[k].append(state[k][self.recorded_rows])
         return {k: np.stack(v) for k, v in records.items()}
 
-    def _fast_scans(self, state: dict, first: int, count: int, r: int) -> dict:
-        """Scans in one Numba call, drawing in order from the round's generator (kept in the state)."""
-        start = 2**r - 1
-        rng = generator(self.target.seed, 0, start, 1) if first == start else unpack_generator(state["pt_rng"])
-        records = self.fast.scans(state, first, count, start, 2**r, BLOCKS, rng)
-        state["pt_rng"][:] = pack_generator(rng)
+    def _fast_scans(self, state: dict, first: int, count: int, r: int, rng: np.random.Generator) -> dict:
+        """Scans in one Numba call, drawing in order from the round's generator ``rng``."""
+        records = self.fast.scans(state, first, count, 2**r - 1, 2**r, BLOCKS, rng)
         state["accept"][:] = 1.0
         for k in record_keys(state):  # the rest is the same in every scan (see fast_slice.MOVING_KEYS)
             if k not in MOVING_KEYS:
                 records[k] = np.repeat(state[k][self.recorded_rows][None], count, axis=0)
         return records
 
-    @staticmethod
-    def _tempered(logpost: np.ndarray, loglik: np.ndarray, betas: np.ndarray) -> np.ndarray:
-        """log prior + log|J| + b l from the stored values (-inf where b > 0 and l is not finite)."""
-        finite = np.isfinite(loglik)
-        prior_part = logpost - np.where(finite, loglik, 0.0)
-        tempered = prior_part + np.where(betas > 0, betas * np.where(finite, loglik, 0.0), 0.0)
-        return np.where((betas > 0) & ~finite, -math.inf, tempered)
-
-    def _explore(self, state: dict, scan: int, rng: np.random.Generator, adapt: bool) -> None:
+    def _explore(self, state: dict, scan: int, rng: np.random.Generator, z0: np.ndarray | None, adapt: bool) -> None:
+        """Replica 0 takes its prior draw ``z0`` (1, d) unless None; the others take a local step."""
         rows = np.arange(1, self.replicas)
-        z0 = self._prior_draw(rng)
         if self.explorer == "mh":
             self._mh(state, rows, scan, rng, adapt, z0)
         else:
@@ -182,13 +195,6 @@ class ParallelTempering:
                 accept_rows(state, np.array([0]), z0, ev, np.array([True]))
             self._slice(state, rows, scan, rng)
         state["accept"][0] = 1.0
-
-    def _prior_draw(self, rng: np.random.Generator) -> np.ndarray | None:
-        """Replica 0's independent draw from the prior, in z (1, d); None if it is outside the transform's range."""
-        draw = np.empty((1, self.target.dim))
-        self.target.model.kernels.prior_sample(rng, self.target.consts, draw)
-        z0 = self.target.to_z(draw)
-        return z0 if np.all(np.isfinite(z0)) else None
 
     def _mh(self, state, rows, scan, rng, adapt, z0) -> None:
         """A random-walk Metropolis step of every row; replica 0's prior draw ``z0`` is evaluated in the same batch."""
@@ -203,14 +209,13 @@ class ParallelTempering:
             # only the proposals' variance estimates adapt the particle numbers
             ev = self.target.evaluate(np.vstack([proposal, z0]), keys + [(scan + 1, 0, 0)], adapt=adapt,
                                       adapt_rows=np.arange(m + 1) < m)
-            accept_rows(state, np.array([0]), z0, {k: v[m:] for k, v in ev.items()}, np.array([True]))
-            ev = {k: v[:m] for k, v in ev.items()}
-        current = self._tempered(state["logpost"][rows], state["loglik"][rows], betas)
-        log_ratio = self._tempered(ev["logpost"], ev["loglik"], betas) - current
-        log_ratio = np.where(np.isnan(log_ratio), -math.inf, log_ratio)
-        accepted = np.log(rng.random(m)) < log_ratio
-        accept_rows(state, rows, proposal, ev, accepted)
-        prob = np.exp(np.minimum(log_ratio, 0.0))
+        accepted, prob = np.empty(m, dtype=np.bool_), np.empty(m)
+        mh_decisions(state["logpost"][rows], state["loglik"][rows], ev["logpost"], ev["loglik"], betas, rng.random(m),
+                     accepted, prob)
+        if z0 is None:
+            accept_rows(state, rows, proposal, ev, accepted)
+        else:  # replica 0 always takes its prior draw
+            accept_rows(state, np.append(rows, 0), np.vstack([proposal, z0]), ev, np.append(accepted, True))
         state["accept"][rows] = prob
         if adapt:
             state["pt_log_scale"][rows] += (scan + 1) ** -0.6 * (prob - 0.234)
@@ -224,11 +229,11 @@ class ParallelTempering:
         def tempered_at(z):
             counter[0] += 1
             ev = self.target.evaluate(z, [(scan + 1, int(k), 2 + counter[0]) for k in rows])
-            return self._tempered(ev["logpost"], ev["loglik"], betas), ev
+            return tempered_rows(ev["logpost"], ev["loglik"], betas), ev
 
         for coord in range(self.target.dim):
             x = state["z"][rows].copy()
-            current = self._tempered(state["logpost"][rows], state["loglik"][rows], betas)
+            current = tempered_rows(state["logpost"][rows], state["loglik"][rows], betas)
             height = current + np.log(rng.random(m))
             left = x[:, coord] - self.width * rng.random(m)
             right = left + self.width
@@ -264,33 +269,17 @@ class ParallelTempering:
         state["accept"][rows] = 1.0
 
     def _communicate(self, state: dict, scan: int, rng: np.random.Generator) -> None:
-        betas, ll = state["pt_betas"], state["loglik"]
-        order = np.arange(self.replicas)  # the pairs of one pass are disjoint: swap them all at once below
-        for i in range(scan % 2, self.replicas - 1, 2):
-            delta = (betas[i + 1] - betas[i]) * (ll[i] - ll[i + 1])
-            if np.isnan(delta):
-                delta = -math.inf if not np.isfinite(ll[i]) else math.inf
-            prob = math.exp(min(delta, 0.0))
-            state["pt_reject"][i] += 1.0 - prob
-            state["pt_swaps"][i] += 1
-            if rng.random() < prob:
-                order[i], order[i + 1] = i + 1, i
-        if np.any(order != np.arange(self.replicas)):
+        parity = scan % 2
+        order = np.arange(self.replicas)
+        u = rng.random(pair_count(self.replicas, parity))  # one uniform per pair, in pair order
+        if swap_pass(parity, state["pt_betas"], state["loglik"], u, state["pt_reject"], state["pt_swaps"], order):
             for k in ("z", "pt_index") + EVAL_KEYS:
                 state[k][:] = state[k][order]
-        top, bottom = state["pt_index"][-1], state["pt_index"][0]
-        state["pt_visited_top"][top] = True
-        if state["pt_visited_top"][bottom]:
-            state["pt_round_trips"][0] += 1
-            state["pt_visited_top"][bottom] = False
+        count_round_trip(state["pt_index"], state["pt_visited_top"], state["pt_round_trips"])
 
     def _stepping_stone(self, state: dict, scan: int, r: int) -> None:
-        start, length = 2**r - 1, 2**r
-        block = min((scan - start) * BLOCKS // length, BLOCKS - 1)
-        betas, ll = state["pt_betas"], state["loglik"][:-1]
-        term = np.diff(betas) * np.where(np.isfinite(ll), ll, -math.inf)
-        state["pt_ss_sum"][block] = np.logaddexp(state["pt_ss_sum"][block], term)
-        state["pt_ss_count"][block] += 1
+        stepping_stone(scan, 2**r - 1, 2**r, BLOCKS, state["pt_betas"], state["loglik"], state["pt_ss_sum"],
+                       state["pt_ss_count"])
 
     def _end_round(self, state: dict, r: int, seconds: float, adapt: bool) -> None:
         swaps = np.maximum(state["pt_swaps"], 1)

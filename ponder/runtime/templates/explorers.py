@@ -22,37 +22,10 @@ import math
 import numba
 import numpy as np
 
+from ponder.runtime.samplers.pt_kernels import count_round_trip, stepping_stone, swap_pass, tempered
+from ponder.stdlib.transforms import to_theta, to_z
+
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-
-REAL, LOWER, UPPER, INTERVAL = 0, 1, 2, 3
-
-
-@jit
-def log_logistic(z):
-    return -np.logaddexp(0.0, -z)
-
-
-@jit
-def to_theta(z, kinds, lower, upper, theta):
-    """theta(z) for fixed bounds; returns log|d theta / d z|."""
-    logj = 0.0
-    for i in range(z.shape[0]):
-        k = kinds[i]
-        if k == REAL:
-            theta[i] = z[i]
-        elif k == LOWER:
-            theta[i] = lower[i] + math.exp(z[i])
-            logj += z[i]
-        elif k == UPPER:
-            theta[i] = upper[i] - math.exp(z[i])
-            logj += z[i]
-        else:
-            width = upper[i] - lower[i]
-            lp = log_logistic(z[i])
-            theta[i] = lower[i] + width * math.exp(lp)
-            logj += math.log(width) + lp + log_logistic(-z[i])
-    return logj
-
 
 @jit
 def evaluate(z, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta, pointwise, states, rng, out):
@@ -80,31 +53,6 @@ def evaluate(z, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta,
 
 
 @jit
-def log_add_exp(a, b):
-    if a == -math.inf:
-        return b
-    if b == -math.inf:
-        return a
-    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
-
-
-@jit
-def to_z(theta, kinds, lower, upper, z):
-    """z(theta) for fixed bounds (+-inf at the support's ends), as ``transforms.to_unconstrained``."""
-    for i in range(theta.shape[0]):
-        k = kinds[i]
-        if k == REAL:
-            z[i] = theta[i]
-        elif k == LOWER:
-            z[i] = math.log(theta[i] - lower[i]) if theta[i] > lower[i] else -math.inf
-        elif k == UPPER:
-            z[i] = math.log(upper[i] - theta[i]) if theta[i] < upper[i] else -math.inf
-        else:
-            u = (theta[i] - lower[i]) / (upper[i] - lower[i])
-            z[i] = math.log(u) - math.log1p(-u) if 0.0 < u < 1.0 else (-math.inf if u <= 0.0 else math.inf)
-
-
-@jit
 def keep_point(row, z, out, scratch_pw, scratch_states, Z, logpost, loglik, logprior, pointwise, states):
     """Row ``row`` moves to z, whose evaluation is in out, scratch_pw and scratch_states."""
     for i in range(z.shape[0]):
@@ -119,16 +67,6 @@ def keep_point(row, z, out, scratch_pw, scratch_states, Z, logpost, loglik, logp
         pointwise[row, k] = total
         for i in range(scratch_states.shape[1]):
             states[row, k, i] = scratch_states[k, i]
-
-
-@jit
-def tempered(logpost, loglik, beta):
-    """The b-tempered log density from the stored values (prior part plus b times the log-likelihood)."""
-    finite = math.isfinite(loglik)
-    prior_part = logpost - (loglik if finite else 0.0)
-    if beta > 0:
-        return prior_part + beta * loglik if finite else -math.inf
-    return prior_part
 
 
 @jit
@@ -158,6 +96,10 @@ def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width,
     scratch_pw = np.empty((T, Y.shape[1]))
     scratch_states = np.empty((T, states.shape[2]))
     out = np.empty(3)
+    n_pairs = (n // 2, (n - 1) // 2)  # pairs (i, i + 1) with i even, odd
+    u = np.empty(n_pairs[0])
+    identity = np.arange(n)
+    order = np.empty(n, dtype=np.int64)
     evaluations = 0
     for s in range(count):
         scan = first + s
@@ -214,14 +156,13 @@ def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width,
                     else:
                         right = p
         # communication: the pairs (i, i + 1) with i of the scan's parity (disjoint, so swapped one by one)
-        for i in range(scan % 2, n - 1, 2):
-            delta = (betas[i + 1] - betas[i]) * (loglik[i] - loglik[i + 1])
-            if delta != delta:
-                delta = -math.inf if not math.isfinite(loglik[i]) else math.inf
-            prob = math.exp(min(delta, 0.0))
-            reject[i] += 1.0 - prob
-            swaps[i] += 1
-            if rng.random() < prob:
+        parity = scan % 2
+        for k in range(n_pairs[parity]):
+            u[k] = rng.random()
+        order[:] = identity
+        swap_pass(parity, betas, loglik, u, reject, swaps, order)
+        for i in range(parity, n - 1, 2):
+            if order[i] != i:
                 swap_rows(Z, i, i + 1)
                 swap_rows(pointwise, i, i + 1)
                 for k in range(states.shape[1]):
@@ -230,16 +171,8 @@ def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width,
                 loglik[i], loglik[i + 1] = loglik[i + 1], loglik[i]
                 logprior[i], logprior[i + 1] = logprior[i + 1], logprior[i]
                 index[i], index[i + 1] = index[i + 1], index[i]
-        visited_top[index[n - 1]] = True
-        if visited_top[index[0]]:
-            round_trips[0] += 1
-            visited_top[index[0]] = False
-        # stepping stone: log-sum-exp of (b_{i+1} - b_i) l_i in the scan's block of the round
-        block = min((scan - round_start) * blocks // round_length, blocks - 1)
-        for i in range(n - 1):
-            term = (betas[i + 1] - betas[i]) * (loglik[i] if math.isfinite(loglik[i]) else -math.inf)
-            ss_sum[block, i] = log_add_exp(ss_sum[block, i], term)
-        ss_count[block] += 1
+        count_round_trip(index, visited_top, round_trips)
+        stepping_stone(scan, round_start, round_length, blocks, betas, loglik, ss_sum, ss_count)
         # the b = 1 replica's record
         top = n - 1
         rec_z[s, 0] = Z[top]
