@@ -34,6 +34,9 @@ from ponder.runtime import target as target_mod  # noqa: E402
 from ponder.runtime.samplers import tempering  # noqa: E402
 
 
+RUNS = 5  # round-overhead measurements per model
+
+
 def bimodal_model() -> ponder.Model:
     folder = Path(tempfile.mkdtemp())
     (folder / "bi.csv").write_text("time,y\n0,16\n")
@@ -50,7 +53,7 @@ def ess_per_second(model, sampler: str, samples: int) -> tuple[float, float, obj
     return min(float(np.min(ess[v].values)) for v in model.param_names) / seconds, seconds, idata
 
 
-def round_overhead(model, samples: int) -> None:
+def round_overhead(model, samples: int) -> float:
     """Wall time of the last PT round against the time of its likelihood evaluations alone.
 
     With the Python explorers every evaluation is an executor task, timed
@@ -107,8 +110,10 @@ def round_overhead(model, samples: int) -> None:
     else:
         likelihood = time_evaluations(fast, np.concatenate(visited), count)
         how = f"{count} evaluations in the Numba explorer, timed alone"
+    overhead = 100 * (wall - likelihood) / likelihood
     print(f"  {model.name}: last round ({2**last} scans) {wall:.3f} s, likelihood evaluations {likelihood:.3f} s "
-          f"({how}), overhead {100 * (wall - likelihood) / likelihood:.1f}% of the likelihood time")
+          f"({how}), overhead {overhead:.1f}% of the likelihood time")
+    return overhead
 
 
 @numba.njit
@@ -154,12 +159,13 @@ def main() -> None:
                 notes += f"{sampler}: P(x>0) = {(idata.posterior['x'].values > 0).mean():.2f}  "
         print(f"{model.name:<16} {row[0]:>10.1f} {row[1]:>10.1f} {row[2]:>10.1f}   {notes}")
     print()
-    print("cost of one PT round versus the sum of its likelihood evaluations (3 runs each: the first run of a")
-    print("process is often slower, and the explorer's evaluations are timed at the visited points, not the probes)")
+    print(f"cost of one PT round versus the sum of its likelihood evaluations ({RUNS} runs each and their median:")
+    print("this machine's timings vary from run to run, the first run of a process is often slower, and the Numba")
+    print("explorer's evaluations are timed at the visited points, not the probes)")
     walk = ponder.load(ROOT / "examples" / "randomwalk" / "randomwalk.model")
     for model, scans in ((models[0], n), (models[1], n), (walk, n // 4)):
-        for _ in range(3):
-            round_overhead(model, scans)
+        runs = [round_overhead(model, scans) for _ in range(RUNS)]
+        print(f"  {model.name}: median overhead {np.median(runs):.1f}%")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Kernels (the compiled-model contract of DESIGN.md §3):
 
 ``compute_consts(overrides, out)``
     base constant values, with ``overrides[i]`` used where it is not NaN.
-``prior_logpdf(theta, consts) -> float``, ``prior_sample(rng, consts, out)``,
+``prior_logpdf(theta, consts) -> float``, ``prior_logpdf_rows(theta, consts, out)``
+(each row's, -inf where a slot is not finite), ``prior_sample(rng, consts, out)``,
 ``prior_support(theta, consts, lower, upper)``
     the prior; ``prior_support`` gives each parameter slot's support given
     the earlier parameters (the runtime's unconstrained transforms use it).
@@ -46,7 +47,7 @@ from ponder.lang import ir
 from ponder.stdlib import DISTRIBUTIONS, FUNCTIONS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CODEGEN_VERSION = "3"
+CODEGEN_VERSION = "4"
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -330,6 +331,17 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
                 with w.indent():
                     w(f"lp += {fn}(theta[{p.offset} + k], {args})")
         w("return lp")
+    w("")
+    w("@jit")
+    w("def prior_logpdf_rows(theta, consts, out):")
+    with w.indent():
+        w("for row in range(theta.shape[0]):")
+        with w.indent():
+            w("ok = True")
+            w("for k in range(theta.shape[1]):")
+            with w.indent():
+                w("ok = ok and math.isfinite(theta[row, k])")
+            w("out[row] = prior_logpdf(theta[row], consts) if ok else -math.inf")
     w("")
     w("@jit")
     w("def prior_sample(rng, consts, out):")

@@ -22,6 +22,7 @@ import math
 import statistics
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from ponder.lang import ir
@@ -30,6 +31,8 @@ from ponder.runtime.likelihoods.select import build_estimators
 from ponder.runtime.seeds import stream
 from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
 
+# evaluation arrays that start blank and are filled from the tasks' results
+_FILLED_BY_TASKS = ("particles", "ess_min", "pointwise", "ess", "trajectory")
 EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "loglik_sd", "pointwise", "ess", "trajectory")
 
 
@@ -68,13 +71,17 @@ def evaluate_task(task):
         est = estimator.estimate(theta, seed, trajectory, particles=particles)
     d = est.diagnostics
     ess = d.get("ess")
+    if "ess_min" in d:
+        ess_min = d["ess_min"]
+    else:
+        ess_min = float(np.min(ess)) if ess is not None and len(ess) else math.nan
     return (
         est.loglik,
         est.pointwise,
         est.trajectory,
         int(d.get("particles", 1)),
         float(d.get("variance_times_n", math.nan)),
-        float(np.min(ess)) if ess is not None and len(ess) else math.nan,
+        float(ess_min),
         ess,
     )
 
@@ -151,9 +158,8 @@ class Target:
         z = np.atleast_2d(np.asarray(z, dtype=float))
         theta, logj = self.to_theta(z)
         m_rows = len(z)
-        prior_logpdf, consts = self.model.kernels.prior_logpdf, self.consts
-        finite = np.isfinite(theta).all(axis=1)
-        logprior = np.array([prior_logpdf(t, consts) if ok else -math.inf for t, ok in zip(theta, finite)])
+        logprior = np.empty(m_rows)
+        self.model.kernels.prior_logpdf_rows(theta, self.consts, logprior)
         valid = np.isfinite(logprior) & np.isfinite(logj)
         rows = np.flatnonzero(valid)
         n_particles = self.particles()
@@ -169,8 +175,7 @@ class Target:
                 results[k] = res
         else:
             results = list(self.executor.map(evaluate_task, tasks))
-        out = self.empty(m_rows)
-        out["logprior"][:] = logprior
+        out = {k: v.copy() for k, v in self._blank(m_rows).items() if k in _FILLED_BY_TASKS}
         loglik, variance = np.zeros(m_rows), np.zeros(m_rows)
         variances = []
         row_list = rows.tolist()
@@ -186,22 +191,14 @@ class Target:
                     if res[k] is not None:  # a collapsed filter has no path, an exact likelihood no ESS
                         array[m, span] = res[k]
             numbers = np.array([(res[0], res[3], res[4], res[5]) for res in found])
-            particles = numbers[:, 1].astype(np.int64)
-            var_n, ess_min = numbers[:, 2], numbers[:, 3]
-            loglik[rows] += numbers[:, 0]
-            out["particles"][rows] += particles
-            variance[rows] += var_n / np.maximum(particles, 1)
-            if r == 0:
-                out["ess_min"][rows] = ess_min
-            else:  # as Python's min(previous, new): nan stays unless it comes second
-                previous = out["ess_min"][rows]
-                out["ess_min"][rows] = np.where(ess_min < previous, ess_min, previous)
+            _add_replicate(rows, numbers, r == 0, loglik, out["particles"], variance, out["ess_min"])
+            var_n = numbers[:, 2]
             variances.append(var_n if adapt_rows is None else var_n[adapt_rows[rows]])
-        loglik = np.where(valid & ~np.isnan(loglik), loglik, -math.inf)
-        out["failed"] = (valid & ~np.isfinite(loglik)).astype(np.int64)
-        out["loglik"][:] = loglik
-        out["loglik_sd"][:] = np.sqrt(variance)  # delta-method estimate; nan for exact likelihoods
-        out["logpost"][:] = np.where(valid, loglik + logprior + logj, -math.inf)
+        out["logprior"] = logprior
+        for key in ("loglik", "loglik_sd", "logpost", "failed"):
+            out[key] = np.empty(m_rows, dtype=np.int64 if key == "failed" else float)
+        _finish_rows(valid, loglik, variance, logprior, logj, out["loglik"], out["loglik_sd"], out["logpost"],
+                     out["failed"])
         if adapt:
             for adapter, values in zip(self.adapters, variances):
                 finite = [float(v) for v in values if math.isfinite(v)]
@@ -211,6 +208,9 @@ class Target:
 
     def empty(self, rows: int) -> dict[str, np.ndarray]:
         """Evaluation arrays for ``rows`` rows, filled with 'nothing yet'."""
+        return {k: v.copy() for k, v in self._blank(rows).items()}
+
+    def _blank(self, rows: int) -> dict[str, np.ndarray]:
         blank = self._blanks.get(rows)
         if blank is None:
             t_total = sum(len(t) for t in self.times)
@@ -227,7 +227,7 @@ class Target:
             }
             if len(self._blanks) < 8:  # samplers ask for a few sizes, again and again
                 self._blanks[rows] = blank
-        return {k: v.copy() for k, v in blank.items()}
+        return blank
 
     def initial(self, rows: int, tries: int = 100) -> dict[str, np.ndarray]:
         """Rows drawn from the prior with a finite posterior density (redrawn up to ``tries`` times)."""
@@ -257,6 +257,30 @@ class Target:
             hint="check that the prior covers parameter values that can explain the data, "
             "or give the particle filter more particles",
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_replicate(rows, numbers, first, loglik, particles, variance, ess_min):
+    """Add one replicate's (loglik, particles, var_n, ess_min) of each row in ``rows`` to the rows' totals."""
+    for j in range(rows.shape[0]):
+        m = rows[j]
+        loglik[m] += numbers[j, 0]
+        n = int(numbers[j, 1])
+        particles[m] += n
+        variance[m] += numbers[j, 2] / max(n, 1)
+        if first or numbers[j, 3] < ess_min[m]:  # as Python's min(previous, new): nan stays unless it comes second
+            ess_min[m] = numbers[j, 3]
+
+
+@numba.njit(cache=True, nogil=True)
+def _finish_rows(valid, loglik, variance, logprior, logj, out_loglik, out_sd, out_logpost, failed):
+    """Per row: the log-likelihood (-inf if not valid or nan), its delta-method sd, the log posterior, failure."""
+    for m in range(valid.shape[0]):
+        value = loglik[m] if valid[m] and loglik[m] == loglik[m] else -math.inf
+        out_loglik[m] = value
+        failed[m] = 1 if valid[m] and not math.isfinite(value) else 0
+        out_sd[m] = math.sqrt(variance[m])  # nan for exact likelihoods
+        out_logpost[m] = value + logprior[m] + logj[m] if valid[m] else -math.inf
 
 
 def _prior_depends_on_params(model: ir.ModelIR) -> bool:

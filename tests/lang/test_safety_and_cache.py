@@ -59,6 +59,7 @@ def allowed_name(name: str) -> bool:
         "lp", "k", "prior_sample", "rng", "row", "shape", "prior_support", "lower", "upper", "lo", "hi", "init",
         "t0", "X", "n", "advance", "t1", "n_sub", "k_sub", "obs_logpdf", "obs_logpdf_cols", "obs_sample", "obs_args", "t",
         "y", "acc", "rhs", "dy", "i", "ok", "rk4_integrate", "rk45_integrate", "empty", "nan", "isfinite",
+        "prior_logpdf_rows", "inf",
     }
     return name in stdlib or name in fixed
 

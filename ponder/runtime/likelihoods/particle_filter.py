@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 import time
 
+import numba
 import numpy as np
 
 from ponder.lang.errors import ModelError, did_you_mean, one_of
@@ -175,11 +176,11 @@ class ParticleFilter:
             theta, self.consts, self.model.ir.t0, ds.times, ds.values, n, self.scheme,
             self.ess_threshold, generator(seed), increments, ess, unique, path, bool(trajectory),
         )
-        finite = np.isfinite(increments) & (ess > 0)
-        variance = float(np.sum(1.0 / ess[finite] - 1.0 / n)) if finite.any() else math.nan
+        variance, ess_min = _delta_variance(increments, ess, n)
         diagnostics = {
             "particles": n,
             "ess": ess,
+            "ess_min": ess_min,
             "unique": unique,
             "collapse_time": float(ds.times[collapse]) if collapse >= 0 else None,
             "loglik_sd": math.sqrt(max(variance, 0.0)) if variance == variance else math.nan,
@@ -194,6 +195,21 @@ class ParticleFilter:
             trajectory=path if trajectory and collapse < 0 else None,
             diagnostics=diagnostics,
         )
+
+
+@numba.njit(cache=True, nogil=True)
+def _delta_variance(increments, ess, n):
+    """(sum of 1/ESS_k - 1/N over the times with a finite increment and ESS > 0, or nan if none; the smallest ESS).
+
+    One compiled call: the same with NumPy took as long as a small filter.
+    """
+    total, found, smallest = 0.0, False, math.inf
+    for k in range(ess.shape[0]):
+        smallest = min(smallest, ess[k])
+        if math.isfinite(increments[k]) and ess[k] > 0:
+            total += 1.0 / ess[k] - 1.0 / n
+            found = True
+    return (total if found else math.nan), (smallest if ess.shape[0] else math.nan)
 
 
 def _schemes() -> tuple[str, ...]:

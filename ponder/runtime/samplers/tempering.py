@@ -159,21 +159,22 @@ class ParallelTempering:
         prior draws are made in one call and the draws do not depend on
         where blocks are cut.
         """
-        keys = record_keys(state)
-        records = {k: [] for k in keys}
+        top = self.replicas - 1  # the recorded row (``recorded_rows``)
+        records = {k: np.empty((count, 1) + np.shape(state[k])[1:], dtype=np.asarray(state[k]).dtype)
+                   for k in record_keys(state)}
         prior_rng = self._round_generator(state, "pt_prior_rng", first, round_of(first), 2)
         draws = np.empty((count, self.target.dim))
         self.target.model.kernels.prior_sample(prior_rng, self.target.consts, draws)
         state["pt_prior_rng"][:] = pack_generator(prior_rng)
         prior_z = self.target.to_z(draws)
+        prior_finite = np.isfinite(prior_z).all(axis=1).tolist()  # not finite: outside the transform's range
         for i, scan in enumerate(range(first, first + count)):
-            z0 = prior_z[i:i + 1] if np.all(np.isfinite(prior_z[i])) else None  # None: outside the transform's range
-            self._explore(state, scan, rng, z0, adapt=warmup)
+            self._explore(state, scan, rng, prior_z[i:i + 1] if prior_finite[i] else None, adapt=warmup)
             self._communicate(state, scan, rng)
             self._stepping_stone(state, scan, round_of(scan))
-            for k in keys:
-                records[k].append(state[k][self.recorded_rows])
-        return {k: np.stack(v) for k, v in records.items()}
+            for k, record in records.items():
+                record[i, 0] = state[k][top]
+        return records
 
     def _fast_scans(self, state: dict, first: int, count: int, r: int, rng: np.random.Generator) -> dict:
         """Scans in one Numba call, drawing in order from the round's generator ``rng``."""
@@ -205,17 +206,14 @@ class ParallelTempering:
         keys = [(scan + 1, int(k), 1) for k in rows]
         if z0 is None:
             ev = self.target.evaluate(proposal, keys, adapt=adapt)
-        else:
-            # only the proposals' variance estimates adapt the particle numbers
-            ev = self.target.evaluate(np.vstack([proposal, z0]), keys + [(scan + 1, 0, 0)], adapt=adapt,
-                                      adapt_rows=np.arange(m + 1) < m)
-        accepted, prob = np.empty(m, dtype=np.bool_), np.empty(m)
+        else:  # replica 0's prior draw goes last; only the proposals' variance estimates adapt the particle numbers
+            proposal, rows = np.vstack([proposal, z0]), np.append(rows, 0)
+            ev = self.target.evaluate(proposal, keys + [(scan + 1, 0, 0)], adapt=adapt, adapt_rows=rows > 0)
+        accepted, prob = np.ones(len(rows), dtype=np.bool_), np.ones(len(rows))  # replica 0 always moves
         mh_decisions(state["logpost"][rows], state["loglik"][rows], ev["logpost"], ev["loglik"], betas, rng.random(m),
                      accepted, prob)
-        if z0 is None:
-            accept_rows(state, rows, proposal, ev, accepted)
-        else:  # replica 0 always takes its prior draw
-            accept_rows(state, np.append(rows, 0), np.vstack([proposal, z0]), ev, np.append(accepted, True))
+        accept_rows(state, rows, proposal, ev, accepted)
+        rows, prob = rows[:m], prob[:m]
         state["accept"][rows] = prob
         if adapt:
             state["pt_log_scale"][rows] += (scan + 1) ** -0.6 * (prob - 0.234)
