@@ -88,6 +88,7 @@ class ParallelTempering:
         self.width = float(slice_width)
         self.fast = FastSlice(target, self.width) if self.explorer == "slice" and FastSlice.applies(target) else None
         self.recorded_rows = np.array([self.replicas - 1])
+        self.rows_then_0 = np.append(np.arange(1, self.replicas), 0)  # the MH explorer's batch with the prior draw
         self.block_scans = 1  # scans in the next block, from the time the last one took
 
     def default_warmup(self, samples: int) -> int:
@@ -207,7 +208,7 @@ class ParallelTempering:
         if z0 is None:
             ev = self.target.evaluate(proposal, keys, adapt=adapt)
         else:  # replica 0's prior draw goes last; only the proposals' variance estimates adapt the particle numbers
-            proposal, rows = np.vstack([proposal, z0]), np.append(rows, 0)
+            proposal, rows = np.concatenate((proposal, z0)), self.rows_then_0
             ev = self.target.evaluate(proposal, keys + [(scan + 1, 0, 0)], adapt=adapt, adapt_rows=rows > 0)
         accepted, prob = np.ones(len(rows), dtype=np.bool_), np.ones(len(rows))  # replica 0 always moves
         mh_decisions(state["logpost"][rows], state["loglik"][rows], ev["logpost"], ev["loglik"], betas, rng.random(m),
