@@ -102,7 +102,8 @@ def stepping_stone(scan, round_start, round_length, blocks, betas, loglik, ss_su
     ss_count[block] += 1
 
 
-def pair_count(replicas: int, parity: int) -> int:
+@jit
+def pair_count(replicas, parity):
     """Number of pairs (i, i + 1) with i of ``parity`` among ``replicas`` replicas."""
-    return len(range(parity, replicas - 1, 2))
+    return (replicas - parity) // 2
 

@@ -22,7 +22,7 @@ import math
 import numba
 import numpy as np
 
-from ponder.runtime.samplers.pt_kernels import count_round_trip, stepping_stone, swap_pass, tempered
+from ponder.runtime.samplers.pt_kernels import count_round_trip, pair_count, stepping_stone, swap_pass, tempered
 from ponder.stdlib.transforms import to_theta, to_z
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -96,8 +96,7 @@ def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width,
     scratch_pw = np.empty((T, Y.shape[1]))
     scratch_states = np.empty((T, states.shape[2]))
     out = np.empty(3)
-    n_pairs = (n // 2, (n - 1) // 2)  # pairs (i, i + 1) with i even, odd
-    u = np.empty(n_pairs[0])
+    u = np.empty(pair_count(n, 0))
     identity = np.arange(n)
     order = np.empty(n, dtype=np.int64)
     evaluations = 0
@@ -157,7 +156,7 @@ def pt_scans(first, count, round_start, round_length, blocks, rng, betas, width,
                         right = p
         # communication: the pairs (i, i + 1) with i of the scan's parity (disjoint, so swapped one by one)
         parity = scan % 2
-        for k in range(n_pairs[parity]):
+        for k in range(pair_count(n, parity)):
             u[k] = rng.random()
         order[:] = identity
         swap_pass(parity, betas, loglik, u, reject, swaps, order)
