@@ -27,6 +27,7 @@ from ponder.stdlib.transforms import to_theta, to_z
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
+
 @jit
 def evaluate(z, beta, kinds, lower, upper, consts, t0, times, Y, offsets, theta, pointwise, states, rng, out):
     """Tempered log density at z; ``out`` = (loglik, logprior, logj); pointwise and states filled."""
