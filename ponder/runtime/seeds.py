@@ -7,7 +7,13 @@ never on which worker runs it or when it finishes.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
+
+_PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
+_MASK_128 = (1 << 128) - 1
+_this_thread = threading.local()
 
 
 def seed_sequence(seed) -> np.random.SeedSequence:
@@ -38,3 +44,35 @@ def stream(seed, *key: int) -> np.random.SeedSequence:
 def generator(seed, *key: int) -> np.random.Generator:
     """A ``numpy.random.Generator`` on ``stream(seed, *key)``."""
     return np.random.default_rng(stream(seed, *key) if key else seed_sequence(seed))
+
+
+def pcg64_state(seq: np.random.SeedSequence) -> dict:
+    """The state ``numpy.random.PCG64(seq)`` starts in, computed without building one.
+
+    numpy seeds PCG64 with four words of ``seq.generate_state``: a 128-bit
+    initial state and a 128-bit stream, then (O'Neill's ``srandom``) sets
+    inc = 2 stream + 1, steps, adds the initial state and steps again; a
+    step is state <- state * multiplier + inc (mod 2^128).
+    """
+    a, b, c, d = (int(v) for v in seq.generate_state(4, np.uint64))
+    initial, stream_id = (a << 64) | b, (c << 64) | d
+    inc = ((stream_id << 1) | 1) & _MASK_128
+    state = (inc + initial) & _MASK_128  # the first step from state 0 gives inc
+    state = (state * _PCG64_MULTIPLIER + inc) & _MASK_128
+    return {"bit_generator": "PCG64", "state": {"state": state, "inc": inc}, "has_uint32": 0, "uinteger": 0}
+
+
+def thread_generator(seed) -> np.random.Generator:
+    """The numbers of ``generator(seed)`` from this thread's one reusable generator, reset to that state.
+
+    For estimators that draw inside one call of a compiled kernel: Numba
+    unboxes a generator it has seen before without the ctypes set-up a new
+    one needs, which cost more than a small particle filter's arithmetic.
+    The generator is reset by the next call in the same thread, so do not
+    keep it.
+    """
+    rng = getattr(_this_thread, "rng", None)
+    if rng is None:
+        rng = _this_thread.rng = np.random.Generator(np.random.PCG64())
+    rng.bit_generator.state = pcg64_state(seed_sequence(seed))
+    return rng

@@ -34,7 +34,7 @@ from ponder.runtime import resampling
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
 from ponder.runtime.kernels import link
-from ponder.runtime.seeds import generator
+from ponder.runtime.seeds import thread_generator
 
 DEFAULT_PARTICLES = 1024
 
@@ -174,7 +174,7 @@ class ParticleFilter:
         path = np.full((T, self.model.ir.n_states), np.nan)
         loglik, collapse = self.loops.pf_run(
             theta, self.consts, self.model.ir.t0, ds.times, ds.values, n, self.scheme,
-            self.ess_threshold, generator(seed), increments, ess, unique, path, bool(trajectory),
+            self.ess_threshold, thread_generator(seed), increments, ess, unique, path, bool(trajectory),
         )
         variance, ess_min = _delta_variance(increments, ess, n)
         diagnostics = {
