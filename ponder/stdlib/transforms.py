@@ -89,8 +89,7 @@ class Transform:
         """z for each row of x (+-inf at the support's ends)."""
         x = np.ascontiguousarray(np.atleast_2d(x), dtype=float)
         z = np.empty_like(x)
-        for m in range(x.shape[0]):
-            to_z(x[m], self.kinds, self.lower, self.upper, z[m])
+        to_z_rows(x, self.kinds, self.lower, self.upper, z)
         return z
 
 
@@ -148,3 +147,10 @@ def to_z(theta, kinds, lower, upper, z):
         else:
             u = (theta[i] - lower[i]) / (upper[i] - lower[i])
             z[i] = math.log(u) - math.log1p(-u) if 0.0 < u < 1.0 else (-math.inf if u <= 0.0 else math.inf)
+
+
+@_jit
+def to_z_rows(theta, kinds, lower, upper, z):
+    """:func:`to_z` for each row of theta."""
+    for m in range(theta.shape[0]):
+        to_z(theta[m], kinds, lower, upper, z[m])
