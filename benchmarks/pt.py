@@ -73,7 +73,7 @@ def round_overhead(model, samples: int) -> float:
         finally:
             spent["tasks"] += time.perf_counter() - t
 
-    last = tempering.ParallelTempering.last_round(samples)
+    last = tempering.last_round(samples)
     marks, visited, samplers = {}, [], []
     step_block = tempering.ParallelTempering.step_block
 

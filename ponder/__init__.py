@@ -3,17 +3,29 @@
 >>> import ponder
 >>> model = ponder.load("examples/randomwalk/randomwalk.model")  # doctest: +SKIP
 >>> model.simulate({"origin": 100, "drift": 0.2, "sigma": 10}, seed=1)  # doctest: +SKIP
+
+The names below are imported on first use, so ``import ponder`` (and every
+``ponder`` command, which imports this package first) costs nothing until a
+name is asked for.
 """
 
-__version__ = "0.1.0"
+from ponder.lazy import lazy_exports
+from ponder.version import __version__
 
-import warnings as _warnings  # noqa: E402
+_EXPORTS = {
+    "Model": "ponder.model",
+    "load": "ponder.model",
+    "loads": "ponder.model",
+    "ModelError": "ponder.lang.errors",
+    "Session": "ponder.session",
+    "register_plugin": "ponder.plugins.manager",
+}
 
-# ArviZ 0.23 announces its 1.0 refactor on import; ponder pins arviz<1 (DESIGN §6).
-_warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+__all__ = sorted(_EXPORTS) + ["__version__"]
 
-from ponder.lang.errors import ModelError  # noqa: E402
-from ponder.model import Model, load, loads  # noqa: E402
-from ponder.session import Session  # noqa: E402
 
-__all__ = ["Model", "ModelError", "Session", "load", "loads", "__version__"]
+__getattr__ = lazy_exports(globals(), _EXPORTS)
+
+
+def __dir__():
+    return __all__

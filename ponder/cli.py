@@ -13,8 +13,9 @@ import shlex
 import sys
 from pathlib import Path
 
-import numpy as np
-
+from ponder.arguments import format_number, parse_params, parse_sampler_options, parse_times
+from ponder.console import console as _console
+from ponder.console import print_error
 from ponder.lang.errors import ModelError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -27,87 +28,13 @@ class _Parser(argparse.ArgumentParser):
         raise ModelError(message, hint=f"see `{self.prog} --help`")
 
 
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def print_error(err: ModelError) -> None:
-    """Render a ModelError to stderr, with colour when stderr is a terminal."""
-    from rich.text import Text
-
-    console = _console(stderr=True)
-    text = Text()
-    lines = err.render().splitlines()
-    for i, line in enumerate(lines):
-        if i == 0:
-            text.append("error", style="bold red")
-            text.append(line[len("error"):], style="bold")
-        elif line.lstrip().startswith("= hint"):
-            text.append(line, style="cyan")
-        elif set(line.strip()) <= {"^", "|"} and "^" in line:
-            bar = line.index("|") + 1
-            text.append(line[:bar], style="blue")
-            text.append(line[bar:], style="bold red")
-        elif line.lstrip().startswith("-->"):
-            text.append(line, style="blue")
-        else:
-            text.append(line)
-        text.append("\n")
-    console.print(text, end="")
-
-
-# ------------------------------------------------------------ argument helpers
-def parse_params(items: list[str] | None) -> dict[str, list[float] | float]:
-    """``["a=1", "v=1,2,3"]`` -> ``{"a": 1.0, "v": [1.0, 2.0, 3.0]}``."""
-    out: dict[str, list[float] | float] = {}
-    for item in items or []:
-        if "=" not in item:
-            raise ModelError(f"`--param {item}` needs the form NAME=VALUE", hint="for example `--param sigma=0.5`")
-        key, _, raw = item.partition("=")
-        key = key.strip()
-        try:
-            values = [float(v) for v in raw.split(",")]
-        except ValueError:
-            raise ModelError(f"`{raw}` is not a number (in `--param {item}`)", hint="vectors are written `v=1,2,3`") from None
-        out[key] = values[0] if len(values) == 1 else values
-    return out
-
-
-def parse_times(spec: str) -> np.ndarray:
-    """``START:STOP:STEP`` (STOP included when on the grid) or ``t1,t2,...``."""
-    try:
-        if ":" in spec:
-            parts = [float(p) for p in spec.split(":")]
-            if len(parts) == 2:
-                parts.append(1.0)
-            start, stop, step = parts
-            if step <= 0 or stop < start:
-                raise ValueError
-            n = int(np.floor((stop - start) / step + 1e-9)) + 1
-            return np.round(start + step * np.arange(n), 12)
-        return np.array([float(p) for p in spec.split(",")])
-    except ValueError:
-        raise ModelError(
-            f"`--times {spec}` is not a time grid", hint="write START:STOP:STEP such as `0:100:1`, or a list `1,2,5`"
-        ) from None
-
-
-def format_number(value: float) -> str:
-    """CSV text of a value: integers without `.0`, NaN as an empty cell, else round-trip floats."""
-    if value != value:
-        return ""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(float(value))
-
-
 # ------------------------------------------------------------ commands
 def cmd_check(args) -> int:
-    from ponder.lang import codegen, parse
+    from ponder.lang import codegen
     from ponder.lang.check import check
+    from ponder.lang.parser import parse
     from ponder.model import load
+    from ponder.plugins.manager import plugins
 
     if args.show in ("tree", "ir", "code"):
         path = Path(args.model)
@@ -118,13 +45,14 @@ def cmd_check(args) -> int:
             for decl in program.declarations:
                 print(decl)
             return EXIT_OK
-        model_ir = check(program, path.stem)
+        library = plugins().library
+        model_ir = check(program, library, path.stem)
         if args.show == "ir":
             print(model_ir)
             return EXIT_OK
-        from ponder import __version__
+        from ponder.version import __version__
 
-        print(codegen.generate(model_ir, __version__))
+        print(codegen.generate(model_ir, __version__, library))
         return EXIT_OK
     model = load(args.model)
     from ponder.summary import model_summary
@@ -203,24 +131,6 @@ def cmd_loglik(args) -> int:
     return EXIT_OK
 
 
-def parse_sampler_options(items: list[str] | None) -> dict:
-    """``["a=2.5", "reset=20"]`` -> ``{"a": 2.5, "reset": 20}`` (numbers stay numbers)."""
-    out = {}
-    for item in items or []:
-        key, sep, raw = item.partition("=")
-        if not sep or not key:
-            raise ModelError(f"`--option {item}` needs the form NAME=VALUE", hint="for example `--option reset=20`")
-        try:
-            value = int(raw)
-        except ValueError:
-            try:
-                value = float(raw)
-            except ValueError:
-                value = raw
-        out[key.strip()] = value
-    return out
-
-
 def cmd_run(args) -> int:
     from ponder.model import load
     from ponder.progress import RunProgress
@@ -284,12 +194,12 @@ def cmd_plot(args) -> int:
     from ponder.runtime.results import read_results
 
     idata = read_results(args.results)
-    unknown = [k for k in args.kind or [] if k not in plots.KINDS]
+    unknown = [k for k in args.kind or [] if k not in plots.figure_kinds()]
     if unknown:
         from ponder.lang.errors import did_you_mean, one_of
 
         raise ModelError(f"there is no figure kind `{unknown[0]}`",
-                         hint=did_you_mean(unknown[0], plots.KINDS) or f"kinds are {one_of(plots.KINDS)}")
+                         hint=did_you_mean(unknown[0], plots.figure_kinds()) or f"kinds are {one_of(plots.figure_kinds())}")
     truth = parse_params(args.truth) or None
     with _console(stderr=True).status("drawing figures"):
         paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
@@ -357,18 +267,43 @@ def cmd_plugins(args) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from ponder.plugins.manager import plugins
+    from ponder.plugins.manager import KINDS, plugins
+    from ponder.plugins.options import declared_options, describe_options
 
     pl = plugins()
-    table = Table(show_edge=False)
-    for col in ("kind", "name", "from", "description"):
-        table.add_column(col)
-    for kind, registry in (("sampler", pl.samplers), ("likelihood", pl.likelihoods), ("executor", pl.executors)):
-        for name in registry.names():
-            entry = registry.entries[name]
-            table.add_row(kind, name, escape(entry.plugin), escape(entry.description))
     console = _console()
+    registries = [(kind, getattr(pl, attribute)) for attribute, (kind, _) in KINDS.items()]
+    if args.name:  # one plugin's description and options
+        found = [(kind, reg.entries[args.name]) for kind, reg in registries if args.name in reg.entries]
+        if not found:
+            from ponder.lang.errors import did_you_mean
+
+            names = sorted({n for _, reg in registries for n in reg.entries})
+            raise ModelError(f"nothing is registered as `{args.name}`",
+                             hint=did_you_mean(args.name, names) or "`ponder plugins` lists what is")
+        for kind, entry in found:
+            console.print(f"[bold]{escape(entry.name)}[/] ({kind}, from {escape(entry.plugin)}): "
+                          f"{escape(entry.description)}")
+            if kind in ("sampler", "likelihood", "method"):
+                for line in describe_options(declared_options(entry.value)):
+                    console.print(f"  {escape(line)}")
+        return EXIT_OK
+    table = Table(show_edge=False)
+    for col in ("kind", "name", "from", "options", "description"):
+        table.add_column(col)
+    for kind, registry in registries:
+        if kind in ("distribution", "function") and not args.all:
+            entries = [e for e in registry.entries.values() if e.plugin != "ponder"]
+        else:
+            entries = list(registry.entries.values())
+        for entry in entries:
+            declared = declared_options(entry.value) if kind in ("sampler", "likelihood", "method") else ()
+            names = "?" if declared is None else ", ".join(o.name for o in declared)
+            table.add_row(kind, entry.name, escape(entry.plugin), escape(names), escape(entry.description))
     console.print(table)
+    if not args.all:
+        console.print(f"and {len(pl.distributions.entries)} distributions and {len(pl.functions.entries)} functions "
+                      "(`ponder plugins --all` lists them; `ponder plugins NAME` shows one, with its options)")
     for name, problem in pl.broken_plugins.items():
         console.print(f"[red]broken plugin[/] {escape(name)}: {escape(problem)}")
     return EXIT_OK
@@ -386,7 +321,7 @@ def _progress(total: int, label: str, quiet: bool = False):
 
 # ------------------------------------------------------------ entry point
 def build_parser() -> argparse.ArgumentParser:
-    from ponder import __version__
+    from ponder.version import __version__
 
     parser = _Parser(prog="ponder", description="Bayesian inference for simulator models.")
     parser.add_argument("--version", action="version", version=f"ponder {__version__}")
@@ -435,7 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=float, default=5.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 5)")
     p.add_argument("--option", action="extend", nargs="+", metavar="NAME=VALUE",
-                   help="sampler options, e.g. reset=20 de=0.1 (ensemble) or scale=0.5 (mh)")
+                   help="options of the sampler or the likelihood, e.g. reset=20 de=0.1 (ensemble), scale=0.5 (mh), "
+                   "target_sd=0.5 (pf); `ponder plugins NAME` lists them")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
     p.set_defaults(func=cmd_run)
 
@@ -475,15 +411,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("plugins", help="list registered samplers, likelihoods and executors")
+    p = sub.add_parser("plugins", help="list what is registered (samplers, likelihoods, ...), and their options")
+    p.add_argument("name", nargs="?", help="show one plugin's description and declared options")
+    p.add_argument("--all", action="store_true", help="also list the built-in distributions and functions")
     p.set_defaults(func=cmd_plugins)
     return parser
 
 
+def _builtin_commands(parser) -> list[str]:
+    return list(_subparsers(parser).choices)
+
+
+def _subparsers(parser):
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def _plugin_commands(parser) -> None:
+    """Subcommands that plugins register (``ponder_add_commands``)."""
+    from ponder.plugins.manager import plugins
+
+    sub = _subparsers(parser)
+    for entry in plugins().commands.entries.values():
+        if entry.name in sub.choices:
+            continue  # a plugin cannot replace a built-in command
+        p = sub.add_parser(entry.name, help=f"{entry.description} (from {entry.plugin})")
+        entry.value.configure(p)
+        p.set_defaults(func=entry.value.run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``ponder`` command; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
+    command = next((a for a in argv if not a.startswith("-")), None)
     try:
+        if command not in _builtin_commands(parser) and "--version" not in argv:
+            _plugin_commands(parser)  # only when the command may be a plugin's (or for the help)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

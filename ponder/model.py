@@ -15,12 +15,10 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 import numpy as np
-import xarray as xr
 
-from ponder.lang import CompiledModel, compile_text
 from ponder.lang.errors import ModelError, did_you_mean, one_of
 from ponder.runtime import data as data_mod
-from ponder.runtime.data import Dataset
+from ponder.runtime.problem import Problem, ProblemSpec, load_problem
 
 
 def load(path: str | Path) -> "Model":
@@ -37,62 +35,11 @@ def load(path: str | Path) -> "Model":
 
 def loads(text: str, base_dir: str | Path = ".", name: str = "<string>", default_name: str = "model") -> "Model":
     """Like :func:`load`, from model text; data paths are relative to ``base_dir``."""
-    compiled = compile_text(text, name, default_name=_identifier(default_name))
-    base = Path(base_dir).resolve()
-    datasets = data_mod.load_datasets(compiled.ir, base)
-    return Model(compiled, datasets, base, name)
+    return load_problem(ProblemSpec(text, name, str(base_dir), default_name), cls=Model)
 
 
-def _identifier(stem: str) -> str:
-    cleaned = "".join(c if c.isalnum() or c == "_" else "_" for c in stem)
-    return cleaned if cleaned and not cleaned[0].isdigit() else "model"
-
-
-class Model:
-    """A compiled model and its datasets."""
-
-    def __init__(self, compiled: CompiledModel, datasets: list[Dataset], base_dir: Path, path: str):
-        self.compiled = compiled
-        self.ir = compiled.ir
-        self.kernels = compiled.kernels
-        self.datasets = datasets
-        self.base_dir = base_dir
-        self.path = path
-
-    # ------------------------------------------------------------ metadata
-    @property
-    def name(self) -> str:
-        return self.ir.name
-
-    @property
-    def source(self) -> str:
-        return self.ir.source.text
-
-    @property
-    def param_names(self) -> list[str]:
-        """Declared parameter names, in order (a vector parameter is one name)."""
-        return [p.name for p in self.ir.params]
-
-    @property
-    def param_slot_names(self) -> list[str]:
-        """One name per entry of the flat parameter vector (``v[0]``, ``v[1]``, ...)."""
-        return self.ir.param_slot_names
-
-    @property
-    def state_names(self) -> list[str]:
-        return [s.name for s in self.ir.states]
-
-    @property
-    def observed_names(self) -> list[str]:
-        return [o.column for o in self.ir.observations]
-
-    @property
-    def is_deterministic(self) -> bool:
-        return self.ir.deterministic
-
-    @property
-    def infer_defaults(self) -> dict:
-        return dict(self.ir.infer)
+class Model(Problem):
+    """A compiled model and its datasets, with the user-facing API: simulate, estimate, sample."""
 
     def __repr__(self) -> str:
         kind = "deterministic" if self.is_deterministic else "stochastic"
@@ -141,23 +88,6 @@ class Model:
         for p in self.ir.params:
             chunk = np.asarray(theta)[..., p.offset : p.offset + p.width]
             out[p.name] = chunk[..., 0] if p.size == 0 else chunk
-        return out
-
-    def consts(self, dataset: Dataset | None = None, overrides: Mapping[str, float] | None = None) -> np.ndarray:
-        """Constant values for ``dataset`` (its replicate overrides applied)."""
-        over = np.full(len(self.ir.consts), np.nan)
-        names = {c.name: c.offset for c in self.ir.consts}
-        given = dict(dataset.overrides) if dataset is not None else {}
-        given.update(overrides or {})
-        for key, value in given.items():
-            if key not in names:
-                raise ModelError(
-                    f"the model has no constant `{key}`",
-                    hint=did_you_mean(key, names) or (f"constants are {one_of(names)}" if names else None),
-                )
-            over[names[key]] = float(value)
-        out = np.empty(len(self.ir.consts))
-        self.kernels.compute_consts(over, out)
         return out
 
     # ------------------------------------------------------------ prior
@@ -226,8 +156,6 @@ class Model:
         from scipy import stats
 
         from ponder.runtime.resampling import systematic
-        from ponder.stdlib import DISTRIBUTIONS
-
         ds = self.datasets[self._replicate(replicate)]
         theta = self.theta(params)
         consts = self.consts(ds)
@@ -236,7 +164,7 @@ class Model:
         rng = _rng(seed)
         X = np.empty((n, self.ir.n_states))
         k.init(theta, consts, self.ir.t0, X, rng)
-        families = [DISTRIBUTIONS[obs.dist.name] for obs in self.ir.observations]
+        families = [self.library.distributions[obs.dist.name] for obs in self.ir.observations]
         args = np.full((n, len(families), 3), np.nan)
         logw = np.empty(n)
         ancestors = np.empty(n, dtype=np.int64)
@@ -330,7 +258,7 @@ class Model:
         seed: int | None = None,
         dataset: int = 0,
         consts: Mapping[str, float] | None = None,
-    ) -> xr.Dataset:
+    ) -> "xarray.Dataset":
         """Simulate states and observations at ``times`` (default: the dataset's times).
 
         Returns an ``xarray.Dataset`` with coordinate ``time``: one variable
@@ -369,7 +297,9 @@ class Model:
         if data_mod.first_off_grid(self.ir, times) >= 0:
             raise ModelError(f"times must be whole multiples of the step dt = {self.ir.dynamics.dt:g} after t0")
 
-    def _to_xarray(self, times, states, obs, seed) -> xr.Dataset:
+    def _to_xarray(self, times, states, obs, seed) -> "xarray.Dataset":
+        import xarray as xr  # here, not at the top: most commands never build a Dataset
+
         variables = {}
         for j, name in enumerate(self.observed_names):
             variables[name] = ("time", obs[:, j])

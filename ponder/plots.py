@@ -38,20 +38,37 @@ POSTERIOR, PRIOR, DATA, TRUTH = "C0", "C1", "black", "C3"
 
 
 # ---------------------------------------------------------------- public API
+def figure_kinds() -> tuple[str, ...]:
+    """Every registered figure kind: the built-in :data:`KINDS`, then plugins'."""
+    from ponder.plugins.manager import plugins
+
+    return tuple(plugins().figures.entries)
+
+
+def builtin_figure(kind: str):
+    """The drawing function of a built-in kind, in the figure hook's form ``draw(idata, truth=None, model=None)``."""
+    draw = _DRAW[kind]
+    return lambda idata, truth=None, model=None: draw(idata, truth or {}, model)
+
+
 def figure(idata, kind: str, truth: dict | None = None, model=None) -> Figure | None:
     """The figure ``kind`` of ``idata``; None when the results have nothing for it."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(KINDS)}")
-    return _DRAW[kind](idata, truth or {}, model)
+    from ponder.plugins.manager import plugins
+
+    registry = plugins().figures
+    if kind not in registry:
+        raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(registry.entries)}")
+    return registry.get(kind)(idata, truth=truth or {}, model=model)
 
 
 def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, model=None) -> list[Path]:
     """Write ``{kind}.{format}`` into ``out_dir`` for every kind that applies; returns the paths."""
-    kinds = list(KINDS if kinds is None else kinds)
+    known = figure_kinds()
+    kinds = list(known if kinds is None else kinds)
     for kind in kinds:
-        if kind not in KINDS:
-            raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(KINDS)}")
-    if model is None and set(kinds) & {"trace", "qq"}:
+        if kind not in known:
+            raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(known)}")
+    if model is None and (set(kinds) & {"trace", "qq"} or set(kinds) - set(KINDS)):
         model = model_of(idata)  # rebuilt once, not once per figure
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -69,11 +86,11 @@ def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, mode
 
 def model_of(idata):
     """The model of a run, rebuilt from the source and path stored in its attributes."""
-    import ponder
+    from ponder.model import loads
 
     attrs = idata.posterior.attrs
     base_dir = attrs.get("model_base_dir") or Path(attrs["model_path"]).parent  # older files: the path's folder
-    return ponder.loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
+    return loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
 
 
 def simulation_figure(dataset) -> Figure:

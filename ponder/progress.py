@@ -36,8 +36,6 @@ class RunProgress:
 
     def update(self, iteration: int, state: dict, target) -> None:
         self._accept.append(float(np.mean(state["accept"])))
-        if "pt_table" in state:
-            self._print_rounds(state["pt_table"])
         now = time.perf_counter()
         if now - self._last < 0.25 and iteration < self.progress.tasks[0].total:
             self.progress.update(self.task, completed=iteration)
@@ -55,18 +53,9 @@ class RunProgress:
         )
         self.progress.update(self.task, completed=iteration, stats=stats)
 
-    def _print_rounds(self, table) -> None:
-        """Parallel tempering: one line per finished round, as Pigeons prints them."""
-        done = int(np.sum(np.isfinite(table[:, 0])))
-        shown = getattr(self, "_rounds_shown", 0)
-        for row in table[shown:done]:
-            r, scans, barrier, seconds, log_z, se, lo, mean, trips = row
-            self.progress.console.print(
-                f"round {r:>2.0f}  scans {scans:>6.0f}  Lambda {barrier:6.3f}  time {seconds:7.2f} s  "
-                f"log Z {log_z:10.4f}  swap min {lo:.2f} mean {mean:.2f}  round trips {trips:.0f}",
-                highlight=False,
-            )
-        self._rounds_shown = done
+    def note(self, line: str) -> None:
+        """A line printed above the bar (a sampler's progress notes, e.g. parallel tempering's rounds)."""
+        self.progress.console.print(line, highlight=False)
 
     def stop(self) -> None:
         if self.task is not None:

@@ -36,7 +36,7 @@ class PonderConsole(code.InteractiveConsole):
 
     def runsource(self, source: str, filename: str = "<input>", symbol: str = "single") -> bool:
         """Handle what has been typed so far; True asks for another line."""
-        from ponder.cli import print_error
+        from ponder.console import print_error
 
         text = source.strip()
         if not text or text.startswith("#"):
@@ -76,7 +76,7 @@ class Completer:
         if head in FILE_COMMANDS:
             return [p + ("/" if os.path.isdir(p) else "") for p in sorted(glob.glob(os.path.expanduser(word) + "*"))]
         if head == ":plot" and position == 2:
-            return [k for k in ("simulation",) + plots.KINDS if k.startswith(word)]
+            return [k for k in ("simulation",) + plots.figure_kinds() if k.startswith(word)]
         if head == ":help":
             return [c for c in COMMANDS if c.startswith(word)]
         if head in (":simulate", ":loglik", ":plot"):
@@ -133,8 +133,8 @@ def _setup_readline(session: Session):
 
 def run(model_path: str | None = None) -> int:
     """Start the REPL (optionally on a model file); returns the exit code."""
-    from ponder import __version__
-    from ponder.cli import print_error
+    from ponder.version import __version__
+    from ponder.console import print_error
 
     session = Session()
     banner = f"ponder {__version__} REPL: type model declarations, or :help for the commands (:quit or Ctrl-D to leave)"

@@ -53,7 +53,7 @@ def write_report(idata, out: str | Path = "report.html", results_path: str | Pat
 
 def render_report(idata, results_path=None, truth: dict | None = None) -> str:
     """The report as one HTML string."""
-    from ponder import __version__
+    from ponder.version import __version__
 
     attrs = idata.posterior.attrs
     name = str(attrs.get("model_name", "model"))
@@ -123,7 +123,7 @@ def _figures_html(idata, truth) -> list[str]:
         model = plots.model_of(idata)
     except Exception as exc:  # the data files may have moved: figures needing the model are skipped
         out.append(f'<p class="warning">Figures that need the model are left out: {_e(str(exc).splitlines()[0])}</p>')
-    for kind in plots.KINDS:
+    for kind in plots.figure_kinds():
         if model is None and kind in ("trace", "qq"):
             continue
         with warnings.catch_warnings():

@@ -41,7 +41,6 @@ COMMANDS = {
     "help": ("[COMMAND]", "list the commands, or explain one"),
     "quit": ("", "leave the REPL (Ctrl-D too)"),
 }
-RUN_SETTINGS = ("sampler", "likelihood", "samples", "warmup", "chains", "particles", "executor", "workers", "seed")
 
 
 class Session:
@@ -168,7 +167,7 @@ class Session:
         """Simulate at ``params``; prints the first rows and returns an ``xarray.Dataset``."""
         model = self._require_model()
         if isinstance(times, str):
-            from ponder.cli import parse_times
+            from ponder.arguments import parse_times
 
             times = parse_times(times)
         if times is None and not model.datasets:
@@ -202,7 +201,9 @@ class Session:
         from ponder.summary import posterior_table, run_report
 
         model = self._require_model(data=True)
-        given = {k: settings.pop(k) for k in RUN_SETTINGS if k in settings}
+        from ponder.runtime.settings import SETTING_NAMES
+
+        given = {k: settings.pop(k) for k in SETTING_NAMES if k in settings}
         out = self._scratch() / "results.nc"
         bar = RunProgress(console=self.console) if progress else None
         try:
@@ -243,10 +244,10 @@ class Session:
                 raise ModelError("nothing simulated yet", hint="run :simulate NAME=VALUE ... first")
             fig = plots.simulation_figure(self.simulation)
         else:
-            if kind not in plots.KINDS:
+            if kind not in plots.figure_kinds():
                 raise ModelError(f"there is no figure `{kind}`",
-                                 hint=did_you_mean(kind, ("simulation",) + plots.KINDS)
-                                 or f"figures are {one_of(('simulation',) + plots.KINDS)}")
+                                 hint=did_you_mean(kind, ("simulation",) + plots.figure_kinds())
+                                 or f"figures are {one_of(('simulation',) + plots.figure_kinds())}")
             fig = plots.figure(self._require_results(), kind, truth=truth, model=self.model)
             if fig is None:
                 raise ModelError(f"the last sample has nothing to show as `{kind}`",
@@ -374,7 +375,7 @@ def _label(piece: edit.Piece) -> str:
 
 def _key_values(words: list[str], usage: str, numeric: bool) -> dict:
     """``["a=1", "v=1,2"]`` -> ``{"a": 1.0, "v": [1.0, 2.0]}`` (or ints/strings when not ``numeric``)."""
-    from ponder.cli import parse_params, parse_sampler_options
+    from ponder.arguments import parse_params, parse_sampler_options
 
     bad = [w for w in words if "=" not in w]
     if bad:

@@ -5,7 +5,7 @@ dynamics block, names declared once and used after they are declared,
 parameters and constants never assigned, locals drawn or defined before use,
 distributions and functions that exist with the right number of arguments,
 literal arguments inside their allowed ranges, vector sizes and indices that
-are whole numbers within bounds, ``infer`` settings that ponder knows. The
+are whole numbers within bounds. (``infer`` settings are checked by the runtime.) The
 first mistake raises :class:`~ponder.lang.errors.ModelError` with its span.
 Data files are checked later, when they are read (:mod:`ponder.runtime.data`).
 """
@@ -18,20 +18,16 @@ from dataclasses import dataclass, field
 from ponder.lang import ir
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span, did_you_mean, one_of
-from ponder.stdlib import DISTRIBUTIONS, FUNCTIONS
+from ponder.lang.library import Library, python_function
 
 RESERVED = {"t", "dt", "time"}
-INFER_KEYS = {
-    "sampler": "name", "likelihood": "name", "executor": "name", "resampling": "name",
-    "samples": "count", "warmup": "count", "chains": "count", "walkers": "count",
-    "workers": "count", "seed": "seed", "particles": "particles", "thin": "count",
-}
+def check(program: ast.Program, library: Library, default_name: str = "model") -> ir.ModelIR:
+    """Check ``program`` against the distributions and functions of ``library`` and return its IR.
 
-
-def check(program: ast.Program, default_name: str = "model") -> ir.ModelIR:
-    """Check ``program`` and return its IR; raises ModelError on the first mistake."""
+    Raises ModelError on the first mistake.
+    """
     try:
-        return _Checker(program, default_name).run()
+        return _Checker(program, library, default_name).run()
     except ModelError as err:
         raise err.with_source(program.source) from None
 
@@ -55,8 +51,10 @@ class _Scope:
 
 
 class _Checker:
-    def __init__(self, program: ast.Program, default_name: str):
+    def __init__(self, program: ast.Program, library: Library, default_name: str):
         self.program = program
+        self.distributions = library.distributions
+        self.functions = library.functions
         self.default_name = default_name
         self.globals: dict[str, _Symbol] = {}
         self.const_values: dict[str, float] = {}
@@ -152,13 +150,13 @@ class _Checker:
                 span,
                 hint=f"`{name}` is drawn or assigned on line {where.line}; move that line above this use",
             )
-        if name in DISTRIBUTIONS:
+        if name in self.distributions:
             return ModelError(
                 f"`{name}` is a distribution, not a value",
                 span,
                 hint=f"draw from it with `x ~ {name}(...)`",
             )
-        if name in FUNCTIONS:
+        if name in self.functions:
             return ModelError(f"`{name}` is a function", span, hint=f"call it: `{name}(...)`")
         return ModelError(
             f"undefined name `{name}`",
@@ -173,7 +171,7 @@ class _Checker:
             scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
             value = self._expr(d.value, scope, allow_time=False, what="a constant")
             self._declare(d.name, "const", 0, d.name_span)
-            self.const_values[d.name] = _evaluate(value, self.const_values, d.value.span)
+            self.const_values[d.name] = _evaluate(value, self.const_values, d.value.span, self.functions)
             out.append(ir.Const(d.name, len(out), value))
         return tuple(out)
 
@@ -183,7 +181,7 @@ class _Checker:
         value = self._expr(expr, scope, allow_time=False, what=what)
         for name in _const_names(value):
             self.size_consts.setdefault(name, expr.span)
-        return _evaluate(value, self.const_values, expr.span)
+        return _evaluate(value, self.const_values, expr.span, self.functions)
 
     def _size(self, expr: ast.Expr | None) -> int:
         if expr is None:
@@ -204,7 +202,7 @@ class _Checker:
             size = self._size(d.size)
             scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param")}
             prior = self._dist(d.prior, scope, allow_time=False)
-            dist = DISTRIBUTIONS[prior.name]
+            dist = self.distributions[prior.name]
             if dist.discrete:
                 raise ModelError(
                     f"the prior of `{d.name}` is the discrete distribution `{prior.name}`",
@@ -464,39 +462,32 @@ class _Checker:
 
     # ------------------------------------------------------------ infer
     def _infer(self, blocks: list[ast.InferBlock]) -> tuple[tuple[str, object], ...]:
+        """The ``infer`` settings as plain values: a word, a number, or a range ``(lo, hi)``.
+
+        Which keys exist and what each takes is the runtime's to say (run
+        settings and the declared options of samplers and likelihoods:
+        :mod:`ponder.runtime.settings`), with the key's span kept in
+        ``spans["infer:KEY"]`` for its messages.
+        """
         out: dict[str, object] = {}
         for block in blocks:
             for s in block.settings:
-                kind = INFER_KEYS.get(s.key)
-                if kind is None:
-                    raise ModelError(
-                        f"unknown `infer` setting `{s.key}`",
-                        s.key_span,
-                        hint=did_you_mean(s.key, INFER_KEYS) or f"settings are {one_of(INFER_KEYS)}",
-                    )
                 if s.key in out:
                     raise ModelError(f"`{s.key}` is set twice", s.key_span)
-                out[s.key] = self._infer_value(s, kind)
+                out[s.key] = self._infer_value(s)
+                self.spans["infer:" + s.key] = s.key_span
+                self.spans["infer-value:" + s.key] = s.span
         return tuple(out.items())
 
-    def _infer_value(self, s: ast.InferSetting, kind: str):
-        if kind == "name":
-            if s.kind == "string":
-                return s.value
-            if s.kind == "expr" and isinstance(s.value, ast.Name):
-                return s.value.name
-            raise ModelError(f"`{s.key}` takes a name, such as `{s.key} = ...`", s.span)
-        if kind == "particles" and s.kind == "range":
-            lo, hi = (self._whole(v, s.key) for v in s.value)
-            if lo < 1 or hi < lo:
-                raise ModelError("a particle range `MIN:MAX` needs 1 <= MIN <= MAX", s.span)
-            return (lo, hi)
-        if s.kind != "expr":
-            raise ModelError(f"`{s.key}` takes a whole number", s.span)
-        value = self._whole(s.value, s.key)
-        if value < (0 if kind == "seed" else 1):
-            raise ModelError(f"`{s.key}` must be {'non-negative' if kind == 'seed' else 'at least 1'}", s.span)
-        return value
+    def _infer_value(self, s: ast.InferSetting):
+        if s.kind == "string":
+            return s.value
+        if s.kind == "expr" and isinstance(s.value, ast.Name) and s.value.name not in self.const_values:
+            return s.value.name
+        if s.kind == "range":
+            return tuple(self._whole(v, s.key) for v in s.value)
+        value = self._constant(s.value, f"`{s.key}`")
+        return int(value) if math.isfinite(value) and value == math.floor(value) and abs(value) < 2**63 else value
 
     def _whole(self, expr: ast.Expr, key: str) -> int:
         value = self._constant(expr, f"`{key}`")
@@ -506,9 +497,9 @@ class _Checker:
 
     # ------------------------------------------------------------ expressions
     def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None) -> ir.Dist:
-        dist = DISTRIBUTIONS.get(call.name)
+        dist = self.distributions.get(call.name)
         if dist is None:
-            if call.name in FUNCTIONS:
+            if call.name in self.functions:
                 raise ModelError(
                     f"`{call.name}` is a function, not a distribution",
                     call.name_span,
@@ -517,7 +508,7 @@ class _Checker:
             raise ModelError(
                 f"unknown distribution `{call.name}`",
                 call.name_span,
-                hint=did_you_mean(call.name, DISTRIBUTIONS) or f"distributions are {one_of(DISTRIBUTIONS, 30)}",
+                hint=did_you_mean(call.name, self.distributions) or f"distributions are {one_of(self.distributions, 30)}",
             )
         if len(call.args) != dist.arity:
             raise ModelError(
@@ -569,9 +560,9 @@ class _Checker:
             index = self._index(e.name, sym, e.index, e.span, scope, later)
             return ir.Ref(sym.kind, e.name, index)
         if isinstance(e, ast.Call):
-            fn = FUNCTIONS.get(e.name)
+            fn = self.functions.get(e.name)
             if fn is None:
-                if e.name in DISTRIBUTIONS:
+                if e.name in self.distributions:
                     raise ModelError(
                         f"`{e.name}` is a distribution, not a function",
                         e.name_span,
@@ -580,7 +571,7 @@ class _Checker:
                 raise ModelError(
                     f"unknown function `{e.name}`",
                     e.name_span,
-                    hint=did_you_mean(e.name, FUNCTIONS) or f"functions are {one_of(FUNCTIONS, 30)}",
+                    hint=did_you_mean(e.name, self.functions) or f"functions are {one_of(self.functions, 30)}",
                 )
             if not fn.accepts(len(e.args)):
                 raise ModelError(
@@ -715,7 +706,6 @@ _BINARY = {
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b if b != 0 else math.copysign(math.inf, a) if a != 0 else math.nan,
-    "^": lambda a, b: FUNCTIONS["pow"].impl.py_func(a, b),
     "<": lambda a, b: float(a < b),
     "<=": lambda a, b: float(a <= b),
     ">": lambda a, b: float(a > b),
@@ -727,22 +717,24 @@ _BINARY = {
 }
 
 
-def _evaluate(expr: ir.IExpr, consts: dict[str, float], span: Span) -> float:
-    """Evaluate a constant expression in Python (no ``eval``: a tree walk)."""
+def _evaluate(expr: ir.IExpr, consts: dict[str, float], span: Span, functions) -> float:
+    """Evaluate a constant expression in Python (no ``eval``: a tree walk); ``a ^ b`` is ``pow(a, b)``."""
     if isinstance(expr, ir.Num):
         return expr.value
     if isinstance(expr, ir.Ref):
         return consts[expr.name]
     if isinstance(expr, ir.Apply):
-        args = [_evaluate(a, consts, span) for a in expr.args]
-        return float(FUNCTIONS[expr.fn].impl.py_func(*args))
+        args = [_evaluate(a, consts, span, functions) for a in expr.args]
+        return float(python_function(functions[expr.fn].impl)(*args))
     if isinstance(expr, ir.Cond):
-        return _evaluate(expr.then if _evaluate(expr.cond, consts, span) else expr.orelse, consts, span)
+        return _evaluate(expr.then if _evaluate(expr.cond, consts, span, functions) else expr.orelse, consts, span, functions)
     if isinstance(expr, ir.Op):
-        args = [_evaluate(a, consts, span) for a in expr.args]
+        args = [_evaluate(a, consts, span, functions) for a in expr.args]
         if len(args) == 1:
             return -args[0] if expr.op == "-" else float(not args[0])
         try:
+            if expr.op == "^":
+                return float(python_function(functions["pow"].impl)(*args))
             return float(_BINARY[expr.op](*args))
         except OverflowError:
             raise ModelError("this constant overflows", span) from None

@@ -11,8 +11,8 @@ keyed by :meth:`ModelIR.kernel_key`.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
-from typing import Union
+from dataclasses import dataclass, field, fields, is_dataclass
+from typing import Iterator, Union
 
 from ponder.lang.errors import Source, Span
 
@@ -244,6 +244,26 @@ class ModelIR:
             (self.params, self.consts, self.states, self.dynamics, self.observations)
         )
         return hashlib.sha256((salt + "\n" + payload).encode()).hexdigest()[:24]
+
+
+# ------------------------------------------------------------ traversal
+def walk(node) -> Iterator:
+    """Every IR node under ``node`` (itself included), parents before children, in field order.
+
+    ``node`` may be any IR dataclass or a tuple of them; spans, sources and
+    plain values are not visited. Analyses filter what they need::
+
+        used = {n.fn for n in walk(model) if isinstance(n, Apply)}
+    """
+    stack = [node]
+    while stack:  # an explicit stack: deep expressions must not hit Python's recursion limit
+        item = stack.pop()
+        if isinstance(item, tuple):
+            stack.extend(reversed(item))
+        elif is_dataclass(item) and not isinstance(item, (Source, Span, DatasetSpec)):
+            yield item
+            children = [getattr(item, f.name) for f in fields(item) if f.compare]
+            stack.extend(reversed([c for c in children if isinstance(c, tuple) or is_dataclass(c)]))
 
 
 # ------------------------------------------------------------ printing

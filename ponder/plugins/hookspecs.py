@@ -1,12 +1,22 @@
 """Hook specifications: how plugins add to ponder.
 
 A plugin is a module or object with functions marked ``@hookimpl`` and named
-like the hooks below. ponder's own likelihoods register through these same
-hooks (:mod:`ponder.plugins.builtin`). Third-party packages declare an entry
-point in the group ``ponder``::
+like the hooks below. Each hook gets a ``registry`` and calls
+``registry.add(name, value, description)`` once per thing it adds (as tox's
+hooks do). ponder's own parts register through these same hooks, from the
+modules listed in :data:`ponder.plugins.manager.DEFAULT_PLUGINS`, one module
+per feature. Third-party packages declare an entry point in the group
+``ponder``::
 
     [project.entry-points.ponder]
-    mysampler = "my_package.plugin"
+    myplugin = "my_package.plugin"
+
+and notebooks register in-process with :func:`ponder.register_plugin`
+(seen by the serial and threads executors; worker processes load entry
+points only). Entry points are loaded before any model is checked, in every
+process, so a plugin's distributions and functions can be used in ``.model``
+files; the plugin's package, version and the text of the modules that
+implement them are part of the kernel cache key.
 
 Hooks are called with keyword arguments only.
 """
@@ -18,17 +28,34 @@ hookimpl = pluggy.HookimplMarker("ponder")
 
 
 @hookspec
+def ponder_add_distributions(registry):
+    """Register distributions: ``registry.add(name, distribution, description)``.
+
+    ``distribution`` is a :class:`ponder.lang.library.Distribution` whose
+    ``name`` is ``name``: Numba ``logpdf``/``sample``/``support`` functions
+    (module globals of an importable module), argument bounds, a SciPy twin
+    for tests, and ``discrete``. The record's docstring says what each must do.
+    """
+
+
+@hookspec
+def ponder_add_functions(registry):
+    """Register math functions: ``registry.add(name, function, description)``.
+
+    ``function`` is a :class:`ponder.lang.library.Function`: a Numba
+    implementation on float64 values, a NumPy twin, and the number of
+    arguments it takes.
+    """
+
+
+@hookspec
 def ponder_add_likelihoods(registry):
     """Register likelihood estimators: ``registry.add(name, factory, description)``.
 
-    Called once when the plugin manager starts. ``factory(model, dataset,
-    **options)`` must return an object with ``estimate(theta, seed,
-    trajectory=True) -> Estimate`` and ``cost() -> float`` (see
-    :class:`ponder.runtime.estimate.Estimate`). The entry named
-    ``replicates`` is the combiner used for models with several datasets:
-    ``factory(model, estimators)``. Options that ponder passes:
-    ``particles``, ``resampling``, ``ess_threshold``, ``target_sd``; a
-    factory raises :class:`ponder.ModelError` for options it cannot honour.
+    The contract (constructor, ``estimate``, ``cost``, declared
+    ``capabilities`` and ``options``, the optional ``adaptation`` and
+    ``compiled_loglik``, and the ``replicates`` combiner) is written in
+    :mod:`ponder.runtime.likelihoods.contract`.
     """
 
 
@@ -36,12 +63,19 @@ def ponder_add_likelihoods(registry):
 def ponder_add_samplers(registry):
     """Register samplers: ``registry.add(name, factory, description)``.
 
-    ``factory(target, chains=None, **options)`` returns a sampler with
-    ``start() -> state`` and ``step(state, iteration, warmup) -> state``
-    (optionally ``end_warmup(state) -> state``); the state is a dict of
-    arrays with the keys listed in :mod:`ponder.runtime.samplers`. The
-    target (:class:`ponder.runtime.target.Target`) gives ``dim``, ``names``,
-    ``seed``, ``initial(rows)`` and ``evaluate(z, keys, adapt)``.
+    The contract (``factory(target, chains=None, **options)``, ``start``,
+    ``step``, the optional ``step_block``, ``end_warmup``, ``plan``,
+    ``recorded_rows``, ``progress_notes``, ``run_attrs``, declared
+    ``options``, the state's recorded keys) is written in
+    :mod:`ponder.runtime.samplers.contract`.
+    """
+
+
+@hookspec
+def ponder_add_methods(registry):
+    """Register inference methods (whole-run algorithms): ``registry.add(name, factory, description)``.
+
+    The contract is written in :mod:`ponder.runtime.methods.contract`.
     """
 
 
@@ -50,6 +84,29 @@ def ponder_add_executors(registry):
     """Register executors: ``registry.add(name, factory, description)``.
 
     ``factory(workers)`` returns an object with ``map(fn, items) -> list``
-    (results in the order of ``items``), ``shutdown()`` and ``workers``.
-    ``fn`` and the items are picklable.
+    (results in the order of ``items``), ``shutdown()`` and ``workers``
+    (:class:`ponder.runtime.executors.Executor`). ``fn`` and the items are
+    picklable.
+    """
+
+
+@hookspec
+def ponder_add_figures(registry):
+    """Register figure kinds for ``ponder plot`` and reports: ``registry.add(kind, draw, description)``.
+
+    ``draw(idata, truth=None, model=None)`` returns a ``matplotlib.figure.Figure``,
+    or None when the results have nothing for this kind (then no file is
+    written). ``truth`` maps parameter names to true values; ``model`` is the
+    run's model when the caller has it (else None).
+    """
+
+
+@hookspec
+def ponder_add_commands(registry):
+    """Register ``ponder`` subcommands: ``registry.add(name, command, description)``.
+
+    ``command`` has ``configure(parser)`` (add arguments to an
+    ``argparse`` parser) and ``run(args) -> int`` (the exit code). A
+    :class:`ponder.ModelError` raised by ``run`` is printed like any user
+    error (exit 2).
     """

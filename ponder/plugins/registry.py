@@ -38,7 +38,7 @@ class Registry:
         except KeyError:
             raise ModelError(
                 f"unknown {self.kind} `{name}`",
-                hint=(did_you_mean(name, self.entries) or "") + f" available: {one_of(self.entries)}",
+                hint=((did_you_mean(name, self.entries) or "") + f" available: {one_of(self.entries)}").strip(),
             ) from None
 
     def names(self) -> list[str]:

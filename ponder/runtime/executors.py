@@ -20,8 +20,29 @@ import os
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Callable, Iterable, Protocol, runtime_checkable
 
 from ponder.lang.errors import ModelError
+
+
+@runtime_checkable
+class Executor(Protocol):
+    """The executor contract: ``factory(workers)`` (``workers`` None: the executor's default) builds one.
+
+    ``map(fn, items)`` returns ``[fn(item) for item in items]`` in the order
+    of ``items`` (``fn`` and the items are picklable; ``fn`` is a module
+    function); ``shutdown()`` releases the workers; ``workers`` is how many
+    tasks run at once. The runtime keys every task's random numbers, so an
+    executor may run tasks in any order and on any worker.
+    """
+
+    workers: int
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        """Results in the order of ``items``."""
+
+    def shutdown(self) -> None:
+        """Release the workers."""
 
 
 class SerialExecutor:

@@ -13,7 +13,8 @@ import hashlib
 from importlib import resources
 from types import ModuleType
 
-from ponder.lang import CompiledModel, cache
+from ponder.lang import cache
+from ponder.lang.compiler import CompiledModel
 
 
 # modules whose Numba functions the templates call: Numba's cache of a linked copy does not notice when
@@ -31,14 +32,19 @@ def _helpers_digest() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
-    """The template module ``template`` (``filters`` or ``explorers``) compiled against ``compiled``'s kernels."""
+def link(compiled: CompiledModel, template: str = "filters", loglik: tuple[str, str] | None = None) -> ModuleType:
+    """The template module ``template`` (``filters`` or ``explorers``) compiled against ``compiled``'s kernels.
+
+    ``explorers`` calls the exact log-likelihood ``loglik`` = (module, function),
+    a Numba function of the likelihood contract (default: this model's
+    ``direct_run``).
+    """
     kernels = compiled.kernels
     text = _template(template)
-    if template == "explorers":  # PT's scans draw from the prior and call the linked exact likelihood
-        filters = link(compiled, "filters")
+    if template == "explorers":  # PT's scans draw from the prior and call a compiled exact likelihood
+        module, function = loglik or (link(compiled, "filters").__name__, "direct_run")
         header = (f"from {kernels.__name__} import prior_logpdf, prior_sample  # noqa\n"
-                  f"from {filters.__name__} import direct_run  # noqa\n")
+                  f"from {_dotted(module)} import {_dotted(function)} as direct_run  # noqa\n")
     else:
         header = (
             f"from {kernels.__name__} import init, advance, obs_logpdf, obs_logpdf_cols, obs_sample, N_STATES  # noqa\n"
@@ -46,3 +52,10 @@ def link(compiled: CompiledModel, template: str = "filters") -> ModuleType:
     source = f"# helpers {_helpers_digest()}\n" + header + text
     key = hashlib.sha256(source.encode()).hexdigest()[:24]
     return cache.load_module(key, source, prefix=template)
+
+
+def _dotted(name: str) -> str:
+    """``name`` if it is a dotted Python identifier (it is written into generated source)."""
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"refusing to link a non-identifier: {name!r}")
+    return name

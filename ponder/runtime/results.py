@@ -9,7 +9,10 @@ DataTree is a change in that one function.
 Groups: ``posterior`` (parameters; latent states at the observation times
 when the likelihood samples them), ``sample_stats`` (``lp`` = log prior +
 log-likelihood, ``log_likelihood``, ``acceptance_rate``, ``particles``,
-``pf_ess_min``), ``log_likelihood`` (per observation time),
+``pf_ess_min``), ``log_likelihood`` (per observation time; with several
+datasets one variable over ``observation``, all replicates' times one after
+another, with coordinates ``replicate`` and ``time``, so ``az.loo`` and
+``az.waic`` see every observation),
 ``posterior_predictive`` (simulated observations, one path per draw),
 ``observed_data``, ``constant_data``, and the ``warmup_*`` twins.
 ``sample_stats`` also holds, for particle filters, ``loglik_sd`` (the
@@ -55,6 +58,7 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
     groups: dict[str, dict] = {}
     dims: dict[str, list[str]] = {}
     coords: dict[str, np.ndarray] = {}
+    extra_coords: dict[str, dict] = {}  # group -> non-dimension coordinates {name: (dim, values)}
     offsets = np.cumsum([0] + [ds.n_times for ds in model.datasets])
     for r, ds in enumerate(model.datasets):
         coords["time" + _suffix(model, r)] = ds.times
@@ -104,12 +108,17 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
         if not warm:
             pointwise = phase("pointwise", warm)
             name = "_".join(model.observed_names) or "observations"
-            ll = {}
-            for r, _ in enumerate(model.datasets):
-                var = name + _suffix(model, r)
-                ll[var] = pointwise[:, :, offsets[r]:offsets[r + 1]]
-                dims[var] = ["time" + _suffix(model, r)]
-            groups["log_likelihood"] = ll
+            if len(model.datasets) == 1:
+                groups["log_likelihood"] = {name: pointwise}
+                dims[name] = ["time"]
+            else:  # one variable over all observation times of all replicates, as az.loo and az.waic want
+                groups["log_likelihood"] = {name: pointwise}
+                dims[name] = ["observation"]
+                coords["observation"] = np.arange(pointwise.shape[-1])
+                extra_coords["log_likelihood"] = {
+                    "replicate": ("observation", np.repeat(np.arange(len(model.datasets)), np.diff(offsets))),
+                    "time": ("observation", np.concatenate([ds.times for ds in model.datasets])),
+                }
             groups["posterior_predictive"] = _predictive(model, target, theta, dims)
     observed, constant = {}, {}
     for r, ds in enumerate(model.datasets):
@@ -120,7 +129,7 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
             constant[c.name + _suffix(model, r)] = np.array(value)
     groups["observed_data"] = observed
     groups["constant_data"] = constant
-    return {"groups": groups, "dims": dims, "coords": coords}
+    return {"groups": groups, "dims": dims, "coords": coords, "extra_coords": extra_coords}
 
 
 def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
@@ -147,8 +156,8 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
     """ArviZ InferenceData of a run (the only function that calls ArviZ)."""
     import arviz as az
 
-    from ponder import __version__
-    from ponder.runtime.run import settings_dict
+    from ponder.version import __version__
+    from ponder.runtime.settings import settings_dict
 
     spec = results_dict(model, target, settings, records, n_iter, warmup, sampler)
     groups = spec["groups"]
@@ -179,6 +188,8 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         # ponder keeps the likelihood estimate in sample_stats on purpose
         warnings.simplefilter("ignore", PendingDeprecationWarning)
         idata = _from_dict(az, groups, spec, warmup, attrs)
+    for group, extra in spec["extra_coords"].items():
+        setattr(idata, group, getattr(idata, group).assign_coords(extra))
     for group in idata.groups():
         getattr(idata, group).attrs.update(attrs)
     return idata

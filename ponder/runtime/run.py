@@ -21,80 +21,63 @@ import json
 import os
 import signal
 import time
-from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
 
 from ponder.lang.errors import ModelError
-from ponder.runtime.target import EVAL_KEYS, Target
-
-RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)
-OPTIONAL_RECORD_KEYS = ("failed_estimates", "resets")  # recorded when the sampler's state has them
-
-
-def record_keys(state: dict) -> tuple[str, ...]:
-    """The state's arrays recorded every iteration."""
-    return RECORD_KEYS + tuple(k for k in OPTIONAL_RECORD_KEYS if k in state)
+from ponder.plugins.options import coerce_options, declared_options
+from ponder.runtime.likelihoods.select import choose_likelihood
+from ponder.runtime.samplers.contract import plan_of, record_keys
+from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, NOT_RESUMED, SETTING_NAMES, Settings,
+                                     coerce_setting, settings_dict)  # noqa: F401 (settings_dict: API)
+from ponder.runtime.target import Target
 
 
-@dataclass
-class Settings:
-    sampler: str = "ensemble"
-    likelihood: str = "auto"
-    samples: int = 1000
-    warmup: int | None = None
-    chains: int | None = None
-    particles: object = None
-    executor: str = "serial"
-    workers: int | None = None
-    seed: int | None = None
-    resampling: str | None = None
-    thin: int = 1
+def resolve_settings(model, options: dict | None = None, **given) -> Settings:
+    """Explicit values win, then the model's ``infer`` block, then the defaults.
 
-    def resolved_warmup(self) -> int:
-        return self.samples if self.warmup is None else self.warmup
-
-
-DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
-
-
-def settings_dict(settings: Settings) -> dict:
-    """Settings as plain values (an executor object appears as its name)."""
-    out = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    if not isinstance(out["executor"], str):
-        out["executor"] = getattr(out["executor"], "name", type(out["executor"]).__name__)
-    return out
-
-
-def resolve_settings(model, **given) -> Settings:
-    """Explicit values win, then the model's ``infer`` block, then the defaults."""
+    ``options`` (sampler and likelihood options) are merged over the infer
+    block's the same way, key by key.
+    """
     settings = Settings()
     infer = model.infer_defaults
-    if "walkers" in infer and "chains" not in infer:
-        infer["chains"] = infer.pop("walkers")
     for key, value in infer.items():
-        if hasattr(settings, key):
+        key = ALIASES.get(key, key)
+        if key in SETTING_NAMES:
             setattr(settings, key, value)
+    settings.options = {k: v for k, v in infer.items() if ALIASES.get(k, k) not in SETTING_NAMES}
+    settings.options.update({k: v for k, v in (options or {}).items() if v is not None})
     for key, value in given.items():
         if value is not None:
-            if not hasattr(settings, key):
+            if key not in SETTING_NAMES:
                 raise ModelError(f"unknown run setting `{key}`")
+            if key != "executor" or isinstance(value, str):  # an executor may be an object
+                value = coerce_setting(key, value)
             setattr(settings, key, value)
     if isinstance(settings.particles, tuple):
         settings.particles = f"{settings.particles[0]}:{settings.particles[1]}"
     if settings.particles is None and not model.is_deterministic:
         settings.particles = DEFAULT_PARTICLES_FOR_RUNS
-    for key in ("samples", "thin"):
-        if int(getattr(settings, key)) < 1:
-            raise ModelError(f"`{key}` must be at least 1, not {getattr(settings, key)}")
-    if settings.warmup is not None and settings.warmup < 0:
-        raise ModelError(f"`warmup` must be 0 or more, not {settings.warmup}")
-    if settings.workers is not None and settings.workers < 1:
-        raise ModelError(f"`workers` must be at least 1, not {settings.workers}")
     if settings.seed is None:
         settings.seed = int(np.random.SeedSequence().entropy % (2**63))
     return settings
+
+
+def split_options(model, settings: Settings) -> tuple[dict, dict]:
+    """``settings.options`` split into (likelihood options, sampler options) by what each declares.
+
+    An option the likelihood declares goes to it; any other to the sampler,
+    which checks it against its own declaration (a sampler that declares
+    none gets what is left as it is).
+    """
+    from ponder.plugins.manager import plugins
+
+    likelihood = plugins().likelihoods.get(choose_likelihood(model, settings.likelihood))
+    for_likelihood = {o.name for o in declared_options(likelihood) or ()}
+    lik = {k: v for k, v in settings.options.items() if k in for_likelihood}
+    rest = {k: v for k, v in settings.options.items() if k not in for_likelihood}
+    return lik, rest
 
 
 class RunInterrupted(Exception):
@@ -114,9 +97,11 @@ def make_executor(name: str, workers: int | None):
 
 
 def make_sampler(name: str, target: Target, chains: int | None, options: dict):
+    """The sampler plugin ``name`` with ``options`` checked and converted against its declaration."""
     from ponder.plugins.manager import plugins
 
-    return plugins().samplers.get(name)(target, chains=chains, **options)
+    factory = plugins().samplers.get(name)
+    return factory(target, chains=chains, **coerce_options(declared_options(factory), options, f"the `{name}` sampler"))
 
 
 def sample(
@@ -139,13 +124,15 @@ def sample(
 
     out_path = Path(out) if out is not None else None
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
-    if resume and ckpt_path is not None and ckpt_path.exists():
-        # settings not given again (the seed above all) are the interrupted run's
-        saved = ckpt.saved_settings(ckpt_path)
-        given = {k: (saved.get(k) if v is None and k not in ("executor", "workers") else v) for k, v in given.items()}
-    settings = resolve_settings(model, **given)
     sampler_options = dict(sampler_options or {})
-    options = {"particles": settings.particles, "resampling": settings.resampling}
+    if resume and ckpt_path is not None and ckpt_path.exists():
+        # settings and options not given again (the seed above all) are the interrupted run's
+        saved = ckpt.saved_settings(ckpt_path)
+        given = {k: (saved.get(k) if v is None and k not in NOT_RESUMED else v) for k, v in given.items()}
+        sampler_options = {**saved.get("options", {}), **sampler_options}
+    settings = resolve_settings(model, sampler_options, **given)
+    likelihood_options, sampler_options = split_options(model, settings)
+    options = {"particles": settings.particles, "resampling": settings.resampling, **likelihood_options}
     options = {k: v for k, v in options.items() if v is not None}
     own_executor = isinstance(settings.executor, str)
     executor = make_executor(settings.executor, settings.workers) if own_executor else settings.executor
@@ -153,10 +140,8 @@ def sample(
     try:
         target = Target(model, settings.likelihood, options, executor, settings.seed)
         sampler = make_sampler(settings.sampler, target, settings.chains, sampler_options)
-        if hasattr(sampler, "last_round"):  # samplers that run in rounds of 2^r scans
-            settings.samples = 2 ** sampler.last_round(settings.samples)
-            settings.warmup = sampler.default_warmup(settings.samples)
-        fingerprint = _fingerprint(model, settings, sampler_options)
+        settings.samples, settings.warmup = plan_of(sampler, settings.samples, settings.warmup)
+        fingerprint = _fingerprint(model, settings)
         warmup = settings.resolved_warmup()
         total = warmup + settings.samples
         rows = getattr(sampler, "recorded_rows", None)
@@ -167,9 +152,7 @@ def sample(
                     hint="a checkpoint is written next to --out while a run goes; start without --resume",
                 )
             state, records, iteration, extra = ckpt.load(ckpt_path, fingerprint)
-            for adapter, saved in zip(target.adapters, extra["adapters"]):
-                if adapter is not None:
-                    adapter.set_state(saved)
+            target.restore_adaptations(extra["adapters"])
             elapsed_before = extra.get("elapsed", 0.0)
         else:
             state = sampler.start()
@@ -180,8 +163,10 @@ def sample(
         last_save = time.monotonic()
         progress = progress or _NoProgress()
         progress.start(total, iteration, warmup)
+        note = getattr(progress, "note", None)  # optional: a progress display may not print lines
         committed = _copy(state)  # the state after the last completed iteration
         block = getattr(sampler, "step_block", None)
+        notes = getattr(sampler, "progress_notes", None)
         try:
             with _deferred_interrupt() as interrupted:
                 while iteration < total:
@@ -208,6 +193,8 @@ def sample(
                             record[iteration] = _rows(state[k], rows)
                         iteration += 1
                     committed = _copy(state)
+                    for line in notes(state) if notes is not None and note is not None else ():
+                        note(line)
                     progress.update(iteration, state, target)
                     if interrupted():
                         raise KeyboardInterrupt
@@ -276,18 +263,16 @@ def _deferred_interrupt():
 
 
 def _end_warmup(sampler, target, state):
-    for adapter in target.adapters:
-        if adapter is not None:
-            adapter.lock()
+    target.lock_adaptations()
     end = getattr(sampler, "end_warmup", None)
     return end(state) if end is not None else state
 
 
 def _extra(target, elapsed: float, settings: Settings) -> dict:
     return {
-        "adapters": [a.get_state() if a is not None else None for a in target.adapters],
+        "adapters": target.adaptation_states(),
         "elapsed": elapsed,
-        "settings": {k: v for k, v in settings_dict(settings).items() if k not in ("executor", "workers")},
+        "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
     }
 
 
@@ -299,13 +284,12 @@ def _write(idata, path: Path) -> Path:
     return path
 
 
-def _fingerprint(model, settings: Settings, sampler_options: dict) -> str:
-    """What must match for a checkpoint to be resumed: model, data, settings."""
+def _fingerprint(model, settings: Settings) -> str:
+    """What must match for a checkpoint to be resumed: model, data, settings and options."""
     payload = {
         "source": model.source,
         "data": [hashlib.sha256(ds.values.tobytes() + ds.times.tobytes()).hexdigest() for ds in model.datasets],
-        "settings": {k: v for k, v in settings_dict(settings).items() if k not in ("executor", "workers")},
-        "sampler_options": sampler_options,
+        "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -315,6 +299,9 @@ class _NoProgress:
         pass
 
     def update(self, iteration, state, target):
+        pass
+
+    def note(self, line):
         pass
 
     def stop(self):

@@ -11,9 +11,13 @@ executor longest first, and reassembles the results in row and replicate
 order. Each task's random numbers come from ``stream(seed, 1, *key,
 replicate)``, so results are the same on every executor.
 
-Particle numbers are chosen here, centrally: one :class:`ParticleNumber`
-per replicate, updated once per batch from the median of the batch's
-variance estimates, and passed to every task explicitly.
+Adaptive tuning (the particle filter's particle number) is done here,
+centrally: each estimator's ``adaptation`` (the likelihood contract,
+:mod:`ponder.runtime.likelihoods.contract`) is updated once per batch from
+the median of the batch's variance estimates, and its value is passed to
+every task explicitly. With several datasets the ``replicates`` plugin
+orders the tasks, keys their random numbers and combines their
+log-likelihoods, as it does for ``ponder loglik``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ import numpy as np
 
 from ponder.lang import ir
 from ponder.lang.errors import ModelError
-from ponder.runtime.likelihoods.select import build_estimators
+from ponder.runtime.estimate import Estimate
+from ponder.runtime.likelihoods.contract import adaptation_of, capabilities_of
+from ponder.runtime.likelihoods.select import build_estimators, make_combiner
+from ponder.runtime.problem import ProblemSpec, load_problem
 from ponder.runtime.seeds import stream
 from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
 
@@ -37,26 +44,21 @@ EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "loglik_sd
 
 
 @dataclass(frozen=True)
-class ModelSpec:
+class EstimatorSpec:
     """What a worker process needs to rebuild the estimators (picklable, small)."""
 
-    source: str
-    name: str
-    base_dir: str
+    problem: ProblemSpec
     likelihood: str
     options: tuple[tuple[str, object], ...]
 
 
-_WORKER_ESTIMATORS: dict[ModelSpec, list] = {}
+_WORKER_ESTIMATORS: dict[EstimatorSpec, list] = {}
 
 
-def _estimators_for(spec: ModelSpec) -> list:
+def _estimators_for(spec: EstimatorSpec) -> list:
     found = _WORKER_ESTIMATORS.get(spec)
     if found is None:
-        from ponder.model import loads
-
-        model = loads(spec.source, base_dir=spec.base_dir, name=spec.name)
-        found = build_estimators(model, spec.likelihood, dict(spec.options))
+        found = build_estimators(load_problem(spec.problem), spec.likelihood, dict(spec.options))
         _WORKER_ESTIMATORS[spec] = found
     return found
 
@@ -95,10 +97,14 @@ class Target:
         self.executor = executor
         self.estimators = build_estimators(model, likelihood, options)
         self.likelihood = getattr(self.estimators[0], "name", likelihood)
-        self.spec = ModelSpec(model.source, model.path, str(model.base_dir), likelihood,
-                              tuple(sorted(options.items())))
+        self.combiner = make_combiner(model, self.estimators) if len(self.estimators) > 1 else None
+        self.spec = EstimatorSpec(model.spec, likelihood, tuple(sorted(options.items())))
         _WORKER_ESTIMATORS[self.spec] = self.estimators
-        self.adapters = [getattr(e, "adapter", None) for e in self.estimators]
+        self.adaptations = [adaptation_of(e) for e in self.estimators]
+        #: every dataset's likelihood is exact (samplers may re-evaluate freely; slice samplers apply)
+        self.exact = all(capabilities_of(e).exact for e in self.estimators)
+        #: (module, function) of one Numba log-likelihood all estimators share, or None (likelihood contract)
+        self.compiled_loglik = _common(getattr(e, "compiled_loglik", None) for e in self.estimators)
         self.names = model.param_slot_names
         self.dim = len(self.names)
         self.consts = model.consts()
@@ -106,8 +112,10 @@ class Target:
         self.offsets = np.cumsum([0] + [len(t) for t in self.times])  # each replicate's columns in pointwise
         self.n_states = model.ir.n_states
         self._blanks: dict[int, dict[str, np.ndarray]] = {}
-        self._fixed_bounds = None if _prior_depends_on_params(model.ir) else self._bounds(np.zeros(self.dim))
-        self._transform = Transform(*self._fixed_bounds) if self._fixed_bounds is not None else None
+        #: (lower, upper) support of every slot when it does not depend on other parameters, else None
+        self.fixed_bounds = None if _prior_depends_on_params(model.ir) else self._bounds(np.zeros(self.dim))
+        #: the unconstrained transform for fixed bounds, else None (bounds are then found row by row)
+        self.transform = Transform(*self.fixed_bounds) if self.fixed_bounds is not None else None
 
     # ------------------------------------------------------------ transforms
     def _bounds(self, theta: np.ndarray):
@@ -118,8 +126,8 @@ class Target:
     def to_theta(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """theta and log|Jacobian| for each row of z."""
         z = np.atleast_2d(z)
-        if self._transform is not None:
-            return self._transform.from_unconstrained(z)
+        if self.transform is not None:
+            return self.transform.from_unconstrained(z)
         theta = np.empty_like(z)
         logj = np.zeros(len(z))
         for m, row in enumerate(z):
@@ -134,8 +142,8 @@ class Target:
 
     def to_z(self, theta: np.ndarray) -> np.ndarray:
         theta = np.atleast_2d(theta)
-        if self._transform is not None:
-            return self._transform.to_unconstrained(theta)
+        if self.transform is not None:
+            return self.transform.to_unconstrained(theta)
         out = np.empty_like(theta)
         for m, row in enumerate(theta):
             out[m] = to_unconstrained(row, *self._bounds(row))
@@ -146,7 +154,22 @@ class Target:
 
     # ------------------------------------------------------------ evaluation
     def particles(self) -> list[int | None]:
-        return [a.particles if a is not None else None for a in self.adapters]
+        """Each dataset's current particle number (None where the likelihood adapts nothing)."""
+        return [a.particles if a is not None else None for a in self.adaptations]
+
+    def lock_adaptations(self) -> None:
+        """End of warm-up: freeze every adaptation."""
+        for adaptation in self.adaptations:
+            if adaptation is not None:
+                adaptation.lock()
+
+    def adaptation_states(self) -> list:
+        return [a.get_state() if a is not None else None for a in self.adaptations]
+
+    def restore_adaptations(self, states: list) -> None:
+        for adaptation, saved in zip(self.adaptations, states):
+            if adaptation is not None:
+                adaptation.set_state(saved)
 
     def evaluate(self, z: np.ndarray, keys: list[tuple[int, ...]], adapt: bool = False,
                  adapt_rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -165,15 +188,17 @@ class Target:
         n_particles = self.particles()
         replicates = len(self.estimators)
         # task k is (row rows[k // replicates], replicate k % replicates); its numbers come from its key path
-        tasks = [(self.spec, r, theta[m], (self.seed, 1, *keys[m], r), n_particles[r], True)
-                 for m in rows for r in range(replicates)]
-        if replicates > 1:  # longest first (stable), results put back in task order
-            cost = [len(self.times[r]) * (n_particles[r] or 1) for r in range(replicates)]
-            order = sorted(range(len(tasks)), key=lambda k: -cost[k % replicates])
+        if replicates > 1:  # the combiner's keys and order (longest first); results put back in task order
+            combiner = self.combiner
+            tasks = [(self.spec, r, theta[m], combiner.replicate_seed((self.seed, 1, *keys[m]), r), n_particles[r],
+                      True) for m in rows for r in range(replicates)]
+            first = combiner.order()
+            order = [i * replicates + r for r in first for i in range(len(rows))]
             results = [None] * len(tasks)
             for k, res in zip(order, self.executor.map(evaluate_task, [tasks[k] for k in order])):
                 results[k] = res
         else:
+            tasks = [(self.spec, 0, theta[m], (self.seed, 1, *keys[m], 0), n_particles[0], True) for m in rows]
             results = list(self.executor.map(evaluate_task, tasks))
         out = {k: v.copy() for k, v in self._blank(m_rows).items() if k in _FILLED_BY_TASKS}
         loglik, variance = np.zeros(m_rows), np.zeros(m_rows)
@@ -194,16 +219,20 @@ class Target:
             _add_replicate(rows, numbers, r == 0, loglik, out["particles"], variance, out["ess_min"])
             var_n = numbers[:, 2]
             variances.append(var_n if adapt_rows is None else var_n[adapt_rows[rows]])
+        if replicates > 1 and len(row_list):  # the combiner's log-likelihood of each row
+            for i, m in enumerate(row_list):
+                parts = [Estimate(res[0], res[1]) for res in results[i * replicates:(i + 1) * replicates]]
+                loglik[m] = self.combiner.combine(parts).loglik
         out["logprior"] = logprior
         for key in ("loglik", "loglik_sd", "logpost", "failed"):
             out[key] = np.empty(m_rows, dtype=np.int64 if key == "failed" else float)
         _finish_rows(valid, loglik, variance, logprior, logj, out["loglik"], out["loglik_sd"], out["logpost"],
                      out["failed"])
         if adapt:
-            for adapter, values in zip(self.adapters, variances):
+            for adaptation, values in zip(self.adaptations, variances):
                 finite = [float(v) for v in values if math.isfinite(v)]
-                if adapter is not None and finite:
-                    adapter.update(statistics.median(finite))  # as np.median, a tenth of the time on a few rows
+                if adaptation is not None and finite:
+                    adaptation.update(statistics.median(finite))  # as np.median, a tenth of the time on a few rows
         return out
 
     def empty(self, rows: int) -> dict[str, np.ndarray]:
@@ -284,13 +313,11 @@ def _finish_rows(valid, loglik, variance, logprior, logj, out_loglik, out_sd, ou
 
 
 def _prior_depends_on_params(model: ir.ModelIR) -> bool:
-    def refs(expr) -> bool:
-        if isinstance(expr, ir.Ref):
-            return expr.kind == "param"
-        if isinstance(expr, (ir.Apply, ir.Op)):
-            return any(refs(a) for a in expr.args)
-        if isinstance(expr, ir.Cond):
-            return refs(expr.cond) or refs(expr.then) or refs(expr.orelse)
-        return False
+    priors = tuple(p.prior for p in model.params)
+    return any(isinstance(node, ir.Ref) and node.kind == "param" for node in ir.walk(priors))
 
-    return any(refs(a) for p in model.params for a in p.prior.args)
+
+def _common(values):
+    """The one value all of ``values`` share, or None (also when any is None)."""
+    values = list(values)
+    return values[0] if values and values[0] is not None and all(v == values[0] for v in values) else None

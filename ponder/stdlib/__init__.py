@@ -3,10 +3,15 @@
 Each distribution and each function is defined once here and read from that
 one definition by the checker (names, argument counts), the code generator
 (Numba implementations), the runtime (transforms to unconstrained space) and
-the tests (SciPy twins).
+the tests (SciPy twins). They reach the compiler as a plugin's would: the
+built-in plugin :mod:`ponder.plugins.builtin.library` registers them.
 """
 
-from ponder.stdlib.distributions import DISTRIBUTIONS, Distribution
-from ponder.stdlib.functions import FUNCTIONS, Function
+from ponder.lang.library import Distribution, Function, Library
+from ponder.stdlib.distributions import DISTRIBUTIONS
+from ponder.stdlib.functions import FUNCTIONS
 
-__all__ = ["DISTRIBUTIONS", "Distribution", "FUNCTIONS", "Function"]
+#: The built-in library alone (the plugin manager's library adds plugins' entries).
+BUILTIN_LIBRARY = Library(DISTRIBUTIONS, FUNCTIONS, {name: "ponder" for name in [*DISTRIBUTIONS, *FUNCTIONS]})
+
+__all__ = ["BUILTIN_LIBRARY", "DISTRIBUTIONS", "Distribution", "FUNCTIONS", "Function", "Library"]

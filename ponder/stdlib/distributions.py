@@ -1,6 +1,6 @@
-"""Probability distributions of the ponder language.
+"""Probability distributions of the ponder language (the built-in library's; plugins add more).
 
-A :class:`Distribution` bundles, for one family:
+A :class:`~ponder.lang.library.Distribution` bundles, for one family:
 
 * ``params`` -- argument names in call order, and ``param_bounds``, the
   :class:`Interval` each argument must lie in; the checker rejects literal
@@ -27,70 +27,14 @@ farther from one they are invalid). Infinite arguments are invalid except
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
 
 import numba
 import numpy as np
-from scipy import stats
+
+from ponder.lang.library import (EXTENDED_REAL, NONNEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_UNIT, REAL, UNIT,
+                                 Distribution)
 
 INF = math.inf
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A real interval; ``lo_open``/``hi_open`` say whether an end is excluded."""
-
-    lo: float
-    hi: float
-    lo_open: bool = False
-    hi_open: bool = False
-
-    def contains(self, value: float) -> bool:
-        above = value > self.lo if self.lo_open else value >= self.lo
-        below = value < self.hi if self.hi_open else value <= self.hi
-        return above and below
-
-    def describe(self) -> str:
-        left = "(" if self.lo_open or self.lo == -INF else "["
-        right = ")" if self.hi_open or self.hi == INF else "]"
-        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}{right}"
-
-
-def _fmt(v: float) -> str:
-    if v == INF:
-        return "inf"
-    if v == -INF:
-        return "-inf"
-    return f"{v:g}"
-
-
-REAL = Interval(-INF, INF, True, True)
-POSITIVE = Interval(0.0, INF, True, True)
-NONNEGATIVE = Interval(0.0, INF, False, True)
-UNIT = Interval(0.0, 1.0)
-OPEN_UNIT = Interval(0.0, 1.0, True, True)
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One distribution family; see the module docstring for each field."""
-
-    name: str
-    params: tuple[str, ...]
-    param_bounds: tuple[Interval, ...]
-    logpdf: Callable
-    sample: Callable
-    support: Callable
-    scipy: Callable
-    discrete: bool = False
-    doc: str = ""
-
-    @property
-    def arity(self) -> int:
-        return len(self.params)
-
-
 _njit = numba.njit(cache=True, nogil=True)
 NAN = math.nan
 LOG_2PI = math.log(2.0 * math.pi)
@@ -107,10 +51,12 @@ COUNT_RTOL = 1e-9
 #: their acceptance rates are bounded below by about 0.3, so it never happens.
 MAX_TRIES = 10_000
 
-#: The whole real line including its ends (bounds of truncation points).
-EXTENDED_REAL = Interval(-INF, INF)
-#: Success probabilities that must be positive (``Geometric``).
-POSITIVE_UNIT = Interval(0.0, 1.0, lo_open=True)
+
+def _stats():
+    """``scipy.stats``, imported when a SciPy twin is first asked for (not at start-up)."""
+    from scipy import stats
+
+    return stats
 
 
 # ---------------------------------------------------------------- helpers
@@ -315,7 +261,7 @@ Normal = Distribution(
     logpdf=normal_logpdf,
     sample=normal_sample,
     support=normal_support,
-    scipy=lambda mu, sigma: stats.norm(mu, sigma),
+    scipy=lambda mu, sigma: _stats().norm(mu, sigma),
     doc="Normal with mean mu and standard deviation sigma.",
 )
 
@@ -353,7 +299,7 @@ LogNormal = Distribution(
     logpdf=lognormal_logpdf,
     sample=lognormal_sample,
     support=lognormal_support,
-    scipy=lambda mu, sigma: stats.lognorm(s=sigma, scale=np.exp(mu)),
+    scipy=lambda mu, sigma: _stats().lognorm(s=sigma, scale=np.exp(mu)),
     doc="Log-normal: log x is Normal with mean mu and standard deviation sigma.",
 )
 
@@ -389,7 +335,7 @@ Uniform = Distribution(
     logpdf=uniform_logpdf,
     sample=uniform_sample,
     support=uniform_support,
-    scipy=lambda lower, upper: stats.uniform(loc=lower, scale=upper - lower),
+    scipy=lambda lower, upper: _stats().uniform(loc=lower, scale=upper - lower),
     doc="Uniform on [lower, upper]; requires lower < upper.",
 )
 
@@ -425,7 +371,7 @@ Exponential = Distribution(
     logpdf=exponential_logpdf,
     sample=exponential_sample,
     support=exponential_support,
-    scipy=lambda rate: stats.expon(scale=1.0 / rate),
+    scipy=lambda rate: _stats().expon(scale=1.0 / rate),
     doc="Exponential with rate (inverse mean) rate.",
 )
 
@@ -465,7 +411,7 @@ Gamma = Distribution(
     logpdf=gamma_logpdf,
     sample=gamma_sample,
     support=gamma_support,
-    scipy=lambda shape, rate: stats.gamma(a=shape, scale=1.0 / rate),
+    scipy=lambda shape, rate: _stats().gamma(a=shape, scale=1.0 / rate),
     doc="Gamma with shape and rate (mean shape/rate).",
 )
 
@@ -503,7 +449,7 @@ InverseGamma = Distribution(
     logpdf=inversegamma_logpdf,
     sample=inversegamma_sample,
     support=inversegamma_support,
-    scipy=lambda shape, scale: stats.invgamma(a=shape, scale=scale),
+    scipy=lambda shape, scale: _stats().invgamma(a=shape, scale=scale),
     doc="Inverse gamma with shape and scale: scale/x is Gamma(shape, 1).",
 )
 
@@ -544,7 +490,7 @@ Beta = Distribution(
     logpdf=beta_logpdf,
     sample=beta_sample,
     support=beta_support,
-    scipy=lambda alpha, beta: stats.beta(alpha, beta),
+    scipy=lambda alpha, beta: _stats().beta(alpha, beta),
     doc="Beta on [0, 1] with shapes alpha and beta (mean alpha/(alpha+beta)).",
 )
 
@@ -581,7 +527,7 @@ StudentT = Distribution(
     logpdf=studentt_logpdf,
     sample=studentt_sample,
     support=studentt_support,
-    scipy=lambda nu, mu, sigma: stats.t(nu, mu, sigma),
+    scipy=lambda nu, mu, sigma: _stats().t(nu, mu, sigma),
     doc="Student's t with nu degrees of freedom, location mu and scale sigma.",
 )
 
@@ -616,7 +562,7 @@ Cauchy = Distribution(
     logpdf=cauchy_logpdf,
     sample=cauchy_sample,
     support=cauchy_support,
-    scipy=lambda mu, sigma: stats.cauchy(mu, sigma),
+    scipy=lambda mu, sigma: _stats().cauchy(mu, sigma),
     doc="Cauchy with location mu and scale sigma.",
 )
 
@@ -653,7 +599,7 @@ HalfNormal = Distribution(
     logpdf=halfnormal_logpdf,
     sample=halfnormal_sample,
     support=halfnormal_support,
-    scipy=lambda sigma: stats.halfnorm(scale=sigma),
+    scipy=lambda sigma: _stats().halfnorm(scale=sigma),
     doc="Half-normal on [0, inf): |y| for y ~ Normal(0, sigma).",
 )
 
@@ -690,7 +636,7 @@ HalfCauchy = Distribution(
     logpdf=halfcauchy_logpdf,
     sample=halfcauchy_sample,
     support=halfcauchy_support,
-    scipy=lambda sigma: stats.halfcauchy(scale=sigma),
+    scipy=lambda sigma: _stats().halfcauchy(scale=sigma),
     doc="Half-Cauchy on [0, inf): |y| for y ~ Cauchy(0, sigma).",
 )
 
@@ -724,7 +670,7 @@ Laplace = Distribution(
     logpdf=laplace_logpdf,
     sample=laplace_sample,
     support=laplace_support,
-    scipy=lambda mu, b: stats.laplace(mu, b),
+    scipy=lambda mu, b: _stats().laplace(mu, b),
     doc="Laplace (double exponential) with location mu and scale b.",
 )
 
@@ -764,7 +710,7 @@ Poisson = Distribution(
     logpdf=poisson_logpdf,
     sample=poisson_sample,
     support=poisson_support,
-    scipy=lambda lam: stats.poisson(lam),
+    scipy=lambda lam: _stats().poisson(lam),
     discrete=True,
     doc="Poisson with mean lam (lam = 0 puts all mass at 0).",
 )
@@ -814,7 +760,7 @@ Binomial = Distribution(
     logpdf=binomial_logpdf,
     sample=binomial_sample,
     support=binomial_support,
-    scipy=lambda n, p: stats.binom(_count_arg_py(n), p),
+    scipy=lambda n, p: _stats().binom(_count_arg_py(n), p),
     discrete=True,
     doc="Binomial: successes in n (an integer) trials with success probability p.",
 )
@@ -860,7 +806,7 @@ NegativeBinomial = Distribution(
     logpdf=negativebinomial_logpdf,
     sample=negativebinomial_sample,
     support=negativebinomial_support,
-    scipy=lambda mu, phi: stats.nbinom(n=phi, p=phi / (phi + mu)),
+    scipy=lambda mu, phi: _stats().nbinom(n=phi, p=phi / (phi + mu)),
     discrete=True,
     doc="Negative binomial with mean mu and dispersion phi: variance mu + mu^2/phi.",
 )
@@ -899,7 +845,7 @@ Bernoulli = Distribution(
     logpdf=bernoulli_logpdf,
     sample=bernoulli_sample,
     support=bernoulli_support,
-    scipy=lambda p: stats.bernoulli(p),
+    scipy=lambda p: _stats().bernoulli(p),
     discrete=True,
     doc="Bernoulli: 1 with probability p, else 0.",
 )
@@ -941,7 +887,7 @@ Geometric = Distribution(
     logpdf=geometric_logpdf,
     sample=geometric_sample,
     support=geometric_support,
-    scipy=lambda p: stats.geom(p),
+    scipy=lambda p: _stats().geom(p),
     discrete=True,
     doc="Geometric: number of trials up to and including the first success (1, 2, ...).",
 )
@@ -982,7 +928,7 @@ TruncatedNormal = Distribution(
     logpdf=truncatednormal_logpdf,
     sample=truncatednormal_sample,
     support=truncatednormal_support,
-    scipy=lambda mu, sigma, lower, upper: stats.truncnorm(
+    scipy=lambda mu, sigma, lower, upper: _stats().truncnorm(
         (lower - mu) / sigma, (upper - mu) / sigma, loc=mu, scale=sigma),
     doc="Normal(mu, sigma) conditioned on [lower, upper] (either may be infinite).",
 )

@@ -1,6 +1,6 @@
-"""Math functions of the ponder language.
+"""Math functions of the ponder language (the built-in library's; plugins add more).
 
-Each :class:`Function` has a Numba implementation used by generated kernels
+Each :class:`~ponder.lang.library.Function` has a Numba implementation used by generated kernels
 and a NumPy twin used by the tests. ``arity`` is the number of arguments;
 ``min`` and ``max`` take two or more (``max_arity`` is ``None`` for "any").
 ``round`` rounds halfway cases away from zero, as Stan and C do.
@@ -9,35 +9,12 @@ and a NumPy twin used by the tests. ``arity`` is the number of arguments;
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Callable
-
 import numba
 import numpy as np
 
+from ponder.lang.library import Function
+
 _njit = numba.njit(cache=True, nogil=True)
-
-
-@dataclass(frozen=True)
-class Function:
-    """One math function: its name in the language and its implementations."""
-
-    name: str
-    min_arity: int
-    max_arity: int | None
-    impl: Callable
-    numpy: Callable
-    doc: str = ""
-
-    def accepts(self, n_args: int) -> bool:
-        return n_args >= self.min_arity and (self.max_arity is None or n_args <= self.max_arity)
-
-    def describe_arity(self) -> str:
-        if self.max_arity == self.min_arity:
-            return f"{self.min_arity} argument" + ("s" if self.min_arity != 1 else "")
-        if self.max_arity is None:
-            return f"{self.min_arity} or more arguments"
-        return f"{self.min_arity} to {self.max_arity} arguments"
 
 
 @_njit

@@ -12,7 +12,7 @@ import pytest
 
 import ponder
 from ponder.lang import ModelError, check, codegen, parse
-from ponder.stdlib import DISTRIBUTIONS, FUNCTIONS
+from ponder.stdlib import BUILTIN_LIBRARY, DISTRIBUTIONS, FUNCTIONS
 
 MARKER = "ponder_pwned_marker"
 
@@ -22,7 +22,7 @@ HOSTILE = [
     "step { eval = os * 2; os = eval }\nobserve system ~ Normal(os, 1)",
     "param import_ ~ Normal(0, 1)\nstate lambda_ = 0\nstep { globals = 1; lambda_ += globals + import_ }",
     # strings: only data paths and infer values are strings, never emitted
-    f'state x = 0\ninfer {{ sampler = "__import__(\'os\').system(\'touch {MARKER}\')" }}',
+    f'state x = 0\ninfer {{ resampling = "__import__(\'os\').system(\'touch {MARKER}\')" }}',
     # numbers: huge and tiny literals are finite floats or rejected
     "state x = 1e308 * 10\nstate y = 0.0000000001e-300",
 ]
@@ -34,6 +34,8 @@ NOT_MODELS = [
     "state x = 1e999",
     "state x = (lambda: 1)()",
     "state `x` = 1",
+    # an infer value naming no registered sampler is refused when the model is loaded
+    f'state x = 0\ninfer {{ sampler = "__import__(\'os\').system(\'touch {MARKER}\')" }}',
 ]
 
 
@@ -85,11 +87,11 @@ def test_code_smuggled_as_model_text_is_a_model_error(text, tmp_path, monkeypatc
 
 
 def test_codegen_refuses_non_identifiers_even_if_the_checker_were_bypassed():
-    model = check(parse("state x = 1"))
+    model = check(parse("state x = 1"), BUILTIN_LIBRARY)
     broken = model.__class__(**{**model.__dict__, "states": (model.states[0].__class__(
         "x); import os #", 0, 0, model.states[0].init, None, False),)})
     with pytest.raises(ValueError):
-        codegen.generate(broken, "test")
+        codegen.generate(broken, "test", BUILTIN_LIBRARY)
 
 
 def test_second_process_reuses_compiled_kernels(tmp_path):

@@ -19,12 +19,15 @@ from ponder.lang.errors import ModelError
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
 from ponder.runtime.kernels import link
+from ponder.runtime.likelihoods.contract import Capabilities
 
 
 class DirectLikelihood:
     """Exact log-likelihood for deterministic models (``likelihood = direct``)."""
 
     name = "direct"
+    capabilities = Capabilities(exact=True, auto_for="deterministic")
+    options = ()
 
     def __init__(self, model, dataset: Dataset, **options):
         if not model.is_deterministic:
@@ -32,12 +35,14 @@ class DirectLikelihood:
                 f"the `direct` likelihood needs a deterministic model, and `{model.name}` draws random numbers",
                 hint="use `pf` (a particle filter) or `auto`",
             )
-        _reject_options(self.name, options, {"particles", "resampling", "ess_threshold", "target_sd"})
+        _reject_options(self.name, options, set())
         self.model = model
         self.dataset = dataset
         self.consts = model.consts(dataset)
         self.loops = link(model.compiled)
         self._rng = np.random.default_rng(0)  # the kernels' signature needs one; never drawn from
+        #: the Numba log-likelihood (likelihood contract): ``direct_run`` of this model's linked loops
+        self.compiled_loglik = (self.loops.__name__, "direct_run")
 
     def cost(self) -> float:
         return float(self.dataset.n_times)

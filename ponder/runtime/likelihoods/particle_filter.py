@@ -30,10 +30,12 @@ import numba
 import numpy as np
 
 from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.plugins.options import Option
 from ponder.runtime import resampling
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
 from ponder.runtime.kernels import link
+from ponder.runtime.likelihoods.contract import Capabilities
 from ponder.runtime.seeds import thread_generator
 
 DEFAULT_PARTICLES = 1024
@@ -62,7 +64,7 @@ def parse_particles(value) -> tuple[int, int]:
 
 
 class ParticleNumber:
-    """The adaptive particle number rule of the module docstring, as plain numbers.
+    """The adaptive particle number rule of the module docstring, as plain numbers (an ``Adaptation``).
 
     ``particles`` is the current N; :meth:`update` takes the filter's own
     variance estimate times N from one estimate and moves N by at most one
@@ -106,6 +108,13 @@ class ParticleFilter:
     """Bootstrap particle filter with optional adaptive particle number."""
 
     name = "pf"
+    capabilities = Capabilities(exact=False, auto_for="stochastic")
+    options = (
+        Option("particles", str, None, "N, or MIN:MAX for an adaptive number (default 1024; runs: 64:4096)"),
+        Option("resampling", str, "systematic", "resampling scheme", choices=resampling.SCHEMES),
+        Option("ess_threshold", float, 1.0, "resample when ESS/N falls below this", minimum=0.0, maximum=1.0),
+        Option("target_sd", float, 1.0, "adaptive N aims at this sd of the log-likelihood estimate", minimum=0.0),
+    )
 
     def __init__(
         self,
@@ -133,22 +142,23 @@ class ParticleFilter:
         self.dataset = dataset
         self.consts = model.consts(dataset)
         self.loops = link(model.compiled)
-        self.adapter = ParticleNumber(*parse_particles(particles), target_sd=target_sd)
+        #: the particle number the runtime adapts during warm-up (the likelihood contract's ``adaptation``)
+        self.adaptation = ParticleNumber(*parse_particles(particles), target_sd=target_sd)
         self.scheme = _schemes().index(resampling)
         self.resampling = resampling
         self.ess_threshold = float(ess_threshold)
 
     @property
     def particles(self) -> int:
-        return self.adapter.particles
+        return self.adaptation.particles
 
     @property
     def adaptive(self) -> bool:
-        return self.adapter.minimum != self.adapter.maximum
+        return self.adaptation.minimum != self.adaptation.maximum
 
     def lock(self, particles: int | None = None) -> None:
         """Stop adapting; optionally fix N first."""
-        self.adapter.lock(particles)
+        self.adaptation.lock(particles)
 
     def cost(self) -> float:
         return float(self.dataset.n_times * self.particles)
@@ -188,7 +198,7 @@ class ParticleFilter:
             "seconds": time.perf_counter() - start,
         }
         if particles is None:
-            self.adapter.update(diagnostics["variance_times_n"])
+            self.adaptation.update(diagnostics["variance_times_n"])
         return Estimate(
             loglik=float(loglik),
             pointwise=increments,

@@ -1,16 +1,45 @@
-"""Choose and build the likelihood estimator for a model."""
+"""Choose and build the likelihood estimators of a model, and the combiner of its datasets."""
 
 from __future__ import annotations
 
 from ponder.lang.errors import ModelError
+from ponder.plugins.options import coerce_options, declared_options
+from ponder.runtime.likelihoods.contract import capabilities_of
+
+#: run settings that reach the estimators that declare them (and are dropped for the others)
+RUN_SETTING_OPTIONS = ("particles", "resampling")
+
+
+def choose_likelihood(model, likelihood: str | None = "auto") -> str:
+    """The registered likelihood ``likelihood`` names; ``auto`` (or ``replicates``): the first whose
+    capabilities say it is the automatic choice for this kind of model (``direct`` or ``pf`` built in)."""
+    from ponder.plugins.manager import plugins
+
+    name = likelihood or "auto"
+    if name not in ("auto", "replicates"):
+        plugins().likelihoods.get(name)  # unknown names: a ModelError listing what exists
+        return name
+    kind = "deterministic" if model.is_deterministic else "stochastic"
+    registry = plugins().likelihoods
+    for entry in registry.entries.values():
+        if capabilities_of(entry.value).auto_for == kind:
+            return entry.name
+    raise ModelError(f"no registered likelihood is the automatic choice for a {kind} model",
+                     hint="name one with --likelihood")
+
+
+def likelihood_options(factory, name: str, options: dict | None) -> dict:
+    """``options`` checked against what the likelihood declares; run settings it does not declare are dropped."""
+    options = dict(options or {})
+    declared = declared_options(factory)
+    if declared is not None:
+        names = {o.name for o in declared}
+        options = {k: v for k, v in options.items() if k in names or k not in RUN_SETTING_OPTIONS}
+    return coerce_options(declared, options, f"the `{name}` likelihood")
 
 
 def build_estimators(model, likelihood: str = "auto", options: dict | None = None) -> list:
-    """One estimator per dataset, from the likelihood plugin named ``likelihood``.
-
-    ``auto`` (and ``replicates``) mean ``direct`` for deterministic models
-    and ``pf`` otherwise.
-    """
+    """One estimator per dataset, from the likelihood plugin named ``likelihood``."""
     from ponder.plugins.manager import plugins
 
     if not model.datasets:
@@ -18,11 +47,17 @@ def build_estimators(model, likelihood: str = "auto", options: dict | None = Non
             f"the model `{model.name}` has no data, so there is no likelihood",
             hint='add `data "file.csv"` to the model (make one with `ponder simulate`)',
         )
-    name = likelihood or "auto"
-    if name in ("auto", "replicates"):
-        name = "direct" if model.is_deterministic else "pf"
+    name = choose_likelihood(model, likelihood)
     factory = plugins().likelihoods.get(name)
-    return [factory(model, ds, **(options or {})) for ds in model.datasets]
+    given = likelihood_options(factory, name, options)
+    return [factory(model, ds, **given) for ds in model.datasets]
+
+
+def make_combiner(model, estimators: list):
+    """The ``replicates`` plugin's combiner of per-dataset estimators."""
+    from ponder.plugins.manager import plugins
+
+    return plugins().likelihoods.get("replicates")(model, estimators)
 
 
 def make_likelihood(model, likelihood: str = "auto", **options):
@@ -31,9 +66,7 @@ def make_likelihood(model, likelihood: str = "auto", **options):
     With several datasets the per-dataset estimators are combined by the
     ``replicates`` plugin.
     """
-    from ponder.plugins.manager import plugins
-
     estimators = build_estimators(model, likelihood, options)
     if len(estimators) == 1:
         return estimators[0]
-    return plugins().likelihoods.get("replicates")(model, estimators)
+    return make_combiner(model, estimators)

@@ -32,6 +32,7 @@ import math
 import numpy as np
 
 from ponder.lang.errors import ModelError
+from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows, log_accept
 from ponder.runtime.seeds import generator
 from ponder.runtime.target import EVAL_KEYS
@@ -39,6 +40,13 @@ from ponder.runtime.target import EVAL_KEYS
 
 class EnsembleSampler:
     name = "ensemble"
+    options = (
+        Option("a", float, 2.0, "stretch scale (above 1)", minimum=1.0),
+        Option("de", float, 0.0, "fraction of differential-evolution moves", minimum=0.0, maximum=1.0),
+        Option("reset", int, 0, "re-estimate a walker's likelihood after this many rejections in a row (0: off)",
+               minimum=0),
+        Option("prune", int, 1, "move stranded walkers during warm-up (1) or not (0)", minimum=0, maximum=1),
+    )
 
     def __init__(self, target, chains: int | None = None, a: float = 2.0, de: float = 0.0, reset: int = 0,
                  prune: int = 1, **options):

@@ -1,8 +1,9 @@
 """Parallel tempering's scans for exact likelihoods, a block of them in one Numba call.
 
-Used when every dataset's estimator is the ``direct`` likelihood and the
+Used when every dataset's likelihood is exact and offers a compiled
+log-likelihood (``Target.compiled_loglik``, the likelihood contract) and the
 prior's support does not depend on other parameters (so the unconstrained
-transform has fixed bounds). The batched Python explorer of
+transform ``Target.transform`` has fixed bounds). The batched Python explorer of
 :mod:`ponder.runtime.samplers.tempering` then spent more time orchestrating
 evaluations than evaluating microsecond likelihoods, and then its
 per-scan bookkeeping (prior draw, swaps, stepping stone, records) did. This
@@ -16,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 
 from ponder.runtime.kernels import link
-from ponder.runtime.likelihoods.direct import DirectLikelihood
 
 # the state arrays a scan changes; the other evaluation arrays (particles, ESS, variance) are the same in every
 # row for an exact likelihood, so swaps and records can leave them be
@@ -27,7 +27,7 @@ class FastSlice:
     """Whole PT scans with slice exploration (see ``templates/explorers.py``)."""
 
     def __init__(self, target, width: float, max_steps: int = 30):
-        transform = target._transform
+        transform = target.transform
         self.kinds, self.lower, self.upper = transform.kinds, transform.lower, transform.upper
         estimators = target.estimators
         self.consts = np.ascontiguousarray([e.consts for e in estimators], dtype=float)
@@ -37,13 +37,13 @@ class FastSlice:
         self.t0 = float(target.model.ir.t0)
         self.n_states = target.model.ir.n_states
         self.width, self.max_steps = float(width), int(max_steps)
-        self.loops = link(target.model.compiled, "explorers")
+        self.loops = link(target.model.compiled, "explorers", loglik=target.compiled_loglik)
         self.rng = np.random.default_rng(0)  # the kernels' signature needs one; direct models never draw
         self.evaluations = 0
 
     @staticmethod
     def applies(target) -> bool:
-        return target._fixed_bounds is not None and all(type(e) is DirectLikelihood for e in target.estimators)
+        return target.transform is not None and target.exact and target.compiled_loglik is not None
 
     def scans(self, state: dict, first: int, count: int, round_start: int, round_length: int, blocks: int,
               rng: np.random.Generator) -> dict:

@@ -23,12 +23,18 @@ import math
 import numpy as np
 
 from ponder.lang.errors import ModelError
+from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows, log_accept
 from ponder.runtime.seeds import generator
 
 
 class MetropolisSampler:
     name = "mh"
+    options = (
+        Option("scale", float, None, "initial proposal scale (default 1.19 / sqrt(d))", minimum=0.0),
+        Option("target_accept", float, None, "acceptance rate the warm-up adapts to (default 0.234; 0.44 for d = 1)",
+               minimum=0.0, maximum=1.0),
+    )
 
     def __init__(self, target, chains: int | None = None, scale: float | None = None, target_accept: float | None = None,
                  **options):

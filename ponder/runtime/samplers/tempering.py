@@ -45,11 +45,11 @@ import math
 import time
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from ponder.lang.errors import ModelError
-from ponder.runtime.run import record_keys
+from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows
+from ponder.runtime.samplers.contract import record_keys
 from ponder.runtime.samplers.fast_slice import MOVING_KEYS, FastSlice
 from ponder.runtime.samplers.pt_kernels import (count_round_trip, mh_decisions, pair_count, stepping_stone, swap_pass,
                                                 tempered_rows)
@@ -68,6 +68,11 @@ def round_of(scan: int) -> int:
 
 class ParallelTempering:
     name = "pt"
+    options = (
+        Option("explorer", str, None, "local moves: slice (exact likelihoods only; their default) or mh",
+               choices=("slice", "mh")),
+        Option("slice_width", float, 1.0, "initial slice width on the unconstrained scale", minimum=0.0),
+    )
 
     def __init__(self, target, chains: int | None = None, explorer: str | None = None, slice_width: float = 1.0,
                  **options):
@@ -78,7 +83,7 @@ class ParallelTempering:
         self.replicas = int(chains or 10)
         if self.replicas < 2:
             raise ModelError("parallel tempering needs at least 2 replicas (--chains)")
-        exact = target.likelihood == "direct"
+        exact = target.exact
         self.explorer = explorer or ("slice" if exact else "mh")
         if self.explorer not in ("slice", "mh"):
             raise ModelError(f"unknown explorer `{self.explorer}`", hint="use `slice` or `mh`")
@@ -91,12 +96,19 @@ class ParallelTempering:
         self.rows_then_0 = np.append(np.arange(1, self.replicas), 0)  # the MH explorer's batch with the prior draw
         self.block_scans = 1  # scans in the next block, from the time the last one took
 
-    def default_warmup(self, samples: int) -> int:
-        return 2 ** self.last_round(samples) - 1
+    def plan(self, samples: int, warmup: int | None) -> tuple[int, int]:
+        """The last round's 2^r scans for ``samples`` (rounded up); the rounds before it are the warm-up."""
+        r = last_round(samples)
+        return 2**r, 2**r - 1
 
-    @staticmethod
-    def last_round(samples: int) -> int:
-        return max(int(math.ceil(math.log2(max(samples, 1)))), 1)
+    def progress_notes(self, state: dict) -> list[str]:
+        """One line per round finished since the last call, as Pigeons prints them."""
+        table = state["pt_table"]
+        done = int(np.sum(np.isfinite(table[:, 0])))
+        shown, self._rounds_noted = getattr(self, "_rounds_noted", 0), done
+        return [f"round {r:>2.0f}  scans {scans:>6.0f}  Lambda {barrier:6.3f}  time {seconds:7.2f} s  "
+                f"log Z {log_z:10.4f}  swap min {lo:.2f} mean {mean:.2f}  round trips {trips:.0f}"
+                for r, scans, barrier, seconds, log_z, se, lo, mean, trips in table[shown:done]]
 
     def start(self) -> dict:
         n, d = self.replicas, self.target.dim
@@ -316,6 +328,11 @@ class ParallelTempering:
         }
 
 
+def last_round(samples: int) -> int:
+    """The round whose 2^r scans give at least ``samples`` draws (at least round 1)."""
+    return max(int(math.ceil(math.log2(max(samples, 1)))), 1)
+
+
 def pack_generator(rng: np.random.Generator) -> np.ndarray:
     """A PCG64 generator's state as 6 unsigned integers (checkpointed with the sampler's state)."""
     st = rng.bit_generator.state
@@ -347,6 +364,8 @@ def evidence(state: dict) -> tuple[float, float]:
 
 def refit_schedule(betas: np.ndarray, reject: np.ndarray) -> np.ndarray:
     """Equally spaced points of the cumulative barrier, by monotone (PCHIP) interpolation."""
+    from scipy.interpolate import PchipInterpolator  # here: importing it costs a second at start-up
+
     cumulative = np.concatenate([[0.0], np.cumsum(np.maximum(reject, 1e-12))])
     total = cumulative[-1]
     inverse = PchipInterpolator(cumulative, betas)  # Lambda -> beta, monotone

@@ -1,0 +1,184 @@
+"""The records a library of the language is made of: distributions and math functions.
+
+The checker and the code generator read every distribution and function
+from a :class:`Library` they are given; they never import one. ponder's own
+(:mod:`ponder.stdlib`) and a plugin's register the same records through the
+``ponder_add_distributions`` and ``ponder_add_functions`` hooks, and the
+plugin manager hands the merged library to the compiler.
+
+A **distribution** (:class:`Distribution`) has
+
+* ``params`` -- argument names in call order, and ``param_bounds``, the
+  :class:`Interval` each argument must lie in; the checker rejects literal
+  arguments outside it (``Normal(0, -1)``);
+* ``logpdf(x, *args)`` -- a Numba function (``numba.njit``, a module global
+  of an importable module) returning the log density (log mass for discrete
+  families): ``-inf`` outside the support (and at non-integers for discrete
+  families) and for invalid arguments, ``nan`` if ``x`` or an argument is
+  nan, and never raising;
+* ``sample(rng, *args)`` -- a Numba function drawing one value from an
+  explicit ``numpy.random.Generator``; ``nan`` for invalid arguments;
+* ``support(*args)`` -- a Numba function returning ``(lower, upper)``, the
+  closed hull of the support (parameters map to unconstrained space from
+  these bounds);
+* ``scipy(*args)`` -- the frozen ``scipy.stats`` twin, for tests and
+  residual checks; ``discrete`` -- whether values are integers.
+
+A **function** (:class:`Function`) has a Numba implementation ``impl``
+(float64 arguments, a float64 result, never raising) and a NumPy twin for
+the tests; ``min_arity``/``max_arity`` bound its number of arguments
+(``max_arity`` None: any number).
+
+All arguments and values are float64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+INF = math.inf
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real interval; ``lo_open``/``hi_open`` say whether an end is excluded."""
+
+    lo: float
+    hi: float
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def contains(self, value: float) -> bool:
+        above = value > self.lo if self.lo_open else value >= self.lo
+        below = value < self.hi if self.hi_open else value <= self.hi
+        return above and below
+
+    def describe(self) -> str:
+        left = "(" if self.lo_open or self.lo == -INF else "["
+        right = ")" if self.hi_open or self.hi == INF else "]"
+        return f"{left}{_fmt(self.lo)}, {_fmt(self.hi)}{right}"
+
+
+def _fmt(v: float) -> str:
+    if v == INF:
+        return "inf"
+    if v == -INF:
+        return "-inf"
+    return f"{v:g}"
+
+
+REAL = Interval(-INF, INF, True, True)
+POSITIVE = Interval(0.0, INF, True, True)
+NONNEGATIVE = Interval(0.0, INF, False, True)
+UNIT = Interval(0.0, 1.0)
+OPEN_UNIT = Interval(0.0, 1.0, True, True)
+#: The whole real line including its ends (bounds of truncation points).
+EXTENDED_REAL = Interval(-INF, INF)
+#: Success probabilities that must be positive (``Geometric``).
+POSITIVE_UNIT = Interval(0.0, 1.0, lo_open=True)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One distribution family; see the module docstring for each field."""
+
+    name: str
+    params: tuple[str, ...]
+    param_bounds: tuple[Interval, ...]
+    logpdf: Callable
+    sample: Callable
+    support: Callable
+    scipy: Callable
+    discrete: bool = False
+    doc: str = ""
+
+    @property
+    def arity(self) -> int:
+        return len(self.params)
+
+    def implementations(self) -> tuple[Callable, ...]:
+        return (self.logpdf, self.sample, self.support)
+
+
+@dataclass(frozen=True)
+class Function:
+    """One math function: its name in the language and its implementations."""
+
+    name: str
+    min_arity: int
+    max_arity: int | None
+    impl: Callable
+    numpy: Callable
+    doc: str = ""
+
+    def accepts(self, n_args: int) -> bool:
+        return n_args >= self.min_arity and (self.max_arity is None or n_args <= self.max_arity)
+
+    def describe_arity(self) -> str:
+        if self.max_arity == self.min_arity:
+            return f"{self.min_arity} argument" + ("s" if self.min_arity != 1 else "")
+        if self.max_arity is None:
+            return f"{self.min_arity} or more arguments"
+        return f"{self.min_arity} to {self.max_arity} arguments"
+
+    def implementations(self) -> tuple[Callable, ...]:
+        return (self.impl,)
+
+
+def python_function(fn: Callable) -> Callable:
+    """The plain Python function behind a Numba dispatcher (or ``fn`` itself)."""
+    return getattr(fn, "py_func", fn)
+
+
+@dataclass(frozen=True)
+class Library:
+    """The distributions and functions a model may use, and where each comes from.
+
+    ``origins`` maps a name to the plugin (package and version) that
+    registered it; with the text of the modules that implement each entry it
+    makes :attr:`digest`, which is part of every kernel's cache key, so
+    changing a plugin's code recompiles the models that were built with it.
+    """
+
+    distributions: Mapping[str, Distribution]
+    functions: Mapping[str, Function]
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        clash = set(self.distributions) & set(self.functions)
+        if clash:
+            raise ValueError(f"`{sorted(clash)[0]}` is both a distribution and a function")
+
+    @property
+    def digest(self) -> str:
+        cached = self.__dict__.get("_digest")
+        if cached is None:
+            h = hashlib.sha256()
+            modules = set()
+            for kind, table in (("dist", self.distributions), ("fn", self.functions)):
+                for name in sorted(table):
+                    entry = table[name]
+                    impls = [python_function(f) for f in entry.implementations()]
+                    modules.update(f.__module__ for f in impls)
+                    where = ",".join(f"{f.__module__}.{f.__name__}" for f in impls)
+                    h.update(f"{kind} {name} {self.origins.get(name, '')} {where}\n".encode())
+            for module in sorted(modules):
+                h.update(module.encode() + b"\n" + _module_text(module) + b"\n")
+            cached = h.hexdigest()[:24]
+            object.__setattr__(self, "_digest", cached)
+        return cached
+
+
+def _module_text(module: str) -> bytes:
+    path = getattr(sys.modules.get(module), "__file__", None)
+    if not path:
+        return b""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""

@@ -1,0 +1,123 @@
+"""Run settings: the one table the checker's ``infer`` block, the CLI, the REPL and the API all read.
+
+Each setting is an :class:`~ponder.plugins.options.Option` (name, type,
+default, help, bounds). A run's settings come from explicit values, then the
+model's ``infer { }`` block, then these defaults (:func:`resolve_settings`).
+Any other key of ``infer { }`` must be an option declared by the chosen
+sampler or likelihood (:func:`infer_settings` checks both, with the key's
+file:line:column).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.plugins.options import Option, coerce_options, declared_options
+
+SETTINGS = (
+    Option("sampler", str, "ensemble", "the sampler (ensemble, mh, pt or a plugin's)"),
+    Option("likelihood", str, "auto", "auto, direct, pf or a plugin's"),
+    Option("samples", int, 1000, "draws per chain after warm-up", minimum=1),
+    Option("warmup", int, None, "warm-up iterations (default: as many as samples)", minimum=0),
+    Option("chains", int, None, "chains, walkers or replicas (the sampler's default)", minimum=1),
+    Option("particles", str, None, "N or MIN:MAX for the particle filter (runs: 64:4096)"),
+    Option("executor", str, "serial", "serial, threads, processes, mpi or a plugin's"),
+    Option("workers", int, None, "workers of the executor", minimum=1),
+    Option("seed", int, None, "random seed (default: a fresh one, printed in the report)", minimum=0),
+    Option("resampling", str, None, "the particle filter's resampling scheme"),
+    Option("thin", int, 1, "keep every thin-th draw", minimum=1),
+)
+SETTING_NAMES = tuple(o.name for o in SETTINGS)
+ALIASES = {"walkers": "chains"}
+#: settings a resumed run takes from its checkpoint unless given again (where it runs is the caller's choice)
+NOT_RESUMED = ("executor", "workers")
+DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
+
+
+@dataclass
+class Settings:
+    sampler: str = "ensemble"
+    likelihood: str = "auto"
+    samples: int = 1000
+    warmup: int | None = None
+    chains: int | None = None
+    particles: object = None
+    executor: object = "serial"
+    workers: int | None = None
+    seed: int | None = None
+    resampling: str | None = None
+    thin: int = 1
+    #: options of the sampler and the likelihood (``--option``, ``infer { }``, keyword arguments)
+    options: dict = field(default_factory=dict)
+
+    def resolved_warmup(self) -> int:
+        return self.samples if self.warmup is None else self.warmup
+
+
+def settings_dict(settings: Settings) -> dict:
+    """Settings as plain values (an executor object appears as its name)."""
+    out = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    if not isinstance(out["executor"], str):
+        out["executor"] = getattr(out["executor"], "name", type(out["executor"]).__name__)
+    return out
+
+
+def _setting(name: str) -> Option:
+    return SETTINGS[SETTING_NAMES.index(name)]
+
+
+def coerce_setting(name: str, value):
+    """One run setting, converted to its type and checked (a ModelError otherwise)."""
+    return _setting(name).coerce(value, "") if value is not None else None
+
+
+def infer_settings(model_ir) -> tuple[dict, dict]:
+    """The model's ``infer { }`` block checked: (run settings, sampler and likelihood options).
+
+    Keys that are not run settings must be options declared by the block's
+    (or the default) sampler or likelihood. Errors point at the key.
+    """
+    from ponder.plugins.manager import plugins
+
+    raw = dict(model_ir.infer)
+    spans = model_ir.spans
+    settings, options = {}, {}
+    for key, value in raw.items():
+        name = ALIASES.get(key, key)
+        if name in SETTING_NAMES:
+            try:
+                settings[name] = coerce_setting(name, value)
+            except ModelError as err:
+                raise ModelError(err.message, spans.get("infer-value:" + key), hint=err.hint).with_source(
+                    model_ir.source) from None
+    owners = {}
+    for kind, registry, default in (("sampler", plugins().samplers, "ensemble"),
+                                    ("likelihood", plugins().likelihoods, None)):
+        chosen = settings.get(kind, default)
+        if chosen in (None, "auto", "replicates"):
+            continue
+        try:
+            factory = registry.get(chosen)
+        except ModelError as err:
+            raise ModelError(err.message, spans.get("infer-value:" + kind), hint=err.hint).with_source(
+                model_ir.source) from None
+        for option in declared_options(factory) or ():
+            owners.setdefault(option.name, (f"the `{chosen}` {kind}", declared_options(factory)))
+    for key, value in raw.items():
+        if ALIASES.get(key, key) in SETTING_NAMES:
+            continue
+        if key not in owners:
+            known = list(SETTING_NAMES) + list(ALIASES) + list(owners)
+            raise ModelError(
+                f"unknown `infer` setting `{key}`",
+                spans.get("infer:" + key),
+                hint=did_you_mean(key, known) or f"settings are {one_of(known)}",
+            ).with_source(model_ir.source)
+        owner, declared = owners[key]
+        try:
+            options.update(coerce_options(declared, {key: value}, owner))
+        except ModelError as err:
+            raise ModelError(err.message, spans.get("infer-value:" + key), hint=err.hint).with_source(
+                model_ir.source) from None
+    return settings, options
