@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 import ponder  # noqa: E402
 from ponder.runtime import target as target_mod  # noqa: E402
-from ponder.runtime.run import make_executor  # noqa: E402
+from ponder.runtime.executors import make_executor  # noqa: E402
 
 MODEL = ROOT / "examples" / "randomwalk" / "randomwalk.model"
 

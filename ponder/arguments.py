@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 
 
 def parse_params(items: list[str] | None) -> dict[str, list[float] | float]:
@@ -10,13 +10,13 @@ def parse_params(items: list[str] | None) -> dict[str, list[float] | float]:
     out: dict[str, list[float] | float] = {}
     for item in items or []:
         if "=" not in item:
-            raise ModelError(f"`--param {item}` needs the form NAME=VALUE", hint="for example `--param sigma=0.5`")
+            raise messages.param_needs_name_value(item)
         key, _, raw = item.partition("=")
         key = key.strip()
         try:
             values = [float(v) for v in raw.split(",")]
         except ValueError:
-            raise ModelError(f"`{raw}` is not a number (in `--param {item}`)", hint="vectors are written `v=1,2,3`") from None
+            raise messages.param_not_a_number(raw, item) from None
         out[key] = values[0] if len(values) == 1 else values
     return out
 
@@ -37,9 +37,7 @@ def parse_times(spec: str):
             return np.round(start + step * np.arange(n), 12)
         return np.array([float(p) for p in spec.split(",")])
     except ValueError:
-        raise ModelError(
-            f"`--times {spec}` is not a time grid", hint="write START:STOP:STEP such as `0:100:1`, or a list `1,2,5`"
-        ) from None
+        raise messages.bad_time_grid(spec) from None
 
 
 def format_number(value: float) -> str:
@@ -57,7 +55,7 @@ def parse_sampler_options(items: list[str] | None) -> dict:
     for item in items or []:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ModelError(f"`--option {item}` needs the form NAME=VALUE", hint="for example `--option reset=20`")
+            raise messages.option_needs_name_value(item)
         try:
             value = int(raw)
         except ValueError:

@@ -16,6 +16,7 @@ from pathlib import Path
 from ponder.arguments import format_number, parse_params, parse_sampler_options, parse_times
 from ponder.console import console as _console
 from ponder.console import print_error
+from ponder.lang import messages
 from ponder.lang.errors import ModelError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -25,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports bad flags the same way as model errors (exit 2)."""
 
     def error(self, message: str):  # pragma: no cover - exercised through main()
-        raise ModelError(message, hint=f"see `{self.prog} --help`")
+        raise messages.bad_command_line(message, self.prog)
 
 
 # ------------------------------------------------------------ commands
@@ -39,7 +40,7 @@ def cmd_check(args) -> int:
     if args.show in ("tree", "ir", "code"):
         path = Path(args.model)
         if not path.is_file():
-            raise ModelError(f"model file `{path}` not found")
+            raise messages.model_file_not_found(path)
         program = parse(path.read_text(encoding="utf-8"), str(path))
         if args.show == "tree":
             for decl in program.declarations:
@@ -67,7 +68,7 @@ def cmd_simulate(args) -> int:
     model = load(args.model)
     params = parse_params(args.param)
     if args.times and args.times_from:
-        raise ModelError("give either --times or --times-from, not both")
+        raise messages.times_and_times_from()
     times = None
     if args.times:
         times = parse_times(args.times)
@@ -76,7 +77,7 @@ def cmd_simulate(args) -> int:
 
         table = read_table(Path(args.times_from))
         if "time" not in table.columns:
-            raise ModelError(f"`{args.times_from}` has no `time` column", source=table.source)
+            raise messages.times_file_without_time_column(args.times_from, table.source)
         times = table.columns["time"]
     result = model.simulate(params, times=times, seed=args.seed)
     columns = ["time"] + model.observed_names
@@ -115,7 +116,7 @@ def cmd_loglik(args) -> int:
     from ponder.summary import loglik_table
 
     if args.repeat < 1:
-        raise ModelError(f"--repeat must be at least 1, not {args.repeat}")
+        raise messages.repeat_too_small(args.repeat)
     model = load(args.model)
     progress = _progress(args.repeat, "estimating", quiet=args.json or args.repeat < 5)
     with progress:
@@ -196,10 +197,7 @@ def cmd_plot(args) -> int:
     idata = read_results(args.results)
     unknown = [k for k in args.kind or [] if k not in plots.figure_kinds()]
     if unknown:
-        from ponder.lang.errors import did_you_mean, one_of
-
-        raise ModelError(f"there is no figure kind `{unknown[0]}`",
-                         hint=did_you_mean(unknown[0], plots.figure_kinds()) or f"kinds are {one_of(plots.figure_kinds())}")
+        raise messages.unknown_figure_kind(unknown[0], plots.figure_kinds())
     truth = parse_params(args.truth) or None
     with _console(stderr=True).status("drawing figures"):
         paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
@@ -237,7 +235,7 @@ def cmd_compare(args) -> int:
     from ponder.model import load
 
     if len(args.models) < 2:
-        raise ModelError("give at least two models to compare")
+        raise messages.too_few_models()
     models = [load(path) for path in args.models]
     results = []
     progress = _progress(len(models), "evidence", quiet=args.quiet)
@@ -276,11 +274,8 @@ def cmd_plugins(args) -> int:
     if args.name:  # one plugin's description and options
         found = [(kind, reg.entries[args.name]) for kind, reg in registries if args.name in reg.entries]
         if not found:
-            from ponder.lang.errors import did_you_mean
-
             names = sorted({n for _, reg in registries for n in reg.entries})
-            raise ModelError(f"nothing is registered as `{args.name}`",
-                             hint=did_you_mean(args.name, names) or "`ponder plugins` lists what is")
+            raise messages.nothing_registered(args.name, names)
         for kind, entry in found:
             console.print(f"[bold]{escape(entry.name)}[/] ({kind}, from {escape(entry.plugin)}): "
                           f"{escape(entry.description)}")

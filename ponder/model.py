@@ -16,7 +16,7 @@ from typing import Iterable, Mapping
 
 import numpy as np
 
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import messages
 from ponder.runtime import data as data_mod
 from ponder.runtime.problem import Problem, ProblemSpec, load_problem
 
@@ -25,10 +25,8 @@ def load(path: str | Path) -> "Model":
     """Load, check and compile a ``.model`` file and read its datasets."""
     path = Path(path)
     if not path.is_file():
-        hint = None
-        if path.parent.is_dir():
-            hint = did_you_mean(path.name, [p.name for p in path.parent.iterdir() if p.suffix == ".model"])
-        raise ModelError(f"model file `{path}` not found", hint=hint)
+        nearby = [p.name for p in path.parent.iterdir() if p.suffix == ".model"] if path.parent.is_dir() else []
+        raise messages.model_file_not_found(path, nearby)
     text = path.read_text(encoding="utf-8")
     return loads(text, base_dir=path.parent, name=str(path), default_name=path.stem)
 
@@ -54,31 +52,19 @@ class Model(Problem):
         if not isinstance(params, Mapping):
             theta = np.asarray(list(params) if not isinstance(params, np.ndarray) else params, dtype=float)
             if theta.shape != (self.ir.n_params,):
-                raise ModelError(
-                    f"expected {self.ir.n_params} parameter values, got {theta.size}",
-                    hint=f"parameters are {', '.join(self.param_slot_names)}",
-                )
+                raise messages.parameter_count(self.ir.n_params, theta.size, self.param_slot_names)
             return theta
         unknown = [k for k in params if k not in self.param_names]
         if unknown:
-            raise ModelError(
-                f"the model has no parameter `{unknown[0]}`",
-                hint=did_you_mean(unknown[0], self.param_names) or f"parameters are {one_of(self.param_names)}",
-            )
+            raise messages.unknown_parameter(unknown[0], self.param_names)
         missing = [p.name for p in self.ir.params if p.name not in params]
         if missing:
-            raise ModelError(
-                f"no value given for the parameter `{missing[0]}`",
-                hint=f"give every parameter: {', '.join(self.param_names)}",
-            )
+            raise messages.parameter_not_given(missing[0], self.param_names)
         theta = np.empty(self.ir.n_params)
         for p in self.ir.params:
             value = np.asarray(params[p.name], dtype=float).reshape(-1)
             if value.size != p.width:
-                raise ModelError(
-                    f"`{p.name}` takes {p.width} value{'s' if p.width > 1 else ''}, got {value.size}",
-                    hint=f"write `{p.name}={','.join(['1.0'] * p.width)}`" if p.size else None,
-                )
+                raise messages.parameter_width(p.name, p.width, value.size, vector=bool(p.size))
             theta[p.offset : p.offset + p.width] = value
         return theta
 
@@ -193,10 +179,7 @@ class Model(Problem):
 
     def _replicate(self, replicate: int) -> int:
         if not 0 <= replicate < len(self.datasets):
-            raise ModelError(
-                f"there is no dataset {replicate}",
-                hint=f"the model has {len(self.datasets)} dataset(s), numbered from 0",
-            )
+            raise messages.no_such_dataset(replicate, len(self.datasets))
         return replicate
 
     # ------------------------------------------------------------ sampling
@@ -270,10 +253,7 @@ class Model(Problem):
         ds = self.datasets[dataset] if self.datasets and dataset < len(self.datasets) else None
         if times is None:
             if ds is None:
-                raise ModelError(
-                    "no observation times: the model has no data",
-                    hint="give times, e.g. `--times 0:100:1`, or add `data \"file.csv\"` to the model",
-                )
+                raise messages.no_observation_times()
             times_arr = ds.times
         else:
             times_arr = np.asarray(list(times), dtype=float)
@@ -289,13 +269,13 @@ class Model(Problem):
 
     def _check_times(self, times: np.ndarray) -> None:
         if times.ndim != 1 or len(times) == 0:
-            raise ModelError("give at least one observation time")
+            raise messages.no_times_given()
         if np.any(np.diff(times) <= 0):
-            raise ModelError("observation times must be strictly increasing")
+            raise messages.times_not_increasing()
         if times[0] < self.ir.t0:
-            raise ModelError(f"the first time {times[0]:g} is earlier than t0 = {self.ir.t0:g}")
+            raise messages.times_before_t0(times[0], self.ir.t0)
         if data_mod.first_off_grid(self.ir, times) >= 0:
-            raise ModelError(f"times must be whole multiples of the step dt = {self.ir.dynamics.dt:g} after t0")
+            raise messages.times_off_grid(self.ir.dynamics.dt)
 
     def _to_xarray(self, times, states, obs, seed) -> "xarray.Dataset":
         import xarray as xr  # here, not at the top: most commands never build a Dataset

@@ -132,7 +132,9 @@ def _panels(n: int, row_height: float, ncols: int = 2, width: float = WIDTH) -> 
 
 
 def _group(idata, name: str):
-    return getattr(idata, name) if name in idata.groups() else None
+    from ponder.runtime.arviz_io import group
+
+    return group(idata, name)
 
 
 def _is_timed(da) -> bool:

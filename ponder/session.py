@@ -214,9 +214,9 @@ class Session:
                 kept = "; the previous results are kept" if self.results is not None else ""
                 self._say(f"[yellow]stopped[/] at iteration {stop.iteration}, still in warm-up: no new draws{kept}")
                 return None
-            import arviz as az
+            from ponder.runtime.arviz_io import read
 
-            self.results = az.from_netcdf(str(stop.results)).load()
+            self.results = read(stop.results).load()
             self._say(f"[yellow]stopped[/] at iteration {stop.iteration}; the draws so far are kept")
         self.console.print(run_report(self.results))
         self.console.print(posterior_table(self.results))

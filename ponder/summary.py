@@ -84,17 +84,13 @@ def _fmt(value) -> str:
 
 def posterior_frame(idata, var_names=None):
     """ArviZ's summary (mean, sd, 94% HDI, ESS bulk/tail, R-hat) plus the MAP draw, as a DataFrame."""
-    import warnings
-
-    import arviz as az
     import numpy as np
 
+    from ponder.runtime.arviz_io import summary_frame
     from ponder.runtime.results import map_estimate
 
     names = var_names or _parameter_names(idata)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = az.summary(idata, var_names=names, hdi_prob=0.94, kind="all")
+    frame = summary_frame(idata, names, prob=0.94)
     best = map_estimate(idata)
     map_values = []
     for label in frame.index:
@@ -136,19 +132,27 @@ def _g(value: float) -> str:
 
 
 def run_report(idata) -> Text:
-    """One line on the run: sampler, likelihood, draws, time, acceptance."""
+    """One line on the run: sampler (or inference method), likelihood, draws, time, acceptance."""
     import numpy as np
 
-    post = idata.posterior
+    from ponder.runtime.arviz_io import group
+
+    post = group(idata, "posterior")
+    stats = group(idata, "sample_stats")
     a = post.attrs
-    acc = float(np.nanmean(idata.sample_stats["acceptance_rate"].values))
     particles = a.get("final_particles", "")
+    if "method" in a:  # an inference method's results
+        how = f"{a['method']} method"
+    else:
+        how = f"{a.get('sampler')} sampler, {a.get('likelihood')} likelihood" + (
+            f" (particles {particles})" if particles and particles not in ("[null]", "[1]") else "")
+    acc = ""
+    if stats is not None and "acceptance_rate" in stats:
+        acc = f"; mean acceptance {float(np.nanmean(stats['acceptance_rate'].values)):.2f}"
     return Text.assemble(
         (f"{a.get('model_name', '')}: ", "bold"),
-        f"{a.get('sampler')} sampler, {a.get('likelihood')} likelihood"
-        + (f" (particles {particles})" if particles and particles not in ("[null]", "[1]") else "")
-        + f"; {post.sizes['chain']} chains x {post.sizes['draw']} draws"
-        + f"; mean acceptance {acc:.2f}; {float(a.get('sampling_time', 0)):.1f} s; seed {a.get('seed')}",
+        how + f"; {post.sizes['chain']} chains x {post.sizes['draw']} draws"
+        + f"{acc}; {float(a.get('sampling_time', 0)):.1f} s; seed {a.get('seed')}",
         (" (partial: interrupted)" if int(a.get("partial", 0)) else "", "yellow"),
     )
 

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 
 import ponder
 from ponder import plots
+from ponder.runtime import arviz_io
 from ponder.runtime.run import sample
 from tests.conftest import EXAMPLES
 
@@ -73,7 +74,7 @@ def test_every_kind_is_a_figure_unless_the_results_have_nothing_for_it(run, miss
 def test_latent_is_none_without_state_trajectories(straightwalk):
     model, idata = straightwalk
     without = idata.copy()
-    without.posterior = without.posterior.drop_vars("position")
+    arviz_io.set_group(without, "posterior", arviz_io.group(without, "posterior").drop_vars("position"))
     assert plots.figure(without, "latent", model=model) is None
 
 
@@ -132,9 +133,9 @@ def test_pf_diagnostics_and_older_results_without_the_newer_stats(randomwalk):
     assert {"particles", "log-likelihood", "ESS"} <= _labels(fig)
     old = idata.copy()
     for group in ("sample_stats", "warmup_sample_stats"):
-        stats = getattr(old, group)
-        setattr(old, group, stats.drop_vars([v for v in ("loglik_sd", "pf_ess", "failed_estimates", "resets")
-                                             if v in stats]))
+        stats = arviz_io.group(old, group)
+        arviz_io.set_group(old, group, stats.drop_vars([v for v in ("loglik_sd", "pf_ess", "failed_estimates",
+                                                                     "resets") if v in stats]))
     fig = plots.figure(old, "pf", model=model)
     assert "smallest ESS" in _labels(fig) and "failed estimates" not in _labels(fig)
     assert plots.figure(old, "sampler", model=model) is not None

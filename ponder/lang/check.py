@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ponder.lang import ir
+from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
-from ponder.lang.errors import ModelError, Span, did_you_mean, one_of
+from ponder.lang.errors import ModelError, Span
 from ponder.lang.library import Library, python_function
 
 RESERVED = {"t", "dt", "time"}
@@ -111,58 +111,36 @@ class _Checker:
     def _model_name(self, decls) -> str:
         models = [d for d in decls if isinstance(d, ast.ModelDecl)]
         if len(models) > 1:
-            raise ModelError(
-                "a file holds one model", models[1].span, hint=f"the model is already named `{models[0].name}`"
-            )
+            raise messages.more_than_one_model(models[1].span, models[0].name)
         return models[0].name if models else self.default_name
 
     def _single(self, decls, kinds, what: str) -> None:
         found = [d for d in decls if isinstance(d, kinds)]
         if len(found) > 1:
-            first = found[0].span
-            raise ModelError(
-                f"the model has more than one {what}",
-                found[1].span,
-                hint=f"the first one is on line {first.line}; merge them into one",
-            )
+            raise messages.more_than_one_block(what, found[1].span, found[0].span)
 
     # ------------------------------------------------------------ names
     def _declare(self, name: str, kind: str, size: int, span: Span) -> None:
         if name in RESERVED:
-            raise ModelError(
-                f"`{name}` is reserved", span, hint="`t` is the time, `dt` the step length; choose another name"
-            )
+            raise messages.reserved_name(name, span)
         if name in self.globals:
             prev = self.globals[name]
-            raise ModelError(
-                f"`{name}` is declared twice",
-                span,
-                hint=f"it is already a {prev.kind} on line {prev.span.line}",
-            )
+            raise messages.declared_twice(name, span, prev.kind, prev.span)
         self.globals[name] = _Symbol(kind, size, span)
         self.spans[name] = span
 
-    def _undefined(self, name: str, span: Span, scope: dict[str, _Symbol], later: dict[str, Span] | None = None):
+    def _undefined(self, name: str, span: Span, scope: dict[str, _Symbol], later: dict[str, Span] | None = None,
+                   updated: bool = False) -> ModelError:
+        """The error for a name not in ``scope``; ``updated``: it is the target of ``+=`` etc., not defined later."""
         if later and name in later:
-            where = later[name]
-            return ModelError(
-                f"`{name}` is used before it is defined",
-                span,
-                hint=f"`{name}` is drawn or assigned on line {where.line}; move that line above this use",
-            )
+            return messages.used_before_defined(name, span, later[name])
         if name in self.distributions:
-            return ModelError(
-                f"`{name}` is a distribution, not a value",
-                span,
-                hint=f"draw from it with `x ~ {name}(...)`",
-            )
+            return messages.distribution_as_value(name, span)
         if name in self.functions:
-            return ModelError(f"`{name}` is a function", span, hint=f"call it: `{name}(...)`")
-        return ModelError(
-            f"undefined name `{name}`",
-            span,
-            hint=did_you_mean(name, list(scope) + ["t", "dt"]),
-        )
+            return messages.function_as_value(name, span)
+        if updated:
+            return messages.undefined_name(name, span, scope, updated=True)
+        return messages.undefined_name(name, span, list(scope) + ["t", "dt"])
 
     # ------------------------------------------------------------ constants
     def _consts(self, decls: list[ast.ConstDecl]) -> tuple[ir.Const, ...]:
@@ -188,11 +166,7 @@ class _Checker:
             return 0
         value = self._constant(expr, "a vector size")
         if value != math.floor(value) or value < 1:
-            raise ModelError(
-                f"a vector size must be a whole number of at least 1, not {value:g}",
-                expr.span,
-                hint="write a size such as `[3]`, or a `const` that holds one",
-            )
+            raise messages.bad_vector_size(value, expr.span)
         return int(value)
 
     # ------------------------------------------------------------ parameters
@@ -204,11 +178,7 @@ class _Checker:
             prior = self._dist(d.prior, scope, allow_time=False)
             dist = self.distributions[prior.name]
             if dist.discrete:
-                raise ModelError(
-                    f"the prior of `{d.name}` is the discrete distribution `{prior.name}`",
-                    d.prior.name_span,
-                    hint="parameters are continuous; use a continuous prior such as `Uniform` or `Gamma`",
-                )
+                raise messages.discrete_prior(d.name, prior.name, d.prior.name_span)
             self._declare(d.name, "param", size, d.name_span)
             out.append(ir.Param(d.name, size, offset, prior))
             offset += max(size, 1)
@@ -234,13 +204,9 @@ class _Checker:
         values: dict[str, object] = {}
         for opt in options:
             if opt.name not in allowed:
-                raise ModelError(
-                    f"`{block}` has no option `{opt.name}`",
-                    opt.span,
-                    hint=did_you_mean(opt.name, allowed) or f"options are {one_of(allowed)}",
-                )
+                raise messages.unknown_block_option(block, opt.name, opt.span, allowed)
             if opt.name in values:
-                raise ModelError(f"option `{opt.name}` is given twice", opt.span)
+                raise messages.block_option_twice(opt.name, opt.span)
             kind = allowed[opt.name]
             if kind == "name":
                 if isinstance(opt.value, ast.Name):
@@ -248,13 +214,13 @@ class _Checker:
                 elif isinstance(opt.value, str):
                     values[opt.name] = opt.value
                 else:
-                    raise ModelError(f"option `{opt.name}` takes a name", opt.span)
+                    raise messages.block_option_takes_name(opt.name, opt.span)
             else:
                 if isinstance(opt.value, str):
-                    raise ModelError(f"option `{opt.name}` takes a number, not a string", opt.span)
+                    raise messages.block_option_takes_number(opt.name, opt.span)
                 value = self._constant(opt.value, f"option `{opt.name}`")
                 if not value > 0:
-                    raise ModelError(f"option `{opt.name}` must be positive, not {value:g}", opt.value.span)
+                    raise messages.block_option_not_positive(opt.name, value, opt.value.span)
                 values[opt.name] = value
         return values
 
@@ -272,15 +238,13 @@ class _Checker:
         solver = str(opts.get("solver", "rk45"))
         if solver not in ("rk45", "rk4"):
             span = next(o.span for o in block.options if o.name == "solver")
-            raise ModelError(f"unknown ODE solver `{solver}`", span, hint="use `rk45` (adaptive) or `rk4` (fixed step)")
+            raise messages.unknown_ode_solver(solver, span)
         if solver == "rk4" and "dt" not in opts:
-            raise ModelError("the `rk4` solver needs a step: `ode(solver = rk4, dt = 0.01)`", block.span)
+            raise messages.rk4_needs_step(block.span)
         body = self._block(block.body, self._dynamics_scope(), in_ode=True)
         derived = {s.target.name for s in body if isinstance(s, ir.Deriv)}
         if not derived:
-            raise ModelError(
-                "this `ode` block has no derivative", block.span, hint="write one line `d(x) = ...` per state"
-            )
+            raise messages.ode_without_derivative(block.span)
         return ir.OdeDynamics(
             solver=solver,
             dt=float(opts.get("dt", 0.01)),
@@ -303,22 +267,14 @@ class _Checker:
     def _statement(self, stmt, scope: _Scope, in_ode: bool, later: dict[str, Span]) -> ir.IStmt:
         if isinstance(stmt, ast.Draw):
             if in_ode:
-                raise ModelError(
-                    "an `ode` block is deterministic: it cannot draw random numbers",
-                    stmt.span,
-                    hint="use a `step` block for stochastic dynamics",
-                )
+                raise messages.draw_in_ode(stmt.span)
             dist = self._dist(stmt.dist, scope.symbols, allow_time=True, later=later)
             target, new = self._target(stmt.target, scope, later, allow_new=True, op="~")
             return ir.Sample(target, dist, new)
         if isinstance(stmt, ast.Assign):
             value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a value")
             if in_ode and stmt.target.name in scope.symbols and scope.symbols[stmt.target.name].kind == "state":
-                raise ModelError(
-                    f"in an `ode` block the state `{stmt.target.name}` changes only through `d({stmt.target.name}) = ...`",
-                    stmt.target.span,
-                    hint=f"write `d({stmt.target.name}) = ...` for its rate of change",
-                )
+                raise messages.state_assigned_in_ode(stmt.target.name, stmt.target.span)
             target, new = self._target(stmt.target, scope, later, allow_new=stmt.op == "=", op=stmt.op)
             if new:
                 return ir.Let(target.name, value)
@@ -326,18 +282,10 @@ class _Checker:
         if isinstance(stmt, ast.Derivative):
             sym = scope.symbols.get(stmt.target.name)
             if sym is not None and sym.kind in ("param", "const"):
-                raise ModelError(
-                    f"`{stmt.target.name}` is a {'parameter' if sym.kind == 'param' else 'constant'}, and only states have derivatives",
-                    stmt.target.span,
-                    hint="declare the quantity with `state NAME = ...` to integrate it",
-                )
+                raise messages.derivative_of_fixed(stmt.target.name, sym.kind, stmt.target.span)
             if sym is None or sym.kind != "state":
-                raise ModelError(
-                    f"`d({stmt.target.name})` needs a state",
-                    stmt.target.span,
-                    hint=did_you_mean(stmt.target.name, [k for k, v in scope.symbols.items() if v.kind == "state"])
-                    or "declare it with `state NAME = ...`",
-                )
+                states = [k for k, v in scope.symbols.items() if v.kind == "state"]
+                raise messages.derivative_needs_state(stmt.target.name, stmt.target.span, states)
             target, _ = self._target(stmt.target, scope, later, allow_new=False, op="d")
             value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a derivative")
             return ir.Deriv(target, value)
@@ -357,14 +305,9 @@ class _Checker:
             start = self._loop_bound(stmt.start)
             stop = self._loop_bound(stmt.stop)
             if stop <= start:
-                raise ModelError(
-                    f"the loop `{stmt.var} in {start}..{stop}` never runs",
-                    stmt.span,
-                    hint="the end is exclusive: `0..K` runs 0, 1, ..., K-1",
-                )
+                raise messages.loop_never_runs(stmt.var, start, stop, stmt.span)
             if stmt.var in scope.symbols or stmt.var in RESERVED:
-                raise ModelError(f"the loop variable `{stmt.var}` hides another name", stmt.var_span,
-                                 hint="choose a name that is not used elsewhere, such as `i`")
+                raise messages.loop_variable_hides_name(stmt.var, stmt.var_span)
             inner = scope.child()
             inner.symbols[stmt.var] = _Symbol("loop", 0, stmt.var_span, (start, stop))
             body = self._block(stmt.body, inner, in_ode)
@@ -374,42 +317,26 @@ class _Checker:
     def _loop_bound(self, expr: ast.Expr) -> int:
         value = self._constant(expr, "a loop bound")
         if value != math.floor(value):
-            raise ModelError(f"a loop bound must be a whole number, not {value:g}", expr.span)
+            raise messages.not_a_whole_number("a loop bound", value, expr.span)
         return int(value)
 
     def _target(self, target: ast.Target, scope: _Scope, later, allow_new: bool, op: str):
         sym = scope.symbols.get(target.name)
         if sym is None:
             if target.name in RESERVED:
-                raise ModelError(f"`{target.name}` cannot be assigned", target.span,
-                                 hint="`t` and `dt` are set by ponder")
+                raise messages.cannot_assign_time(target.name, target.span)
             if not allow_new:
-                hint = (
-                    f"`{target.name}` is not defined yet; start with `{target.name} = ...`"
-                    if op in ("+=", "-=", "*=", "/=") and target.name not in later
-                    else None
-                )
-                err = self._undefined(target.name, target.name_span, scope.symbols,
-                                      {k: v for k, v in later.items() if k != target.name})
-                if hint and err.message.startswith("undefined"):
-                    err.hint = did_you_mean(target.name, scope.symbols) or hint
-                raise err
+                updated = op in ("+=", "-=", "*=", "/=") and target.name not in later
+                raise self._undefined(target.name, target.name_span, scope.symbols,
+                                      {k: v for k, v in later.items() if k != target.name}, updated=updated)
             if target.index is not None:
-                raise ModelError(
-                    f"`{target.name}` is not a vector",
-                    target.span,
-                    hint="locals are scalars; declare vectors with `state NAME[K] = ...`",
-                )
+                raise messages.not_a_vector(target.name, target.span, local=True)
             scope.symbols[target.name] = _Symbol("local", 0, target.span)
             return ir.Ref("local", target.name), True
         if sym.kind in ("param", "const"):
-            raise ModelError(
-                f"cannot assign to the {'parameter' if sym.kind == 'param' else 'constant'} `{target.name}`",
-                target.name_span,
-                hint="parameters and constants are fixed during a run; use a `state` or a local",
-            )
+            raise messages.cannot_assign_fixed(target.name, sym.kind, target.name_span)
         if sym.kind == "loop":
-            raise ModelError(f"cannot assign to the loop variable `{target.name}`", target.name_span)
+            raise messages.cannot_assign_loop_variable(target.name, target.name_span)
         index = self._index(target.name, sym, target.index, target.span, scope.symbols, later)
         return ir.Ref(sym.kind, target.name, index), False
 
@@ -419,13 +346,9 @@ class _Checker:
         scope = {k: v for k, v in self.globals.items()}
         for d in decls:
             if d.column in seen:
-                raise ModelError(
-                    f"column `{d.column}` is observed twice",
-                    d.column_span,
-                    hint=f"its error model is already given on line {seen[d.column].line}",
-                )
+                raise messages.column_observed_twice(d.column, d.column_span, seen[d.column])
             if d.column == "time":
-                raise ModelError("`time` is the time column, not an observation", d.column_span)
+                raise messages.time_is_not_an_observation(d.column_span)
             seen[d.column] = d.span
             self.spans["observe:" + d.column] = d.column_span
             out.append(ir.Observation(d.column, self._dist(d.dist, scope, allow_time=True)))
@@ -443,19 +366,11 @@ class _Checker:
                     sym = self.globals.get(o.name)
                     if sym is None or sym.kind != "const":
                         consts = [k for k, v in self.globals.items() if v.kind == "const"]
-                        raise ModelError(
-                            f"a replicate can only override a `const`, and `{o.name}` is not one",
-                            o.name_span,
-                            hint=did_you_mean(o.name, consts) or (f"constants are {one_of(consts)}" if consts else "declare it with `const`"),
-                        )
+                        raise messages.override_not_a_constant(o.name, o.name_span, consts)
                     if o.name in self.size_consts:
-                        raise ModelError(
-                            f"`{o.name}` fixes a size, a loop bound or a step length, so a replicate cannot change it",
-                            o.name_span,
-                            hint=f"it is used on line {self.size_consts[o.name].line}",
-                        )
+                        raise messages.override_of_a_size(o.name, o.name_span, self.size_consts[o.name])
                     if o.name in overrides:
-                        raise ModelError(f"`{o.name}` is overridden twice", o.name_span)
+                        raise messages.overridden_twice(o.name, o.name_span)
                     overrides[o.name] = self._constant(o.value, "an override")
                 out.append(ir.DatasetSpec(d.path, tuple(overrides.items()), d.span, _is_glob(d.path)))
         return tuple(out)
@@ -473,7 +388,7 @@ class _Checker:
         for block in blocks:
             for s in block.settings:
                 if s.key in out:
-                    raise ModelError(f"`{s.key}` is set twice", s.key_span)
+                    raise messages.setting_twice(s.key, s.key_span)
                 out[s.key] = self._infer_value(s)
                 self.spans["infer:" + s.key] = s.key_span
                 self.spans["infer-value:" + s.key] = s.span
@@ -492,7 +407,7 @@ class _Checker:
     def _whole(self, expr: ast.Expr, key: str) -> int:
         value = self._constant(expr, f"`{key}`")
         if value != math.floor(value):
-            raise ModelError(f"`{key}` must be a whole number, not {value:g}", expr.span)
+            raise messages.not_a_whole_number(f"`{key}`", value, expr.span)
         return int(value)
 
     # ------------------------------------------------------------ expressions
@@ -500,31 +415,17 @@ class _Checker:
         dist = self.distributions.get(call.name)
         if dist is None:
             if call.name in self.functions:
-                raise ModelError(
-                    f"`{call.name}` is a function, not a distribution",
-                    call.name_span,
-                    hint="after `~` comes a distribution such as `Normal(mu, sigma)`",
-                )
-            raise ModelError(
-                f"unknown distribution `{call.name}`",
-                call.name_span,
-                hint=did_you_mean(call.name, self.distributions) or f"distributions are {one_of(self.distributions, 30)}",
-            )
+                raise messages.function_as_distribution(call.name, call.name_span)
+            raise messages.unknown_distribution(call.name, call.name_span, self.distributions)
         if len(call.args) != dist.arity:
-            raise ModelError(
-                f"`{call.name}` takes {dist.arity} argument{'s' if dist.arity != 1 else ''}, not {len(call.args)}",
-                call.span,
-                hint=f"`{call.name}({', '.join(dist.params)})`",
-            )
+            raise messages.distribution_arity(call.name, dist.params, len(call.args), call.span)
         args = []
         for arg, pname, bounds in zip(call.args, dist.params, dist.param_bounds):
             value = self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument")
             literal = _literal(value)
             if literal is not None and not bounds.contains(literal):
-                raise ModelError(
-                    f"`{pname}` of `{call.name}` must be in {bounds.describe()}, not {literal:g}",
-                    arg.span,
-                    hint=f"`{call.name}({', '.join(dist.params)})`",
+                raise messages.argument_out_of_range(
+                    pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
             args.append(value)
         return ir.Dist(call.name, tuple(args))
@@ -536,8 +437,7 @@ class _Checker:
         if isinstance(e, ast.Name):
             if e.name in ("t", "dt"):
                 if not allow_time:
-                    raise ModelError(f"`{e.name}` cannot be used in {what}", e.span,
-                                     hint="time is only known in states, dynamics and observations")
+                    raise messages.time_not_allowed(e.name, what, e.span)
                 return ir.Ref("time" if e.name == "t" else "dt", e.name)
             sym = scope.get(e.name)
             if sym is None:
@@ -545,11 +445,7 @@ class _Checker:
                     return self._not_here(e.name, e.span, what)
                 raise self._undefined(e.name, e.span, scope, later)
             if sym.size:
-                raise ModelError(
-                    f"`{e.name}` is a vector of {sym.size} values",
-                    e.span,
-                    hint=f"pick one value with an index: `{e.name}[i]`",
-                )
+                raise messages.vector_needs_index(e.name, sym.size, e.span)
             return ir.Ref(sym.kind, e.name)
         if isinstance(e, ast.Index):
             sym = scope.get(e.name)
@@ -563,20 +459,10 @@ class _Checker:
             fn = self.functions.get(e.name)
             if fn is None:
                 if e.name in self.distributions:
-                    raise ModelError(
-                        f"`{e.name}` is a distribution, not a function",
-                        e.name_span,
-                        hint=f"draw from it on its own line: `x ~ {e.name}(...)`",
-                    )
-                raise ModelError(
-                    f"unknown function `{e.name}`",
-                    e.name_span,
-                    hint=did_you_mean(e.name, self.functions) or f"functions are {one_of(self.functions, 30)}",
-                )
+                    raise messages.distribution_as_function(e.name, e.name_span)
+                raise messages.unknown_function(e.name, e.name_span, self.functions)
             if not fn.accepts(len(e.args)):
-                raise ModelError(
-                    f"`{e.name}` takes {fn.describe_arity()}, not {len(e.args)}", e.span
-                )
+                raise messages.function_arity(e.name, fn.describe_arity(), len(e.args), e.span)
             return ir.Apply(e.name, tuple(rec(a) for a in e.args))
         if isinstance(e, ast.Unary):
             return ir.Op(e.op, (rec(e.operand),))
@@ -589,35 +475,22 @@ class _Checker:
     def _not_here(self, name: str, span: Span, what: str):
         kind, decl_span = self.declared[name]
         if kind == "state":
-            raise ModelError(f"the state `{name}` cannot be used in {what}", span,
-                             hint="priors and constants cannot depend on states")
+            raise messages.state_not_allowed(name, what, span)
         if kind == "param" and name in self.globals:
-            raise ModelError(f"the parameter `{name}` cannot be used in {what}", span,
-                             hint="constants are fixed numbers; parameters are only known at run time")
-        raise ModelError(
-            f"`{name}` is used before it is declared",
-            span,
-            hint=f"`{name}` is declared on line {decl_span.line}; declare it above this line",
-        )
+            raise messages.parameter_not_allowed(name, what, span)
+        raise messages.used_before_declared(name, span, decl_span)
 
     def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later) -> ir.IExpr | None:
         if index is None:
             if sym.size:
-                raise ModelError(
-                    f"`{name}` is a vector of {sym.size} values", span, hint=f"pick one with an index: `{name}[i]`"
-                )
+                raise messages.vector_needs_index(name, sym.size, span, target=True)
             return None
         if not sym.size:
-            raise ModelError(f"`{name}` is not a vector", span, hint="only `param`s and `state`s declared with `[K]` take an index")
+            raise messages.not_a_vector(name, span)
         value = self._expr(index, scope, allow_time=False, what="an index", later=later)
         lo, hi = _index_range(value, scope, index.span)
         if lo < 0 or hi >= sym.size:
-            shown = f"{lo}" if lo == hi else f"{lo}..{hi}"
-            raise ModelError(
-                f"index {shown} is out of range for `{name}`, which has {sym.size} values",
-                index.span,
-                hint=f"indices run from 0 to {sym.size - 1}",
-            )
+            raise messages.index_out_of_range(name, lo, hi, sym.size, index.span)
         return value
 
 
@@ -657,7 +530,7 @@ def _index_range(expr: ir.IExpr, scope, span: Span) -> tuple[int, int]:
     """
     if isinstance(expr, ir.Num):
         if expr.value != math.floor(expr.value):
-            raise ModelError(f"an index must be a whole number, not {expr.value:g}", span)
+            raise messages.not_a_whole_number("an index", expr.value, span)
         return int(expr.value), int(expr.value)
     if isinstance(expr, ir.Ref) and expr.kind == "loop":
         lo, hi = scope[expr.name].loop_range
@@ -674,11 +547,7 @@ def _index_range(expr: ir.IExpr, scope, span: Span) -> tuple[int, int]:
             return a[0] - b[1], a[1] - b[0]
         products = [x * y for x in a for y in b]
         return min(products), max(products)
-    raise ModelError(
-        "an index must be built from whole numbers and loop variables",
-        span,
-        hint="write `x[i]`, `x[i + 1]` or `x[2]` with `i` from `for i in 0..K`",
-    )
+    raise messages.index_not_static(span)
 
 
 def _definitions(stmts) -> dict[str, Span]:
@@ -737,5 +606,5 @@ def _evaluate(expr: ir.IExpr, consts: dict[str, float], span: Span, functions) -
                 return float(python_function(functions["pow"].impl)(*args))
             return float(_BINARY[expr.op](*args))
         except OverflowError:
-            raise ModelError("this constant overflows", span) from None
+            raise messages.constant_overflows(span) from None
     raise AssertionError(expr)

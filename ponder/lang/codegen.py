@@ -35,7 +35,10 @@ Safety: only names that passed the grammar's identifier pattern, each with a
 kind prefix (``p_`` parameter, ``c_`` constant, ``s_`` state, ``l_`` local,
 ``i_`` loop variable), only ``repr`` of finite floats and ints, and only
 names from the stdlib registries are ever written into the source. User
-strings (file names, infer values) never reach it.
+strings (file names, infer values) never reach it. A model with an ``ode``
+block also gets the library's ODE solvers (:attr:`Library.ode_solvers`,
+ponder's :mod:`ponder.stdlib.ode`) copied in verbatim: they call the
+generated ``rhs``, a module global, so Numba can cache them.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from ponder.lang import ir
 from ponder.lang.library import Library, python_function
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CODEGEN_VERSION = "4"
+CODEGEN_VERSION = "5"
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -459,99 +462,9 @@ def _advance_static(w: _Writer, model: ir.ModelIR) -> None:
     w("")
 
 
-_ODE_SOLVERS = '''
-@jit
-def rk4_integrate(theta, consts, t0, t1, y, h):
-    n_steps = max(int(math.ceil((t1 - t0) / h - 1e-9)), 1)
-    h = (t1 - t0) / n_steps
-    m = y.shape[0]
-    k1 = np.empty(m); k2 = np.empty(m); k3 = np.empty(m); k4 = np.empty(m); tmp = np.empty(m)
-    t = t0
-    for step in range(n_steps):
-        rhs(t, y, k1, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + 0.5 * h * k1[i]
-        rhs(t + 0.5 * h, tmp, k2, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + 0.5 * h * k2[i]
-        rhs(t + 0.5 * h, tmp, k3, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + h * k3[i]
-        rhs(t + h, tmp, k4, theta, consts)
-        for i in range(m):
-            y[i] += h / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
-        t = t0 + (step + 1) * h
-    return True
-
-
-@jit
-def rk45_integrate(theta, consts, t0, t1, y, h0, rtol, atol, max_steps):
-    # Dormand-Prince 5(4) with the standard step-size controller (Hairer,
-    # Norsett and Wanner, Solving ODEs I, II.4). Returns False when it
-    # cannot reach t1 in max_steps steps or the solution stops being finite.
-    m = y.shape[0]
-    k1 = np.empty(m); k2 = np.empty(m); k3 = np.empty(m); k4 = np.empty(m)
-    k5 = np.empty(m); k6 = np.empty(m); k7 = np.empty(m); tmp = np.empty(m); y5 = np.empty(m)
-    t = t0
-    span = t1 - t0
-    if span <= 0.0:
-        return True
-    h = min(h0, span)
-    rhs(t, y, k1, theta, consts)
-    for step in range(max_steps):
-        if t1 - t <= 1e-12 * max(1.0, abs(t1)):
-            return True
-        if t + h > t1:
-            h = t1 - t
-        for i in range(m):
-            tmp[i] = y[i] + h * (1.0 / 5.0) * k1[i]
-        rhs(t + h / 5.0, tmp, k2, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + h * (3.0 / 40.0 * k1[i] + 9.0 / 40.0 * k2[i])
-        rhs(t + 3.0 * h / 10.0, tmp, k3, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + h * (44.0 / 45.0 * k1[i] - 56.0 / 15.0 * k2[i] + 32.0 / 9.0 * k3[i])
-        rhs(t + 4.0 * h / 5.0, tmp, k4, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + h * (19372.0 / 6561.0 * k1[i] - 25360.0 / 2187.0 * k2[i]
-                                 + 64448.0 / 6561.0 * k3[i] - 212.0 / 729.0 * k4[i])
-        rhs(t + 8.0 * h / 9.0, tmp, k5, theta, consts)
-        for i in range(m):
-            tmp[i] = y[i] + h * (9017.0 / 3168.0 * k1[i] - 355.0 / 33.0 * k2[i] + 46732.0 / 5247.0 * k3[i]
-                                 + 49.0 / 176.0 * k4[i] - 5103.0 / 18656.0 * k5[i])
-        rhs(t + h, tmp, k6, theta, consts)
-        for i in range(m):
-            y5[i] = y[i] + h * (35.0 / 384.0 * k1[i] + 500.0 / 1113.0 * k3[i] + 125.0 / 192.0 * k4[i]
-                                - 2187.0 / 6784.0 * k5[i] + 11.0 / 84.0 * k6[i])
-        rhs(t + h, y5, k7, theta, consts)
-        err = 0.0
-        for i in range(m):
-            e = h * (71.0 / 57600.0 * k1[i] - 71.0 / 16695.0 * k3[i] + 71.0 / 1920.0 * k4[i]
-                     - 17253.0 / 339200.0 * k5[i] + 22.0 / 525.0 * k6[i] - 1.0 / 40.0 * k7[i])
-            scale = atol + rtol * max(abs(y[i]), abs(y5[i]))
-            err += (e / scale) ** 2
-        err = math.sqrt(err / max(m, 1))
-        if not math.isfinite(err):
-            h *= 0.2
-            if h < 1e-14 * max(1.0, abs(t)):
-                return False
-            continue
-        if err <= 1.0:
-            t += h
-            for i in range(m):
-                y[i] = y5[i]
-                k1[i] = k7[i]
-            factor = 5.0 if err == 0.0 else min(5.0, max(0.2, 0.9 * err ** -0.2))
-        else:
-            factor = max(0.2, 0.9 * err ** -0.2)
-        h *= factor
-        if h < 1e-14 * max(1.0, abs(t)):
-            return False
-    return t1 - t <= 1e-12 * max(1.0, abs(t1))
-'''
-
-
-def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics) -> None:
+def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics, library: Library) -> None:
+    if not library.ode_solvers:
+        raise ValueError("the library has no ODE solvers (Library.ode_solvers) to compile an `ode` block with")
     ctx = _Context(model, states="y")
     w("@jit")
     w("def rhs(v_t, y, dy, theta, consts):")
@@ -564,7 +477,8 @@ def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics) -> None:
             w("dy[i] = 0.0")
         _statements(w, dyn.body, ctx)
     w("")
-    w.lines.extend(_ODE_SOLVERS.splitlines())
+    w("")
+    w.lines.extend(library.ode_solvers.splitlines())  # rk4_integrate, rk45_integrate: they call rhs
     w("")
     w("@jit")
     w("def advance(theta, consts, X, t0, t1, rng):")
@@ -648,7 +562,7 @@ def generate(model: ir.ModelIR, version: str, library: Library) -> str:
     if isinstance(model.dynamics, ir.StepDynamics):
         _advance_step(w, model, model.dynamics)
     elif isinstance(model.dynamics, ir.OdeDynamics):
-        _advance_ode(w, model, model.dynamics)
+        _advance_ode(w, model, model.dynamics, library)
     else:
         _advance_static(w, model)
     _observations(w, model)

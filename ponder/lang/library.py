@@ -142,11 +142,19 @@ class Library:
     registered it; with the text of the modules that implement each entry it
     makes :attr:`digest`, which is part of every kernel's cache key, so
     changing a plugin's code recompiles the models that were built with it.
+
+    ``ode_solvers`` is the Python source of the ODE solvers
+    (``rk4_integrate``, ``rk45_integrate``) that the code generator copies
+    into the kernel module of every model with an ``ode`` block, where they
+    call the module's generated ``rhs`` (the standard library's is
+    :data:`ponder.stdlib.ode.SOURCE`); empty: ODE models cannot be compiled
+    against this library. It is part of :attr:`digest` too.
     """
 
     distributions: Mapping[str, Distribution]
     functions: Mapping[str, Function]
     origins: Mapping[str, str] = field(default_factory=dict)
+    ode_solvers: str = ""
 
     def __post_init__(self):
         clash = set(self.distributions) & set(self.functions)
@@ -168,6 +176,7 @@ class Library:
                     h.update(f"{kind} {name} {self.origins.get(name, '')} {where}\n".encode())
             for module in sorted(modules):
                 h.update(module.encode() + b"\n" + _module_text(module) + b"\n")
+            h.update(b"ode_solvers\n" + self.ode_solvers.encode())
             cached = h.hexdigest()[:24]
             object.__setattr__(self, "_digest", cached)
         return cached

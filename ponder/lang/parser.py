@@ -14,6 +14,7 @@ import math
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from ponder.lang import messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Source, Span
 
@@ -70,9 +71,7 @@ def _tok_span(tok: Token) -> Span:
 def _number(tok: Token) -> ast.Number:
     value = float(tok)
     if not math.isfinite(value):
-        raise ModelError(
-            f"the number `{tok}` is too large", _tok_span(tok), hint="numbers must be finite"
-        )
+        raise messages.number_too_large(str(tok), _tok_span(tok))
     return ast.Number(value, str(tok), _tok_span(tok))
 
 
@@ -313,51 +312,34 @@ _DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE"
 def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
     if isinstance(err, UnexpectedCharacters):
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
-        hint = None
-        if char == "'":
-            hint = 'strings use double quotes: "file.csv"'
-        elif char in "!&|":
-            hint = "use `not`, `and`, `or` for logic, and `!=` for 'not equal'"
-        elif char == "*" or char == ".":
-            hint = "`**` is written `^`" if char == "*" else "ranges are written `0..K`"
-        return ModelError(
-            f"unexpected character `{char}`",
-            Span.point(err.line, err.column),
-            hint=hint,
-            source=source,
-        )
+        return messages.unexpected_character(char, Span.point(err.line, err.column), source)
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
         lines = source.text.rstrip().splitlines() or [""]
         line = len(lines)
         column = len(lines[-1]) + 1
         expected = getattr(err, "expected", None) or getattr(err, "accepts", None) or set()
         opens = source.text.count("{") - source.text.count("}")
-        hint = "a `{` is never closed: add `}`" if opens > 0 else None
-        if hint is None and expected:
-            hint = f"expected {_describe_expected(expected)}" if _describe_expected(expected) else None
-        return ModelError("unexpected end of file", Span.point(line, column), hint=hint, source=source)
+        described = _describe_expected(expected) if expected and opens <= 0 else ""
+        return messages.unexpected_end_of_file(Span.point(line, column), source, unclosed_brace=opens > 0,
+                                               expected=described)
     assert isinstance(err, UnexpectedToken)
     tok = err.token
     expected = set(err.accepts or err.expected or ())
-    message = f"unexpected {_describe_token(tok)}"
-    hint = None
+    situation = None
     prev = err.token_history[-1] if getattr(err, "token_history", None) else None
     if prev is not None and prev.type == "TILDE" or (tok.type != "NAME" and expected == {"NAME"} and prev is not None and str(prev) == "~"):
-        hint = "expected a distribution after `~`, such as `Normal(0, 1)`"
+        situation = "after_tilde"
     elif "RBRACE" in expected and tok.type in _DECL_STARTS:
-        hint = "missing `}` before this line"
+        situation = "missing_brace"
     elif "LPAR" in expected and prev is not None and prev.type == "NAME" and expected <= {"LPAR"}:
-        hint = "a distribution needs its arguments in parentheses, such as `Normal(0, 1)`"
+        situation = "call_without_parentheses"
     elif tok.type == "EQUAL" and "TILDE" in expected:
-        hint = "parameters take a prior with `~`: `param a ~ Normal(0, 1)`"
+        situation = "param_with_equals"
     elif tok.type == "NAME" and prev is not None and prev.type in ("NAME", "NUMBER", "RPAR") and expected & {"PLUS", "STAR", "MINUS"}:
-        hint = "two values in a row: is an operator or a `,` missing?"
+        situation = "two_values"
     elif tok.type == "STAR" and prev is not None and prev.type == "STAR":
-        hint = "powers are written `x ^ 2`, not `x ** 2`"
+        situation = "double_star"
     elif tok.type == "NAME" and str(tok) in ("elif", "elseif"):
-        hint = "write `else if`"
-    elif expected:
-        described = _describe_expected(expected)
-        if described:
-            hint = f"expected {described}"
-    return ModelError(message, _tok_span(tok), hint=hint, source=source)
+        situation = "elif"
+    described = _describe_expected(expected) if situation is None and expected else ""
+    return messages.unexpected_token(_describe_token(tok), _tok_span(tok), source, situation, described)

@@ -113,13 +113,14 @@ class Plugins:
 
     @functools.cached_property
     def library(self):
-        """The distributions and functions of ponder and every plugin, for the compiler."""
+        """The distributions and functions of ponder and every plugin, and ponder's ODE solvers, for the compiler."""
         from ponder.lang.library import Library
+        from ponder.stdlib.ode import SOURCE as ode_solvers
 
         dists = {name: e.value for name, e in self.distributions.entries.items()}
         funcs = {name: e.value for name, e in self.functions.entries.items()}
         origins = {name: e.plugin for name, e in {**self.distributions.entries, **self.functions.entries}.items()}
-        return Library(dists, funcs, origins)
+        return Library(dists, funcs, origins, ode_solvers)
 
 
 @functools.lru_cache(maxsize=1)

@@ -15,9 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from ponder.lang.errors import ModelError, did_you_mean, one_of
-
-_TYPE_NAMES = {int: "a whole number", float: "a number", str: "a word", bool: "true or false"}
+from ponder.lang import messages
 
 
 @dataclass(frozen=True)
@@ -42,22 +40,19 @@ class Option:
 
         ``owner`` names whose option it is in messages ("the `mh` sampler"); empty for run settings.
         """
-        where = f"option `{self.name}` of {owner}" if owner else f"`{self.name}`"
         try:
             converted = _convert(self.type, value)
         except (TypeError, ValueError):
-            raise ModelError(f"{where} takes {_TYPE_NAMES.get(self.type, self.type.__name__)}, not `{value}`",
-                             hint=self.describe()) from None
+            raise messages.option_wrong_type(self.name, owner, self.type, value, self.describe()) from None
         if self.choices and converted not in self.choices:
-            raise ModelError(f"{where} is one of {one_of(self.choices)}, not `{value}`",
-                             hint=did_you_mean(str(converted), [str(c) for c in self.choices]) or self.describe())
+            raise messages.option_not_a_choice(self.name, owner, value, converted, self.choices, self.describe())
         if self.type in (int, float):
             if not math.isfinite(converted):
-                raise ModelError(f"{where} must be finite, not `{value}`", hint=self.describe())
+                raise messages.option_not_finite(self.name, owner, value, self.describe())
             if self.minimum is not None and converted < self.minimum:
-                raise ModelError(f"{where} must be at least {self.minimum:g}, not `{value}`", hint=self.describe())
+                raise messages.option_below_minimum(self.name, owner, self.minimum, value, self.describe())
             if self.maximum is not None and converted > self.maximum:
-                raise ModelError(f"{where} must be at most {self.maximum:g}, not `{value}`", hint=self.describe())
+                raise messages.option_above_maximum(self.name, owner, self.maximum, value, self.describe())
         return converted
 
     def describe(self) -> str:
@@ -124,10 +119,7 @@ def coerce_options(declared: Sequence[Option] | None, given: Mapping[str, Any], 
     for name, value in given.items():
         option = table.get(name)
         if option is None:
-            names = list(table)
-            hint = (did_you_mean(name, names) or "") + (f" options are {one_of(names)}" if names else
-                                                        f" {owner} takes no options")
-            raise ModelError(f"{owner} has no option `{name}`", hint=hint.strip())
+            raise messages.unknown_option(owner, name, table)
         out[name] = option.coerce(value, owner)
     return out
 

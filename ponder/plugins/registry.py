@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import messages
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,7 @@ class Registry:
         try:
             return self.entries[name].value
         except KeyError:
-            raise ModelError(
-                f"unknown {self.kind} `{name}`",
-                hint=((did_you_mean(name, self.entries) or "") + f" available: {one_of(self.entries)}").strip(),
-            ) from None
+            raise messages.unknown_plugin(self.kind, name, self.entries) from None
 
     def names(self) -> list[str]:
         return sorted(self.entries)

@@ -26,7 +26,7 @@ def path_for(results: Path) -> Path:
 def save(path: Path, fingerprint: str, state: dict, records: dict, iteration: int, extra: dict) -> None:
     arrays = {f"state/{k}": np.asarray(v) for k, v in state.items()}
     arrays.update({f"records/{k}": v[:iteration] for k, v in records.items()})
-    arrays["records_length"] = np.array(len(next(iter(records.values()))))
+    arrays["records_length"] = np.array(len(next(iter(records.values()))) if records else 0)
     header = {"fingerprint": fingerprint, "iteration": int(iteration), "extra": extra}
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ponder.lang import ir
-from ponder.lang.errors import ModelError, Source, Span, did_you_mean
+from ponder.lang import ir, messages
+from ponder.lang.errors import Source, Span
 
 MISSING = {"", "na", "nan", ".", "n/a", "null"}
 
@@ -66,28 +66,24 @@ def read_table(path: Path, display: str | None = None) -> Table:
     line_numbers = _row_lines(text)
     rows_with_lines = [(r, line_numbers[i]) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not rows_with_lines:
-        raise ModelError("the data file is empty", Span.point(1, 1), hint="it needs a header row such as `time,y` and data rows", source=source)
+        raise messages.data_file_empty(Span.point(1, 1), source)
     header_row, header_line = rows_with_lines[0]
     header = tuple(c.strip() for c in header_row)
     seen = {}
     for j, name in enumerate(header):
         col = _column_of(text, header_line, j)
         if not name:
-            raise ModelError("a column has no name", Span.point(header_line, col), source=source)
+            raise messages.data_column_without_name(Span.point(header_line, col), source)
         if name in seen:
-            raise ModelError(f"column `{name}` appears twice", Span.point(header_line, col, len(name)), source=source)
+            raise messages.data_column_twice(name, Span.point(header_line, col, len(name)), source)
         seen[name] = j
     data = rows_with_lines[1:]
     if not data:
-        raise ModelError("the data file has a header but no data rows", Span.point(header_line, 1), source=source)
+        raise messages.data_without_rows(Span.point(header_line, 1), source)
     values = np.full((len(data), len(header)), np.nan)
     for i, (row, line) in enumerate(data):
         if len(row) != len(header):
-            raise ModelError(
-                f"this row has {len(row)} values but the header has {len(header)} columns",
-                Span.point(line, 1, len(source.line(line))),
-                source=source,
-            )
+            raise messages.data_row_length(len(row), len(header), Span.point(line, 1, len(source.line(line))), source)
         for j, cell in enumerate(row):
             token = cell.strip()
             if token.lower() in MISSING:
@@ -96,15 +92,10 @@ def read_table(path: Path, display: str | None = None) -> Table:
                 value = float(token)
             except ValueError:
                 col = _column_of(text, line, j)
-                raise ModelError(
-                    f"`{token}` in column `{header[j]}` is not a number",
-                    Span.point(line, col, len(cell)),
-                    hint="values must be numbers; write missing values as an empty cell or NA",
-                    source=source,
-                ) from None
+                raise messages.data_not_a_number(token, header[j], Span.point(line, col, len(cell)), source) from None
             if math.isinf(value):
                 col = _column_of(text, line, j)
-                raise ModelError(f"`{token}` is not a finite number", Span.point(line, col, len(cell)), source=source)
+                raise messages.data_not_finite(token, Span.point(line, col, len(cell)), source)
             values[i, j] = value
     columns = {name: values[:, j] for j, name in enumerate(header)}
     return Table(source, header, header_line, columns, tuple(line for _, line in data))
@@ -159,19 +150,11 @@ def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source) -> list[Path]
     if spec.is_glob:
         found = sorted(Path(p) for p in glob.glob(str(full)) if Path(p).is_file())
         if not found:
-            raise ModelError(
-                f"no file matches `{spec.pattern}`",
-                spec.span,
-                hint=f"paths are relative to the model's folder, {base_dir}",
-                source=source,
-            )
+            raise messages.no_file_matches(spec.pattern, spec.span, base_dir, source)
         return found
     if not full.is_file():
-        hint = f"paths are relative to the model's folder, {base_dir}"
-        if full.parent.is_dir():
-            near = did_you_mean(full.name, [p.name for p in full.parent.iterdir() if p.is_file()])
-            hint = near or hint
-        raise ModelError(f"data file `{spec.pattern}` not found", spec.span, hint=hint, source=source)
+        nearby = [p.name for p in full.parent.iterdir() if p.is_file()] if full.parent.is_dir() else []
+        raise messages.data_file_not_found(spec.pattern, spec.span, base_dir, source, full.name, nearby)
     return [full]
 
 
@@ -181,46 +164,26 @@ def dataset_from_table(
     """Check a table against the model (time column, observed columns, times) and build a Dataset."""
     source = table.source
     if "time" not in table.columns:
-        raise ModelError(
-            "the data file has no `time` column",
-            Span.point(table.header_line, 1, len(source.line(table.header_line))),
-            hint=did_you_mean("time", table.header) or f"columns are {', '.join(table.header)}; add a `time` column",
-            source=source,
+        raise messages.data_without_time_column(
+            Span.point(table.header_line, 1, len(source.line(table.header_line))), table.header, source
         )
     times = table.columns["time"]
     time_col = _column_of(source.text, table.header_line, table.header.index("time"))
     for i, t in enumerate(times):
         if np.isnan(t):
-            raise ModelError(
-                "a time is missing",
-                Span.point(table.lines[i], time_col),
-                hint="every row needs a time",
-                source=source,
-            )
+            raise messages.data_time_missing(Span.point(table.lines[i], time_col), source)
         if i and t <= times[i - 1]:
-            raise ModelError(
-                f"times must be strictly increasing, but {t:g} follows {times[i - 1]:g}",
-                Span.point(table.lines[i], time_col, len(str(t))),
-                source=source,
+            raise messages.data_times_not_increasing(
+                t, times[i - 1], Span.point(table.lines[i], time_col, len(str(t))), source
             )
     if times[0] < model.t0:
-        raise ModelError(
-            f"the first observation time {times[0]:g} is earlier than t0 = {model.t0:g}",
-            Span.point(table.lines[0], time_col),
-            hint="declare an earlier start with `t0 = ...` in the model",
-            source=source,
-        )
+        raise messages.data_before_t0(times[0], model.t0, Span.point(table.lines[0], time_col), source)
     _check_grid(model, times, table, time_col)
     columns = []
     for obs in model.observations:
         if obs.column not in table.columns:
             span = model.spans.get("observe:" + obs.column)
-            raise ModelError(
-                f"column `{obs.column}` is observed but the data file `{name}` has no such column",
-                span,
-                hint=did_you_mean(obs.column, table.header) or f"its columns are {', '.join(table.header)}",
-                source=model.source,
-            )
+            raise messages.observed_column_missing(obs.column, name, span, table.header, model.source)
         columns.append(table.columns[obs.column])
     values = np.column_stack(columns) if columns else np.zeros((len(times), 0))
     extra = {k: v for k, v in table.columns.items() if k != "time" and k not in {o.column for o in model.observations}}
@@ -242,11 +205,8 @@ def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: in
     i = first_off_grid(model, times)
     if i >= 0:
         dyn = model.dynamics
-        raise ModelError(
-            f"time {times[i]:g} is not a whole number of steps of length {dyn.dt:g} after t0 = {model.t0:g}",
-            Span.point(table.lines[i], time_col),
-            hint="observation times must fall on the step grid; change `step(dt = ...)` or the times",
-            source=table.source,
+        raise messages.data_time_off_grid(
+            times[i], dyn.dt, model.t0, Span.point(table.lines[i], time_col), table.source
         )
 
 

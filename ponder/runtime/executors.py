@@ -131,3 +131,10 @@ def _put_mpiexec_on_path() -> None:
     here = os.path.dirname(sys.executable)
     if shutil.which("mpiexec") is None and os.path.exists(os.path.join(here, "mpiexec")):
         os.environ["PATH"] = here + os.pathsep + os.environ.get("PATH", "")
+
+
+def make_executor(name: str, workers: int | None):
+    """The executor plugin ``name`` with ``workers`` workers (None: its default)."""
+    from ponder.plugins.manager import plugins
+
+    return plugins().executors.get(name)(workers)

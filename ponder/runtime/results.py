@@ -1,12 +1,11 @@
 """Run records -> ArviZ InferenceData.
 
 Everything is first gathered into one nested dict ``{group: {variable:
-array}}`` (:func:`results_dict`), following the ArviZ 0.23 schema: sample
-groups have dims ``(chain, draw, ...)``, ``*_data`` groups have none. Only
-:func:`build_inference_data` talks to ArviZ, so a move to ArviZ 1.0's
-DataTree is a change in that one function.
+array}}`` (:func:`results_dict`), following the ArviZ schema: sample groups have dims
+``(chain, draw, ...)``, ``*_data`` groups have none.
 
-Groups: ``posterior`` (parameters; latent states at the observation times
+:mod:`ponder.runtime.arviz_io` makes the ArviZ object of the installed
+ArviZ (0.23 InferenceData or 1.x DataTree). Groups: ``posterior`` (parameters; latent states at the observation times
 when the likelihood samples them), ``sample_stats`` (``lp`` = log prior +
 log-likelihood, ``log_likelihood``, ``acceptance_rate``, ``particles``,
 ``pf_ess_min``), ``log_likelihood`` (per observation time; with several
@@ -26,10 +25,10 @@ from __future__ import annotations
 
 import json
 import math
-import warnings
 
 import numpy as np
 
+from ponder.runtime import arviz_io
 from ponder.runtime.kernels import link
 from ponder.runtime.seeds import generator
 
@@ -56,16 +55,9 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
         return np.swapaxes(arr, 0, 1)  # (chain, draw, ...)
 
     groups: dict[str, dict] = {}
-    dims: dict[str, list[str]] = {}
-    coords: dict[str, np.ndarray] = {}
+    dims, coords = _coords(model)
     extra_coords: dict[str, dict] = {}  # group -> non-dimension coordinates {name: (dim, values)}
     offsets = np.cumsum([0] + [ds.n_times for ds in model.datasets])
-    for r, ds in enumerate(model.datasets):
-        coords["time" + _suffix(model, r)] = ds.times
-    for p in model.ir.params:
-        if p.size:
-            dims[p.name] = [f"{p.name}_dim"]
-            coords[f"{p.name}_dim"] = np.arange(p.size)
 
     for warm in (False, True) if warmup > 0 else (False,):
         prefix = "warmup_" if warm else ""
@@ -120,6 +112,12 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
                     "time": ("observation", np.concatenate([ds.times for ds in model.datasets])),
                 }
             groups["posterior_predictive"] = _predictive(model, target, theta, dims)
+    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims)
+    return {"groups": groups, "dims": dims, "coords": coords, "extra_coords": extra_coords}
+
+
+def _data_groups(model, dims: dict) -> tuple[dict, dict]:
+    """``observed_data`` and ``constant_data`` of every dataset (dims added to ``dims``)."""
     observed, constant = {}, {}
     for r, ds in enumerate(model.datasets):
         for j, col in enumerate(ds.columns):
@@ -127,9 +125,52 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
             dims[col + _suffix(model, r)] = ["time" + _suffix(model, r)]
         for c, value in zip(model.ir.consts, model.consts(ds)):
             constant[c.name + _suffix(model, r)] = np.array(value)
-    groups["observed_data"] = observed
-    groups["constant_data"] = constant
-    return {"groups": groups, "dims": dims, "coords": coords, "extra_coords": extra_coords}
+    return observed, constant
+
+
+def _coords(model) -> tuple[dict, dict]:
+    """The dims of vector parameters and the time coordinates of every dataset."""
+    dims, coords = {}, {}
+    for r, ds in enumerate(model.datasets):
+        coords["time" + _suffix(model, r)] = ds.times
+    for p in model.ir.params:
+        if p.size:
+            dims[p.name] = [f"{p.name}_dim"]
+            coords[f"{p.name}_dim"] = np.arange(p.size)
+    return dims, coords
+
+
+def _model_attrs(model, seed, seconds: float, settings: dict) -> dict:
+    """Attributes every results file carries: who made it, from which model and settings."""
+    from ponder.version import __version__
+
+    return {
+        "inference_library": "ponder",
+        "inference_library_version": __version__,
+        "model_name": model.name,
+        "model_path": str(model.path),
+        "model_base_dir": str(model.base_dir),  # absolute: where the model's data paths start
+        "model_source": model.source,
+        "seed": str(seed),
+        "settings": json.dumps(settings, default=str),
+        "sampling_time": float(seconds),
+    }
+
+
+def method_results(model, method: str, result, seed, seconds: float, settings: dict):
+    """The ArviZ results of an inference method's :class:`~ponder.runtime.methods.contract.MethodResult`."""
+    dims, coords = _coords(model)
+    theta = np.asarray(result.theta, dtype=float)
+    stats = {k: np.asarray(v) for k, v in result.sample_stats.items()}
+    if result.log_weights is not None:
+        stats["log_weight"] = np.asarray(result.log_weights, dtype=float)
+    groups = {"posterior": _param_arrays(model, theta), "sample_stats": stats}
+    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims)
+    attrs = {**_model_attrs(model, seed, seconds, settings), "method": method, "sampler": method,
+             "iterations_done": int(theta.shape[1]), "warmup": 0, "partial": 0}
+    for key, value in result.attrs.items():
+        attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
+    return arviz_io.from_groups(groups, coords, dims, attrs, warmup=False)
 
 
 def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
@@ -153,27 +194,16 @@ def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
 
 def build_inference_data(model, target, settings, records, n_iter, warmup, sampler, seconds, partial=False,
                          state=None):
-    """ArviZ InferenceData of a run (the only function that calls ArviZ)."""
-    import arviz as az
-
-    from ponder.version import __version__
+    """The ArviZ results of a run (InferenceData, or a DataTree with ArviZ 1.x: :mod:`ponder.runtime.arviz_io`)."""
     from ponder.runtime.settings import settings_dict
 
     spec = results_dict(model, target, settings, records, n_iter, warmup, sampler)
     groups = spec["groups"]
     particles = target.particles()
     attrs = {
-        "inference_library": "ponder",
-        "inference_library_version": __version__,
-        "model_name": model.name,
-        "model_path": str(model.path),
-        "model_base_dir": str(model.base_dir),  # absolute: where the model's data paths start
-        "model_source": model.source,
+        **_model_attrs(model, settings.seed, seconds, settings_dict(settings)),
         "sampler": settings.sampler,
         "likelihood": target.likelihood,
-        "seed": str(settings.seed),
-        "settings": json.dumps(settings_dict(settings), default=str),
-        "sampling_time": float(seconds),
         "iterations_done": int(n_iter),
         "warmup": int(warmup),
         "partial": int(bool(partial)),
@@ -184,15 +214,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
     if extra is not None and state is not None:
         for key, value in extra(state).items():
             attrs[key] = value if isinstance(value, (int, float, str)) else json.dumps(value)
-    with warnings.catch_warnings():
-        # ponder keeps the likelihood estimate in sample_stats on purpose
-        warnings.simplefilter("ignore", PendingDeprecationWarning)
-        idata = _from_dict(az, groups, spec, warmup, attrs)
-    for group, extra in spec["extra_coords"].items():
-        setattr(idata, group, getattr(idata, group).assign_coords(extra))
-    for group in idata.groups():
-        getattr(idata, group).attrs.update(attrs)
-    return idata
+    return arviz_io.from_groups(groups, spec["coords"], spec["dims"], attrs, warmup > 0, spec["extra_coords"])
 
 
 def _resources(settings, seconds: float) -> dict:
@@ -235,40 +257,23 @@ def read_results(path) -> "object":
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import arviz as az
-
-        try:
-            idata = az.from_netcdf(str(path))
-        except Exception as exc:
-            raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
-    if "posterior" not in idata.groups():
+    try:
+        idata = arviz_io.read(path)
+    except Exception as exc:
+        raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
+    if "posterior" not in arviz_io.group_names(idata):
         raise ModelError(f"`{path}` has no posterior group")
     return idata
 
 
-def _from_dict(az, groups, spec, warmup, attrs):
-    return az.from_dict(
-        posterior=groups["posterior"],
-        sample_stats=groups["sample_stats"],
-        log_likelihood=groups.get("log_likelihood"),
-        posterior_predictive=groups.get("posterior_predictive"),
-        observed_data=groups["observed_data"],
-        constant_data=groups["constant_data"] or None,
-        warmup_posterior=groups.get("warmup_posterior"),
-        warmup_sample_stats=groups.get("warmup_sample_stats"),
-        save_warmup=warmup > 0,
-        coords=spec["coords"],
-        dims=spec["dims"],
-        attrs=attrs,
-    )
-
-
 def map_estimate(idata) -> dict[str, float]:
     """The posterior draw with the highest ``lp`` (log prior + log-likelihood)."""
-    lp = idata.sample_stats["lp"].values
+    stats = arviz_io.group(idata, "sample_stats")
+    if stats is None or "lp" not in stats:  # an inference method's results need not have lp
+        return {}
+    lp = stats["lp"].values
     if not np.isfinite(lp).any():
         return {}
     c, d = np.unravel_index(np.nanargmax(np.where(np.isfinite(lp), lp, -math.inf)), lp.shape)
-    return {name: idata.posterior[name].values[c, d] for name in idata.posterior.data_vars}
+    posterior = arviz_io.group(idata, "posterior")
+    return {name: posterior[name].values[c, d] for name in posterior.data_vars}

@@ -27,6 +27,8 @@ import numpy as np
 
 from ponder.lang.errors import ModelError
 from ponder.plugins.options import coerce_options, declared_options
+from ponder.runtime import arviz_io
+from ponder.runtime.executors import make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.samplers.contract import plan_of, record_keys
 from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, NOT_RESUMED, SETTING_NAMES, Settings,
@@ -88,12 +90,6 @@ class RunInterrupted(Exception):
         self.iteration = iteration
         self.checkpoint = checkpoint
         self.results = results
-
-
-def make_executor(name: str, workers: int | None):
-    from ponder.plugins.manager import plugins
-
-    return plugins().executors.get(name)(workers)
 
 
 def make_sampler(name: str, target: Target, chains: int | None, options: dict):
@@ -213,13 +209,13 @@ def sample(
                 idata = build_inference_data(model, target, settings, records, iteration, warmup,
                                              sampler, elapsed_before + time.time() - started, partial=True,
                                              state=committed)
-                partial = _write(idata, out_path)
+                partial = arviz_io.write(idata, out_path)
             raise RunInterrupted(iteration, ckpt_path, partial) from None
         progress.stop()
         seconds = elapsed_before + time.time() - started
         idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds, state=state)
         if out_path is not None:
-            _write(idata, out_path)
+            arviz_io.write(idata, out_path)
             if ckpt_path is not None and ckpt_path.exists():
                 ckpt_path.unlink()
         return idata
@@ -274,14 +270,6 @@ def _extra(target, elapsed: float, settings: Settings) -> dict:
         "elapsed": elapsed,
         "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
     }
-
-
-def _write(idata, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    idata.to_netcdf(str(tmp), engine="h5netcdf")
-    os.replace(tmp, path)
-    return path
 
 
 def _fingerprint(model, settings: Settings) -> str:

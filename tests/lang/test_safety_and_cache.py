@@ -25,6 +25,9 @@ HOSTILE = [
     f'state x = 0\ninfer {{ resampling = "__import__(\'os\').system(\'touch {MARKER}\')" }}',
     # numbers: huge and tiny literals are finite floats or rejected
     "state x = 1e308 * 10\nstate y = 0.0000000001e-300",
+    # an ode block: the generated rhs and the solvers copied next to it
+    "param exec ~ Normal(0, 1)\nstate os = 1\node { __import__ = exec * os; d(os) = -__import__ }\n"
+    "observe system ~ Normal(os, 1)",
 ]
 
 NOT_MODELS = [
@@ -55,7 +58,7 @@ def allowed_name(name: str) -> bool:
         return True
     stdlib = {d.logpdf.__name__ for d in DISTRIBUTIONS.values()} | {d.sample.__name__ for d in DISTRIBUTIONS.values()}
     stdlib |= {d.support.__name__ for d in DISTRIBUTIONS.values()} | {f.impl.__name__ for f in FUNCTIONS.values()}
-    fixed = set(emitted_names(codegen._ODE_SOLVERS)) | {
+    fixed = set(emitted_names(BUILTIN_LIBRARY.ode_solvers)) | {
         "ponder", "numpy", "stdlib", "distributions", "functions", "N_PARAMS", "N_STATES", "N_CONSTS", "N_OBS", "njit",
         "cache", "nogil", "error_model", "compute_consts", "overrides", "out", "prior_logpdf", "theta", "consts",
         "lp", "k", "prior_sample", "rng", "row", "shape", "prior_support", "lower", "upper", "lo", "hi", "init",
@@ -94,10 +97,11 @@ def test_codegen_refuses_non_identifiers_even_if_the_checker_were_bypassed():
         codegen.generate(broken, "test", BUILTIN_LIBRARY)
 
 
-def test_second_process_reuses_compiled_kernels(tmp_path):
+@pytest.mark.parametrize("dynamics", ["step { e ~ Normal(a, 1); x += e }", "ode { d(x) = -a * x }"])
+def test_second_process_reuses_compiled_kernels(tmp_path, dynamics):
     """The first process compiles and caches; the second hits Numba's cache for every kernel."""
     model_file = tmp_path / "walk.model"
-    model_file.write_text("param a ~ Normal(0, 1)\nstate x = 0\nstep { e ~ Normal(a, 1); x += e }\nobserve y ~ Normal(x, 1)\n")
+    model_file.write_text(f"param a ~ Normal(0, 1)\nstate x = 0\n{dynamics}\nobserve y ~ Normal(x, 1)\n")
     script = textwrap.dedent(
         f"""
         import json, time

@@ -2,10 +2,10 @@
 
 import warnings
 
-import arviz as az
 import numpy as np
 
 import ponder
+from ponder.runtime import arviz_io
 from tests.conftest import EXAMPLES
 
 
@@ -13,8 +13,9 @@ def test_loo_and_waic_work_on_replicates(tmp_path):
     model = ponder.load(EXAMPLES / "randomwalk-replicates" / "randomwalk-replicates.model")
     out = tmp_path / "rep.nc"
     model.sample(samples=50, warmup=50, particles=128, seed=1, out=out)
-    idata = az.from_netcdf(str(out))
-    ll = idata.log_likelihood
+    idata = arviz_io.read(out)
+    az = arviz_io.arviz()
+    ll = arviz_io.group(idata, "log_likelihood")
     assert list(ll.data_vars) == ["position"]
     n = sum(ds.n_times for ds in model.datasets)
     assert ll["position"].dims == ("chain", "draw", "observation") and ll.sizes["observation"] == n
@@ -22,9 +23,11 @@ def test_loo_and_waic_work_on_replicates(tmp_path):
     assert np.array_equal(ll["time"].values, np.concatenate([ds.times for ds in model.datasets]))
     # the pointwise values add up to each draw's log-likelihood estimate
     total = ll["position"].values.sum(axis=-1)
-    assert np.allclose(total, idata.sample_stats["log_likelihood"].values)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        loo, waic = az.loo(idata), az.waic(idata)
-    assert loo.n_data_points == n and np.isfinite(loo.elpd_loo) and loo.se > 0
-    assert abs(loo.elpd_loo - waic.elpd_waic) < 3 * loo.se
+    assert np.allclose(total, arviz_io.group(idata, "sample_stats")["log_likelihood"].values)
+    elpd, se, points = arviz_io.loo(idata)
+    assert points == n and np.isfinite(elpd) and se > 0
+    if hasattr(az, "waic"):  # ArviZ 1.x has no WAIC
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            waic = az.waic(idata)
+        assert abs(elpd - waic.elpd_waic) < 3 * se

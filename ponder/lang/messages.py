@@ -1,0 +1,687 @@
+"""The catalogue of user-facing error messages: every text a user reads, in one place.
+
+Like stanc3's ``Semantic_error`` module, each message has one function here,
+named for the mistake it reports. A function takes the variable parts of the
+message (names, spans, values, the alternatives a hint lists) and returns the
+:class:`~ponder.lang.errors.ModelError` with its text and hint; it raises
+nothing itself. Call sites read::
+
+    raise messages.unknown_distribution(call.name, call.name_span, library.distributions)
+
+so the code that finds a mistake says *which* mistake it is, and this module
+says how it is worded. The rules:
+
+* one function per message; where two places report the same mistake they
+  call the same function (an argument chooses between the hints that differ);
+* no ``ModelError("...")`` with a text written at a call site, in any module
+  converted to the catalogue (``tests/lang/test_messages.py`` checks this and
+  that every function here renders);
+* spans and sources are passed in: where a message points is the caller's
+  business, what it says is this module's;
+* this module imports only :mod:`ponder.lang.errors` and the standard
+  library, so every layer can use it.
+
+Changing a text here changes what users see; the expected messages in
+``tests/lang/bad/*.err`` and many tests pin them.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+from typing import Any, Iterable
+
+from ponder.lang.errors import ModelError, Source, Span, did_you_mean, one_of
+
+
+def _fixed(kind: str) -> str:
+    """``param`` -> "parameter", anything else (``const``) -> "constant"."""
+    return "parameter" if kind == "param" else "constant"
+
+
+def _signature(name: str, params: Iterable[str]) -> str:
+    return f"`{name}({', '.join(params)})`"
+
+
+# ------------------------------------------------------------ syntax
+_CHARACTER_HINTS = {
+    "'": 'strings use double quotes: "file.csv"',
+    "*": "`**` is written `^`",
+    ".": "ranges are written `0..K`",
+}
+
+#: Hints for an unexpected token, by the situation the parser recognised.
+TOKEN_HINTS = {
+    "after_tilde": "expected a distribution after `~`, such as `Normal(0, 1)`",
+    "missing_brace": "missing `}` before this line",
+    "call_without_parentheses": "a distribution needs its arguments in parentheses, such as `Normal(0, 1)`",
+    "param_with_equals": "parameters take a prior with `~`: `param a ~ Normal(0, 1)`",
+    "two_values": "two values in a row: is an operator or a `,` missing?",
+    "double_star": "powers are written `x ^ 2`, not `x ** 2`",
+    "elif": "write `else if`",
+}
+
+
+def unexpected_character(char: str, span: Span, source: Source) -> ModelError:
+    if char in _CHARACTER_HINTS:
+        hint = _CHARACTER_HINTS[char]
+    elif char in "!&|":
+        hint = "use `not`, `and`, `or` for logic, and `!=` for 'not equal'"
+    else:
+        hint = None
+    return ModelError(f"unexpected character `{char}`", span, hint=hint, source=source)
+
+
+def unexpected_end_of_file(span: Span, source: Source, unclosed_brace: bool = False, expected: str = "") -> ModelError:
+    """``expected``: what could have come next, as words ("`)` or `,`"), or ''."""
+    if unclosed_brace:
+        hint = "a `{` is never closed: add `}`"
+    else:
+        hint = f"expected {expected}" if expected else None
+    return ModelError("unexpected end of file", span, hint=hint, source=source)
+
+
+def unexpected_token(token: str, span: Span, source: Source, situation: str | None = None,
+                     expected: str = "") -> ModelError:
+    """``token`` as words ("keyword `then`"); ``situation`` a key of :data:`TOKEN_HINTS`, or None."""
+    if situation is not None:
+        hint = TOKEN_HINTS[situation]
+    else:
+        hint = f"expected {expected}" if expected else None
+    return ModelError(f"unexpected {token}", span, hint=hint, source=source)
+
+
+def number_too_large(text: str, span: Span) -> ModelError:
+    return ModelError(f"the number `{text}` is too large", span, hint="numbers must be finite")
+
+
+# ------------------------------------------------------------ names and scopes
+def reserved_name(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is reserved", span, hint="`t` is the time, `dt` the step length; choose another name")
+
+
+def declared_twice(name: str, span: Span, kind: str, first: Span) -> ModelError:
+    """``kind``: what the name already is (``param``, ``const``, ``state``), declared at ``first``."""
+    return ModelError(f"`{name}` is declared twice", span, hint=f"it is already a {kind} on line {first.line}")
+
+
+def used_before_defined(name: str, span: Span, definition: Span) -> ModelError:
+    return ModelError(
+        f"`{name}` is used before it is defined",
+        span,
+        hint=f"`{name}` is drawn or assigned on line {definition.line}; move that line above this use",
+    )
+
+
+def used_before_declared(name: str, span: Span, declaration: Span) -> ModelError:
+    return ModelError(
+        f"`{name}` is used before it is declared",
+        span,
+        hint=f"`{name}` is declared on line {declaration.line}; declare it above this line",
+    )
+
+
+def distribution_as_value(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is a distribution, not a value", span, hint=f"draw from it with `x ~ {name}(...)`")
+
+
+def function_as_value(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is a function", span, hint=f"call it: `{name}(...)`")
+
+
+def undefined_name(name: str, span: Span, known: Iterable[str], updated: bool = False) -> ModelError:
+    """``known``: the names in scope, for "did you mean"; ``updated``: the name is the target of ``+=`` etc."""
+    hint = did_you_mean(name, known)
+    if updated:
+        hint = hint or f"`{name}` is not defined yet; start with `{name} = ...`"
+    return ModelError(f"undefined name `{name}`", span, hint=hint)
+
+
+def time_not_allowed(name: str, what: str, span: Span) -> ModelError:
+    """``t`` or ``dt`` used in ``what`` ("a constant", "an argument")."""
+    return ModelError(f"`{name}` cannot be used in {what}", span,
+                      hint="time is only known in states, dynamics and observations")
+
+
+def state_not_allowed(name: str, what: str, span: Span) -> ModelError:
+    return ModelError(f"the state `{name}` cannot be used in {what}", span,
+                      hint="priors and constants cannot depend on states")
+
+
+def parameter_not_allowed(name: str, what: str, span: Span) -> ModelError:
+    return ModelError(f"the parameter `{name}` cannot be used in {what}", span,
+                      hint="constants are fixed numbers; parameters are only known at run time")
+
+
+def cannot_assign_time(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` cannot be assigned", span, hint="`t` and `dt` are set by ponder")
+
+
+def cannot_assign_fixed(name: str, kind: str, span: Span) -> ModelError:
+    """Assigning to a ``param`` or a ``const`` (``kind``)."""
+    return ModelError(
+        f"cannot assign to the {_fixed(kind)} `{name}`",
+        span,
+        hint="parameters and constants are fixed during a run; use a `state` or a local",
+    )
+
+
+def cannot_assign_loop_variable(name: str, span: Span) -> ModelError:
+    return ModelError(f"cannot assign to the loop variable `{name}`", span)
+
+
+def loop_variable_hides_name(name: str, span: Span) -> ModelError:
+    return ModelError(f"the loop variable `{name}` hides another name", span,
+                      hint="choose a name that is not used elsewhere, such as `i`")
+
+
+# ------------------------------------------------------------ declarations
+def more_than_one_model(span: Span, name: str) -> ModelError:
+    """A second ``model`` line; ``name`` is the one the first gave."""
+    return ModelError("a file holds one model", span, hint=f"the model is already named `{name}`")
+
+
+def more_than_one_block(what: str, span: Span, first: Span) -> ModelError:
+    """A second ``what`` ("`t0`", "`infer` block"); ``first`` is where the first one is."""
+    return ModelError(
+        f"the model has more than one {what}",
+        span,
+        hint=f"the first one is on line {first.line}; merge them into one",
+    )
+
+
+def discrete_prior(name: str, distribution: str, span: Span) -> ModelError:
+    return ModelError(
+        f"the prior of `{name}` is the discrete distribution `{distribution}`",
+        span,
+        hint="parameters are continuous; use a continuous prior such as `Uniform` or `Gamma`",
+    )
+
+
+def constant_overflows(span: Span) -> ModelError:
+    return ModelError("this constant overflows", span)
+
+
+def column_observed_twice(column: str, span: Span, first: Span) -> ModelError:
+    return ModelError(
+        f"column `{column}` is observed twice",
+        span,
+        hint=f"its error model is already given on line {first.line}",
+    )
+
+
+def time_is_not_an_observation(span: Span) -> ModelError:
+    return ModelError("`time` is the time column, not an observation", span)
+
+
+def override_not_a_constant(name: str, span: Span, consts: Iterable[str]) -> ModelError:
+    consts = list(consts)
+    return ModelError(
+        f"a replicate can only override a `const`, and `{name}` is not one",
+        span,
+        hint=did_you_mean(name, consts) or (f"constants are {one_of(consts)}" if consts else "declare it with `const`"),
+    )
+
+
+def override_of_a_size(name: str, span: Span, use: Span) -> ModelError:
+    """Overriding a const that a size, loop bound or step length (at ``use``) was computed from."""
+    return ModelError(
+        f"`{name}` fixes a size, a loop bound or a step length, so a replicate cannot change it",
+        span,
+        hint=f"it is used on line {use.line}",
+    )
+
+
+def overridden_twice(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is overridden twice", span)
+
+
+def setting_twice(key: str, span: Span) -> ModelError:
+    """An ``infer`` setting given twice."""
+    return ModelError(f"`{key}` is set twice", span)
+
+
+# ------------------------------------------------------------ distributions and functions
+def unknown_distribution(name: str, span: Span, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    return ModelError(
+        f"unknown distribution `{name}`",
+        span,
+        hint=did_you_mean(name, known) or f"distributions are {one_of(known, 30)}",
+    )
+
+
+def function_as_distribution(name: str, span: Span) -> ModelError:
+    return ModelError(
+        f"`{name}` is a function, not a distribution",
+        span,
+        hint="after `~` comes a distribution such as `Normal(mu, sigma)`",
+    )
+
+
+def distribution_arity(name: str, params: Iterable[str], given: int, span: Span) -> ModelError:
+    """``params``: the distribution's parameter names; ``given``: how many arguments the call has."""
+    params = list(params)
+    arity = len(params)
+    return ModelError(
+        f"`{name}` takes {arity} argument{'s' if arity != 1 else ''}, not {given}",
+        span,
+        hint=_signature(name, params),
+    )
+
+
+def argument_out_of_range(param: str, name: str, allowed: str, value: float, params: Iterable[str],
+                          span: Span) -> ModelError:
+    """A literal argument ``value`` of distribution ``name`` outside ``allowed`` ("(0, inf)")."""
+    return ModelError(
+        f"`{param}` of `{name}` must be in {allowed}, not {value:g}",
+        span,
+        hint=_signature(name, params),
+    )
+
+
+def unknown_function(name: str, span: Span, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    return ModelError(
+        f"unknown function `{name}`",
+        span,
+        hint=did_you_mean(name, known) or f"functions are {one_of(known, 30)}",
+    )
+
+
+def distribution_as_function(name: str, span: Span) -> ModelError:
+    return ModelError(
+        f"`{name}` is a distribution, not a function",
+        span,
+        hint=f"draw from it on its own line: `x ~ {name}(...)`",
+    )
+
+
+def function_arity(name: str, arity: str, given: int, span: Span) -> ModelError:
+    """``arity`` in words ("1 argument", "2 or more arguments")."""
+    return ModelError(f"`{name}` takes {arity}, not {given}", span)
+
+
+# ------------------------------------------------------------ sizes and indices
+def bad_vector_size(value: float, span: Span) -> ModelError:
+    return ModelError(
+        f"a vector size must be a whole number of at least 1, not {value:g}",
+        span,
+        hint="write a size such as `[3]`, or a `const` that holds one",
+    )
+
+
+def not_a_whole_number(what: str, value: float, span: Span) -> ModelError:
+    """``what`` ("a loop bound", "an index", "`particles`") is a fraction."""
+    return ModelError(f"{what} must be a whole number, not {value:g}", span)
+
+
+def vector_needs_index(name: str, size: int, span: Span, target: bool = False) -> ModelError:
+    """A vector used (or, with ``target``, assigned) without an index."""
+    pick = "pick one with an index" if target else "pick one value with an index"
+    return ModelError(f"`{name}` is a vector of {size} values", span, hint=f"{pick}: `{name}[i]`")
+
+
+def not_a_vector(name: str, span: Span, local: bool = False) -> ModelError:
+    """An index on a scalar; ``local``: on a new local of a block."""
+    if local:
+        hint = "locals are scalars; declare vectors with `state NAME[K] = ...`"
+    else:
+        hint = "only `param`s and `state`s declared with `[K]` take an index"
+    return ModelError(f"`{name}` is not a vector", span, hint=hint)
+
+
+def index_out_of_range(name: str, low: int, high: int, size: int, span: Span) -> ModelError:
+    """An index that takes values ``low``..``high`` on a vector of ``size``."""
+    shown = f"{low}" if low == high else f"{low}..{high}"
+    return ModelError(
+        f"index {shown} is out of range for `{name}`, which has {size} values",
+        span,
+        hint=f"indices run from 0 to {size - 1}",
+    )
+
+
+def index_not_static(span: Span) -> ModelError:
+    """An index whose range cannot be known before the run."""
+    return ModelError(
+        "an index must be built from whole numbers and loop variables",
+        span,
+        hint="write `x[i]`, `x[i + 1]` or `x[2]` with `i` from `for i in 0..K`",
+    )
+
+
+def loop_never_runs(var: str, start: int, stop: int, span: Span) -> ModelError:
+    return ModelError(
+        f"the loop `{var} in {start}..{stop}` never runs",
+        span,
+        hint="the end is exclusive: `0..K` runs 0, 1, ..., K-1",
+    )
+
+
+# ------------------------------------------------------------ dynamics
+def unknown_block_option(block: str, name: str, span: Span, known: Iterable[str]) -> ModelError:
+    """An option of ``step(...)`` or ``ode(...)`` (``block``) that does not exist."""
+    known = list(known)
+    return ModelError(
+        f"`{block}` has no option `{name}`",
+        span,
+        hint=did_you_mean(name, known) or f"options are {one_of(known)}",
+    )
+
+
+def block_option_twice(name: str, span: Span) -> ModelError:
+    return ModelError(f"option `{name}` is given twice", span)
+
+
+def block_option_takes_name(name: str, span: Span) -> ModelError:
+    return ModelError(f"option `{name}` takes a name", span)
+
+
+def block_option_takes_number(name: str, span: Span) -> ModelError:
+    return ModelError(f"option `{name}` takes a number, not a string", span)
+
+
+def block_option_not_positive(name: str, value: float, span: Span) -> ModelError:
+    return ModelError(f"option `{name}` must be positive, not {value:g}", span)
+
+
+def unknown_ode_solver(name: str, span: Span) -> ModelError:
+    return ModelError(f"unknown ODE solver `{name}`", span, hint="use `rk45` (adaptive) or `rk4` (fixed step)")
+
+
+def rk4_needs_step(span: Span) -> ModelError:
+    return ModelError("the `rk4` solver needs a step: `ode(solver = rk4, dt = 0.01)`", span)
+
+
+def ode_without_derivative(span: Span) -> ModelError:
+    return ModelError("this `ode` block has no derivative", span, hint="write one line `d(x) = ...` per state")
+
+
+def draw_in_ode(span: Span) -> ModelError:
+    return ModelError(
+        "an `ode` block is deterministic: it cannot draw random numbers",
+        span,
+        hint="use a `step` block for stochastic dynamics",
+    )
+
+
+def state_assigned_in_ode(name: str, span: Span) -> ModelError:
+    return ModelError(
+        f"in an `ode` block the state `{name}` changes only through `d({name}) = ...`",
+        span,
+        hint=f"write `d({name}) = ...` for its rate of change",
+    )
+
+
+def derivative_of_fixed(name: str, kind: str, span: Span) -> ModelError:
+    """``d(NAME)`` of a ``param`` or a ``const`` (``kind``)."""
+    return ModelError(
+        f"`{name}` is a {_fixed(kind)}, and only states have derivatives",
+        span,
+        hint="declare the quantity with `state NAME = ...` to integrate it",
+    )
+
+
+def derivative_needs_state(name: str, span: Span, states: Iterable[str]) -> ModelError:
+    return ModelError(
+        f"`d({name})` needs a state",
+        span,
+        hint=did_you_mean(name, states) or "declare it with `state NAME = ...`",
+    )
+
+
+# ------------------------------------------------------------ data files
+def _relative_to(base_dir: Any) -> str:
+    return f"paths are relative to the model's folder, {base_dir}"
+
+
+def data_file_empty(span: Span, source: Source) -> ModelError:
+    return ModelError("the data file is empty", span, hint="it needs a header row such as `time,y` and data rows",
+                      source=source)
+
+
+def data_column_without_name(span: Span, source: Source) -> ModelError:
+    return ModelError("a column has no name", span, source=source)
+
+
+def data_column_twice(name: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"column `{name}` appears twice", span, source=source)
+
+
+def data_without_rows(span: Span, source: Source) -> ModelError:
+    return ModelError("the data file has a header but no data rows", span, source=source)
+
+
+def data_row_length(values: int, columns: int, span: Span, source: Source) -> ModelError:
+    return ModelError(f"this row has {values} values but the header has {columns} columns", span, source=source)
+
+
+def data_not_a_number(token: str, column: str, span: Span, source: Source) -> ModelError:
+    return ModelError(
+        f"`{token}` in column `{column}` is not a number",
+        span,
+        hint="values must be numbers; write missing values as an empty cell or NA",
+        source=source,
+    )
+
+
+def data_not_finite(token: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"`{token}` is not a finite number", span, source=source)
+
+
+def no_file_matches(pattern: str, span: Span, base_dir: Any, source: Source) -> ModelError:
+    return ModelError(f"no file matches `{pattern}`", span, hint=_relative_to(base_dir), source=source)
+
+
+def data_file_not_found(pattern: str, span: Span, base_dir: Any, source: Source, file_name: str = "",
+                        nearby: Iterable[str] = ()) -> ModelError:
+    """``file_name``: the name looked for; ``nearby``: the files in its folder, for "did you mean"."""
+    hint = did_you_mean(file_name, nearby) or _relative_to(base_dir)
+    return ModelError(f"data file `{pattern}` not found", span, hint=hint, source=source)
+
+
+def data_without_time_column(span: Span, header: Iterable[str], source: Source) -> ModelError:
+    header = list(header)
+    return ModelError(
+        "the data file has no `time` column",
+        span,
+        hint=did_you_mean("time", header) or f"columns are {', '.join(header)}; add a `time` column",
+        source=source,
+    )
+
+
+def data_time_missing(span: Span, source: Source) -> ModelError:
+    return ModelError("a time is missing", span, hint="every row needs a time", source=source)
+
+
+def data_times_not_increasing(time: float, previous: float, span: Span, source: Source) -> ModelError:
+    return ModelError(f"times must be strictly increasing, but {time:g} follows {previous:g}", span, source=source)
+
+
+def data_before_t0(time: float, t0: float, span: Span, source: Source) -> ModelError:
+    return ModelError(
+        f"the first observation time {time:g} is earlier than t0 = {t0:g}",
+        span,
+        hint="declare an earlier start with `t0 = ...` in the model",
+        source=source,
+    )
+
+
+def data_time_off_grid(time: float, dt: float, t0: float, span: Span, source: Source) -> ModelError:
+    return ModelError(
+        f"time {time:g} is not a whole number of steps of length {dt:g} after t0 = {t0:g}",
+        span,
+        hint="observation times must fall on the step grid; change `step(dt = ...)` or the times",
+        source=source,
+    )
+
+
+def observed_column_missing(column: str, file: str, span: Span | None, header: Iterable[str],
+                            source: Source) -> ModelError:
+    """An ``observe`` line (at ``span`` in the model ``source``) whose column the data ``file`` lacks."""
+    header = list(header)
+    return ModelError(
+        f"column `{column}` is observed but the data file `{file}` has no such column",
+        span,
+        hint=did_you_mean(column, header) or f"its columns are {', '.join(header)}",
+        source=source,
+    )
+
+
+# ------------------------------------------------------------ parameters and values (command line, API)
+def model_file_not_found(path: Any, nearby: Iterable[str] = ()) -> ModelError:
+    """``nearby``: the model files in its folder, for "did you mean"."""
+    return ModelError(f"model file `{path}` not found", hint=did_you_mean(PurePath(path).name, nearby))
+
+
+def parameter_count(expected: int, given: int, slots: Iterable[str]) -> ModelError:
+    """A flat parameter vector of the wrong length; ``slots`` names its entries."""
+    return ModelError(f"expected {expected} parameter values, got {given}", hint=f"parameters are {', '.join(slots)}")
+
+
+def unknown_parameter(name: str, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    return ModelError(
+        f"the model has no parameter `{name}`",
+        hint=did_you_mean(name, known) or f"parameters are {one_of(known)}",
+    )
+
+
+def parameter_not_given(name: str, known: Iterable[str]) -> ModelError:
+    return ModelError(f"no value given for the parameter `{name}`", hint=f"give every parameter: {', '.join(known)}")
+
+
+def parameter_width(name: str, width: int, given: int, vector: bool) -> ModelError:
+    """``given`` values for a parameter of ``width``; ``vector``: it is declared with ``[K]``."""
+    return ModelError(
+        f"`{name}` takes {width} value{'s' if width > 1 else ''}, got {given}",
+        hint=f"write `{name}={','.join(['1.0'] * width)}`" if vector else None,
+    )
+
+
+def param_needs_name_value(item: str) -> ModelError:
+    return ModelError(f"`--param {item}` needs the form NAME=VALUE", hint="for example `--param sigma=0.5`")
+
+
+def param_not_a_number(raw: str, item: str) -> ModelError:
+    return ModelError(f"`{raw}` is not a number (in `--param {item}`)", hint="vectors are written `v=1,2,3`")
+
+
+def no_such_dataset(index: int, count: int) -> ModelError:
+    return ModelError(f"there is no dataset {index}", hint=f"the model has {count} dataset(s), numbered from 0")
+
+
+def no_observation_times() -> ModelError:
+    return ModelError(
+        "no observation times: the model has no data",
+        hint="give times, e.g. `--times 0:100:1`, or add `data \"file.csv\"` to the model",
+    )
+
+
+def no_times_given() -> ModelError:
+    return ModelError("give at least one observation time")
+
+
+def times_not_increasing() -> ModelError:
+    return ModelError("observation times must be strictly increasing")
+
+
+def times_before_t0(time: float, t0: float) -> ModelError:
+    return ModelError(f"the first time {time:g} is earlier than t0 = {t0:g}")
+
+
+def times_off_grid(dt: float) -> ModelError:
+    return ModelError(f"times must be whole multiples of the step dt = {dt:g} after t0")
+
+
+def bad_time_grid(spec: str) -> ModelError:
+    return ModelError(
+        f"`--times {spec}` is not a time grid", hint="write START:STOP:STEP such as `0:100:1`, or a list `1,2,5`"
+    )
+
+
+def times_and_times_from() -> ModelError:
+    return ModelError("give either --times or --times-from, not both")
+
+
+def times_file_without_time_column(path: Any, source: Source) -> ModelError:
+    return ModelError(f"`{path}` has no `time` column", source=source)
+
+
+def too_few_models() -> ModelError:
+    return ModelError("give at least two models to compare")
+
+
+# ------------------------------------------------------------ run options
+_TYPE_NAMES = {int: "a whole number", float: "a number", str: "a word", bool: "true or false"}
+
+
+def _option(name: str, owner: str) -> str:
+    """How an option is named: "option `a` of the `mh` sampler", or "`a`" for a run setting (no owner)."""
+    return f"option `{name}` of {owner}" if owner else f"`{name}`"
+
+
+def option_needs_name_value(item: str) -> ModelError:
+    return ModelError(f"`--option {item}` needs the form NAME=VALUE", hint="for example `--option reset=20`")
+
+
+def option_wrong_type(name: str, owner: str, kind: type, value: Any, description: str) -> ModelError:
+    """``value`` is not of the option's type ``kind``; ``description`` (the option's help line) is the hint."""
+    return ModelError(f"{_option(name, owner)} takes {_TYPE_NAMES.get(kind, kind.__name__)}, not `{value}`",
+                      hint=description)
+
+
+def option_not_a_choice(name: str, owner: str, value: Any, converted: Any, choices: Iterable[Any],
+                        description: str) -> ModelError:
+    """``value`` as given, ``converted`` to the option's type, is none of ``choices``."""
+    choices = list(choices)
+    return ModelError(f"{_option(name, owner)} is one of {one_of(choices)}, not `{value}`",
+                      hint=did_you_mean(str(converted), [str(c) for c in choices]) or description)
+
+
+def option_not_finite(name: str, owner: str, value: Any, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} must be finite, not `{value}`", hint=description)
+
+
+def option_below_minimum(name: str, owner: str, minimum: float, value: Any, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} must be at least {minimum:g}, not `{value}`", hint=description)
+
+
+def option_above_maximum(name: str, owner: str, maximum: float, value: Any, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} must be at most {maximum:g}, not `{value}`", hint=description)
+
+
+def unknown_option(owner: str, name: str, known: Iterable[str]) -> ModelError:
+    """An option ``owner`` ("the `mh` sampler") does not declare."""
+    known = list(known)
+    hint = (did_you_mean(name, known) or "") + (f" options are {one_of(known)}" if known else
+                                                f" {owner} takes no options")
+    return ModelError(f"{owner} has no option `{name}`", hint=hint.strip())
+
+
+def unknown_plugin(kind: str, name: str, known: Iterable[str]) -> ModelError:
+    """No ``kind`` (sampler, likelihood, ...) is registered as ``name``."""
+    known = list(known)
+    return ModelError(
+        f"unknown {kind} `{name}`",
+        hint=((did_you_mean(name, known) or "") + f" available: {one_of(known)}").strip(),
+    )
+
+
+def nothing_registered(name: str, known: Iterable[str]) -> ModelError:
+    return ModelError(f"nothing is registered as `{name}`",
+                      hint=did_you_mean(name, known) or "`ponder plugins` lists what is")
+
+
+def unknown_figure_kind(name: str, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    return ModelError(f"there is no figure kind `{name}`",
+                      hint=did_you_mean(name, known) or f"kinds are {one_of(known)}")
+
+
+def repeat_too_small(repeat: int) -> ModelError:
+    return ModelError(f"--repeat must be at least 1, not {repeat}")
+
+
+def bad_command_line(problem: str, prog: str) -> ModelError:
+    """argparse's own ``problem`` with a flag or an argument of ``prog``."""
+    return ModelError(problem, hint=f"see `{prog} --help`")
