@@ -139,6 +139,8 @@ def cmd_run(args) -> int:
     from ponder.summary import posterior_table, run_report, tempering_table
 
     model = load(args.model)
+    if args.method:
+        return _run_method(model, args)
     given = dict(
         sampler=args.sampler, likelihood=args.likelihood, samples=args.samples, warmup=args.warmup,
         chains=args.chains, particles=args.particles, executor=args.executor, workers=args.workers, seed=args.seed,
@@ -165,6 +167,37 @@ def cmd_run(args) -> int:
         pt_table = tempering_table(idata)
         if pt_table is not None:
             console.print(pt_table)
+        console.print(posterior_table(idata))
+        console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
+    return EXIT_OK
+
+
+def _run_method(model, args) -> int:
+    """``ponder run MODEL --method NAME``: a whole-run inference method instead of a sampler."""
+    from ponder.runtime.methods import run_method
+    from ponder.summary import posterior_table, run_report
+
+    progress = _progress(1, args.method, quiet=args.quiet)
+    with progress:
+        task = progress.add_task(args.method, total=None)
+
+        def report(done, total, text):
+            progress.update(task, completed=done, total=total, description=f"{args.method}: {text}")
+
+        try:
+            idata = run_method(model, args.method, out=args.out, resume=args.resume, executor=args.executor or "serial",
+                               workers=args.workers, seed=args.seed, progress=report,
+                               options=parse_sampler_options(args.option))
+        except KeyboardInterrupt:
+            progress.stop()
+            console = _console(stderr=True)
+            console.print("[yellow]interrupted[/]; the rounds done so far are kept next to the results file")
+            again = [a for a in (argv_of_run() or ["run", args.model, "--method", args.method]) if a != "--resume"]
+            console.print("continue with: ponder " + " ".join(shlex.quote(a) for a in again) + " --resume")
+            return 130
+    if not args.quiet:
+        console = _console()
+        console.print(run_report(idata))
         console.print(posterior_table(idata))
         console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
     return EXIT_OK
@@ -270,8 +303,8 @@ def cmd_plugins(args) -> int:
 
     pl = plugins()
     console = _console()
-    registries = [(kind, getattr(pl, attribute)) for attribute, (kind, _) in KINDS.items()]
     if args.name:  # one plugin's description and options
+        registries = [(kind, getattr(pl, attribute)) for attribute, (kind, _) in KINDS.items()]
         found = [(kind, reg.entries[args.name]) for kind, reg in registries if args.name in reg.entries]
         if not found:
             names = sorted({n for _, reg in registries for n in reg.entries})
@@ -286,19 +319,19 @@ def cmd_plugins(args) -> int:
     table = Table(show_edge=False)
     for col in ("kind", "name", "from", "options", "description"):
         table.add_column(col)
-    for kind, registry in registries:
-        if kind in ("distribution", "function") and not args.all:
-            entries = [e for e in registry.entries.values() if e.plugin != "ponder"]
+    for attribute, (kind, _) in KINDS.items():
+        if kind in ("distribution", "function") and not args.all:  # plugins' only: ponder's are many
+            registry = pl.external(attribute)
         else:
-            entries = list(registry.entries.values())
-        for entry in entries:
+            registry = getattr(pl, attribute)
+        for entry in registry.entries.values():
             declared = declared_options(entry.value) if kind in ("sampler", "likelihood", "method") else ()
             names = "?" if declared is None else ", ".join(o.name for o in declared)
             table.add_row(kind, entry.name, escape(entry.plugin), escape(names), escape(entry.description))
     console.print(table)
     if not args.all:
-        console.print(f"and {len(pl.distributions.entries)} distributions and {len(pl.functions.entries)} functions "
-                      "(`ponder plugins --all` lists them; `ponder plugins NAME` shows one, with its options)")
+        console.print("`ponder plugins --all` adds ponder's own distributions and functions; "
+                      "`ponder plugins NAME` shows one, with its options")
     for name, problem in pl.broken_plugins.items():
         console.print(f"[red]broken plugin[/] {escape(name)}: {escape(problem)}")
     return EXIT_OK
@@ -352,6 +385,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="sample the posterior, print a summary, write results (netCDF)")
     p.add_argument("model")
     p.add_argument("--sampler", help="ensemble (default), mh, or a plugin's sampler")
+    p.add_argument("--method", help="a whole-run inference method instead of a sampler (`ponder plugins` lists them)")
     p.add_argument("--likelihood", help="auto (default), direct, pf, or a plugin's")
     p.add_argument("--samples", type=int, help="draws per chain after warm-up (default 1000)")
     p.add_argument("--warmup", type=int, help="warm-up iterations (default: as many as --samples)")

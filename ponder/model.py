@@ -222,6 +222,19 @@ class Model(Problem):
             warmup=warmup, chains=chains, particles=particles, executor=executor, workers=workers, seed=seed,
         )
 
+    def run_method(self, method: str, out=None, resume: bool = False, executor: str | None = None,
+                   workers: int | None = None, seed: int | None = None, **options):
+        """Run the inference method ``method`` (a plugin's whole-run algorithm); returns the ArviZ results.
+
+        ``options`` are the method's declared options (``ponder plugins
+        METHOD`` lists them); with ``out``, the rounds done are kept next to
+        it and ``resume=True`` continues an interrupted run.
+        """
+        from ponder.runtime.methods import run_method
+
+        return run_method(self, method, out=out, resume=resume, executor=executor or "serial", workers=workers,
+                          seed=seed, options=options)
+
     def evidence(self, samples: int = 1024, chains: int | None = None, seed: int | None = None, **options):
         """log Z, the log marginal likelihood of the model on its data, by parallel tempering.
 

@@ -21,8 +21,8 @@ import shlex
 import tempfile
 from pathlib import Path
 
-from ponder.lang import edit
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import edit, messages
+from ponder.lang.errors import ModelError
 
 COMMANDS = {
     "load": ("FILE", "load a .model file (replaces the current model)"),
@@ -94,9 +94,7 @@ class Session:
         try:
             new, _ = edit.split(text if text.endswith("\n") else text + "\n", "<input>")
         except ModelError as err:
-            if err.hint is None:
-                err.hint = "type a declaration (param, const, state, step { }, observe, data), or a :command (:help)"
-            raise
+            raise messages.session_syntax_error(err) from None
         if not new:
             return self.model
         pieces = edit.merge(self.pieces, new)
@@ -112,8 +110,7 @@ class Session:
         """Remove the declaration of ``name``."""
         kept, removed = edit.remove(self.pieces, name)
         if not removed:
-            raise ModelError(f"the model declares no `{name}`",
-                             hint=did_you_mean(name, self.names) or (f"names are {one_of(self.names)}" if self.names else None))
+            raise messages.name_not_declared(name, self.names)
         self.model = self._compile(kept)
         self.pieces, self.edited = kept, True
         self._say(f"[green]removed[/] {', '.join(_label(p) for p in removed)}")
@@ -123,10 +120,10 @@ class Session:
         """Make the CSV at ``path`` the model's only dataset (replacing `data` and `replicate` lines)."""
         target = Path(path).resolve()
         if not target.is_file():
-            raise ModelError(f"data file `{path}` not found")
+            raise messages.data_file_not_found(path)
         rel = Path(os.path.relpath(target, self.base_dir)).as_posix()
         if '"' in rel or "\n" in rel:
-            raise ModelError(f"cannot name the file `{path}` in model text (it contains a quote or a newline)")
+            raise messages.unquotable_data_path(path)
         kept = [p for p in self.pieces if p.kind != "data"]
         pieces = edit.merge(kept, edit.split(f'data "{rel}"\n')[0])
         self.model = self._compile(pieces)
@@ -241,17 +238,14 @@ class Session:
 
         if kind == "simulation":
             if self.simulation is None:
-                raise ModelError("nothing simulated yet", hint="run :simulate NAME=VALUE ... first")
+                raise messages.nothing_simulated()
             fig = plots.simulation_figure(self.simulation)
         else:
             if kind not in plots.figure_kinds():
-                raise ModelError(f"there is no figure `{kind}`",
-                                 hint=did_you_mean(kind, ("simulation",) + plots.figure_kinds())
-                                 or f"figures are {one_of(('simulation',) + plots.figure_kinds())}")
+                raise messages.unknown_figure(kind, ("simulation",) + plots.figure_kinds())
             fig = plots.figure(self._require_results(), kind, truth=truth, model=self.model)
             if fig is None:
-                raise ModelError(f"the last sample has nothing to show as `{kind}`",
-                                 hint="latent and pf figures need a particle-filter run")
+                raise messages.nothing_to_show(kind)
         path = Path(out) if out is not None else self.plot_dir / f"{kind}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
@@ -263,19 +257,18 @@ class Session:
         """Run one REPL command line such as ``:simulate origin=100 drift=0.2 sigma=10``."""
         words = shlex.split(line.strip().lstrip(":"))
         if not words:
-            raise ModelError("type a command after `:`", hint="`:help` lists them")
+            raise messages.no_command()
         name, args = words[0], words[1:]
         if name not in COMMANDS:
-            raise ModelError(f"unknown command `:{name}`",
-                             hint=did_you_mean(f":{name}", [f":{c}" for c in COMMANDS]) or "`:help` lists the commands")
+            raise messages.unknown_command(name, COMMANDS)
         usage = f":{name} {COMMANDS[name][0]}".rstrip()
         if name in ("load", "save", "data", "drop"):
             if len(args) != 1:
-                raise ModelError(f"`:{name}` takes one argument", hint=f"usage: {usage}")
+                raise messages.command_takes_one_argument(name, usage)
             return getattr(self, name)(args[0])
         if name in ("show", "check", "summary", "quit"):
             if args:
-                raise ModelError(f"`:{name}` takes no arguments", hint=f"usage: {usage}")
+                raise messages.command_takes_no_arguments(name, usage)
             if name == "quit":
                 raise SystemExit(0)
             return getattr(self, name)()
@@ -283,7 +276,7 @@ class Session:
             return self.help(*args[:1])
         if name == "plot":
             if not args:
-                raise ModelError("`:plot` needs a figure kind", hint=f"usage: {usage}")
+                raise messages.plot_needs_kind(usage)
             truth = _key_values(args[1:], usage, numeric=True)
             return self.plot(args[0], truth=truth or None)
         if name == "simulate":
@@ -303,8 +296,7 @@ class Session:
         if command is not None:
             command = command.lstrip(":")
             if command not in COMMANDS:
-                raise ModelError(f"unknown command `:{command}`",
-                                 hint=did_you_mean(f":{command}", [f":{c}" for c in COMMANDS]))
+                raise messages.unknown_command(command, COMMANDS, in_help=True)
             args, what = COMMANDS[command]
             self.console.print(escape(f":{command} {args}\n  {what}"))
             return
@@ -327,15 +319,14 @@ class Session:
 
     def _require_model(self, data: bool = False):
         if self.model is None:
-            raise ModelError("there is no model yet", hint="type declarations such as `param a ~ Normal(0, 1)`, "
-                             "or :load FILE")
+            raise messages.no_model_yet()
         if data and not self.model.datasets:
-            raise ModelError("the model has no data", hint="add data with :data FILE.csv")
+            raise messages.session_model_without_data()
         return self.model
 
     def _require_results(self):
         if self.results is None:
-            raise ModelError("nothing sampled yet", hint="run :sample first")
+            raise messages.nothing_sampled()
         return self.results
 
     def _scratch(self) -> Path:
@@ -379,7 +370,7 @@ def _key_values(words: list[str], usage: str, numeric: bool) -> dict:
 
     bad = [w for w in words if "=" not in w]
     if bad:
-        raise ModelError(f"`{bad[0]}` is not NAME=VALUE", hint=f"usage: {usage}")
+        raise messages.not_name_value(bad[0], usage)
     if not numeric:
         return parse_sampler_options(words)
     values = parse_params(words)

@@ -6,6 +6,7 @@ PYTHONPATH and entry points switched on (tests/conftest.py switches them off
 for everything else).
 """
 
+import math
 import os
 import shutil
 import subprocess
@@ -157,3 +158,73 @@ def test_slice_sampler_run_matches_exact_posterior(installed, ponder_cli):
         mean = float(post[name].mean())
         tolerance = 4 * float(mcse[name]) + grid_error
         assert abs(mean - fine[name]) < tolerance, (name, mean, fine[name], float(mcse[name]), grid_error)
+
+
+# ------------------------------------------------------------ declared options, conformance, method, likelihood
+def test_slice_options_are_declared_and_checked(installed, ponder_cli):
+    listed = ponder_cli("plugins", "slice", env=_env(installed["slice"]))
+    assert listed.returncode == 0, listed.stderr
+    assert "w (float, default 1.0)" in listed.stdout and "m (int, default 50)" in listed.stdout
+    bad = ponder_cli("run", STRAIGHTWALK / "straightwalk.model", "--sampler", "slice", "--samples", 5,
+                     "--option", "w=wide", "--quiet", env=_env(installed["slice"]))
+    assert bad.returncode == 2 and "option `w` of the `slice` sampler takes a number" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_installed_slice_sampler_passes_the_conformance_check(installed):
+    script = ("from ponder.testing import check_sampler\n"
+              "found = check_sampler('slice', chains=4, samples=1000, seed=2)\n"
+              "print(len(found))\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900,
+                          env={**os.environ, **_env(installed["slice"])})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "5"
+
+
+CONJUGATE = 'param mu ~ Normal(1, 2)\nstate m = mu\nobserve y ~ Normal(m, 1.5)\ndata "y.csv"\n'
+
+
+def test_installed_method_runs_from_the_command_line_and_resumes(installed, ponder_cli, tmp_path):
+    import math
+
+    y = np.random.default_rng(12).normal(2.3, 1.5, size=30)
+    (tmp_path / "y.csv").write_text("time,y\n" + "\n".join(f"{t},{float(v)!r}" for t, v in enumerate(y)) + "\n")
+    (tmp_path / "c.model").write_text(CONJUGATE)
+    out = tmp_path / "is.nc"
+    proc = ponder_cli("run", tmp_path / "c.model", "--method", "prior-is", "--option", "rounds=3", "draws=2000",
+                      "--seed", 4, "--out", out, env=_env(installed["slice"]))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "prior-is method" in proc.stdout and "mu" in proc.stdout
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ponder.runtime import arviz_io
+
+        post = arviz_io.group(arviz_io.read(out), "posterior")
+    precision = 1 / 4 + 30 / 1.5**2
+    mean = (1 / 4 + y.sum() / 1.5**2) / precision
+    ess = float(post.attrs["importance_ess"])
+    assert post["mu"].shape == (1, 6000) and ess > 100
+    assert abs(float(post["mu"].mean()) - mean) < 4 / math.sqrt(precision) / math.sqrt(ess)
+    summary = ponder_cli("summary", out, env=_env(installed["slice"]))
+    assert summary.returncode == 0 and "prior-is method" in summary.stdout
+
+
+def test_installed_likelihood_takes_its_option(installed, ponder_cli, tmp_path):
+    """beta = 0 makes the power likelihood flat: the sampler then draws the prior (origin ~ Uniform(50, 150))."""
+    out = tmp_path / "prior.nc"
+    proc = ponder_cli("run", STRAIGHTWALK / "straightwalk.model", "--likelihood", "power", "--option", "beta=0",
+                      "--sampler", "slice", "--samples", 1000, "--warmup", 100, "--seed", 1, "--out", out, "--quiet",
+                      env=_env(installed["slice"]))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from ponder.runtime import arviz_io
+
+        idata = arviz_io.read(out)
+    origin = arviz_io.group(idata, "posterior")["origin"].values
+    assert np.all(arviz_io.group(idata, "sample_stats")["log_likelihood"].values == 0.0)
+    se = 100 / math.sqrt(12) / math.sqrt(float(np.ravel(arviz_io.arviz().ess(origin))[0]))
+    assert abs(origin.mean() - 100) < 4 * se
+    bad = ponder_cli("run", STRAIGHTWALK / "straightwalk.model", "--likelihood", "power", "--option", "beta=-1",
+                     "--quiet", env=_env(installed["slice"]))
+    assert bad.returncode == 2 and "option `beta` of the `power` likelihood must be at least 0" in bad.stderr

@@ -103,6 +103,15 @@ class ModelError(Exception):
         return "\n".join(out)
 
 
+def located(err: ModelError, span: Span | None, source: Source | None) -> ModelError:
+    """The message and hint of ``err``, pointing at ``span`` in ``source`` instead.
+
+    For a value checked away from where it was written (a setting of a
+    model's ``infer { }`` block): the check's own message, placed at the value.
+    """
+    return ModelError(err.message, span, hint=err.hint, source=source)
+
+
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean `x`?" hint for the closest candidate, or None."""
     candidates = sorted(set(candidates))

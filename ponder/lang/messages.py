@@ -472,10 +472,14 @@ def no_file_matches(pattern: str, span: Span, base_dir: Any, source: Source) -> 
     return ModelError(f"no file matches `{pattern}`", span, hint=_relative_to(base_dir), source=source)
 
 
-def data_file_not_found(pattern: str, span: Span, base_dir: Any, source: Source, file_name: str = "",
-                        nearby: Iterable[str] = ()) -> ModelError:
-    """``file_name``: the name looked for; ``nearby``: the files in its folder, for "did you mean"."""
-    hint = did_you_mean(file_name, nearby) or _relative_to(base_dir)
+def data_file_not_found(pattern: Any, span: Span | None = None, base_dir: Any = None, source: Source | None = None,
+                        file_name: str = "", nearby: Iterable[str] = ()) -> ModelError:
+    """``file_name``: the name looked for; ``nearby``: the files in its folder, for "did you mean".
+
+    A ``data`` line of a model gives its ``span``, ``base_dir`` and ``source``;
+    the session's ``:data FILE`` gives the path alone (and gets no hint).
+    """
+    hint = did_you_mean(file_name, nearby) or (_relative_to(base_dir) if base_dir is not None else None)
     return ModelError(f"data file `{pattern}` not found", span, hint=hint, source=source)
 
 
@@ -543,6 +547,15 @@ def unknown_parameter(name: str, known: Iterable[str]) -> ModelError:
     return ModelError(
         f"the model has no parameter `{name}`",
         hint=did_you_mean(name, known) or f"parameters are {one_of(known)}",
+    )
+
+
+def unknown_constant(name: str, known: Iterable[str]) -> ModelError:
+    """A constant override (``consts(overrides=...)``, a replicate's) for a name that is not a ``const``."""
+    known = list(known)
+    return ModelError(
+        f"the model has no constant `{name}`",
+        hint=did_you_mean(name, known) or (f"constants are {one_of(known)}" if known else None),
     )
 
 
@@ -650,12 +663,28 @@ def option_above_maximum(name: str, owner: str, maximum: float, value: Any, desc
     return ModelError(f"{_option(name, owner)} must be at most {maximum:g}, not `{value}`", hint=description)
 
 
-def unknown_option(owner: str, name: str, known: Iterable[str]) -> ModelError:
-    """An option ``owner`` ("the `mh` sampler") does not declare."""
-    known = list(known)
-    hint = (did_you_mean(name, known) or "") + (f" options are {one_of(known)}" if known else
-                                                f" {owner} takes no options")
-    return ModelError(f"{owner} has no option `{name}`", hint=hint.strip())
+#: The hints of the built-in plugins' own check of their keyword arguments (see :func:`unknown_option`), by owner.
+_OWN_OPTION_HINTS = {
+    "the `ensemble` sampler": "options are a (stretch scale), de (fraction of DE moves), reset, prune (0 or 1)",
+    "the `mh` sampler": "options are scale and target_accept",
+    "the `pt` sampler": "options are explorer (slice or mh) and slice_width",
+}
+
+
+def unknown_option(owner: str, name: str, known: Iterable[str], own_check: bool = False) -> ModelError:
+    """An option ``owner`` ("the `mh` sampler") does not declare.
+
+    ``own_check``: found by a built-in plugin's constructor, called directly
+    rather than through the check of its declared options (``known``); the
+    hint is then the plugin's own list of its options, if it has one.
+    """
+    if own_check:
+        hint = _OWN_OPTION_HINTS.get(owner)
+    else:
+        known = list(known)
+        hint = ((did_you_mean(name, known) or "") + (f" options are {one_of(known)}" if known else
+                                                     f" {owner} takes no options")).strip()
+    return ModelError(f"{owner} has no option `{name}`", hint=hint)
 
 
 def unknown_plugin(kind: str, name: str, known: Iterable[str]) -> ModelError:
@@ -678,6 +707,22 @@ def unknown_figure_kind(name: str, known: Iterable[str]) -> ModelError:
                       hint=did_you_mean(name, known) or f"kinds are {one_of(known)}")
 
 
+def unknown_run_setting(key: str) -> ModelError:
+    """A keyword of ``sample(...)`` that is no run setting."""
+    return ModelError(f"unknown run setting `{key}`")
+
+
+def unknown_infer_setting(key: str, span: Span | None, known: Iterable[str], source: Source) -> ModelError:
+    """A key of ``infer { }`` that is no run setting and no option of the chosen sampler or likelihood."""
+    known = list(known)
+    return ModelError(
+        f"unknown `infer` setting `{key}`",
+        span,
+        hint=did_you_mean(key, known) or f"settings are {one_of(known)}",
+        source=source,
+    )
+
+
 def repeat_too_small(repeat: int) -> ModelError:
     return ModelError(f"--repeat must be at least 1, not {repeat}")
 
@@ -685,3 +730,208 @@ def repeat_too_small(repeat: int) -> ModelError:
 def bad_command_line(problem: str, prog: str) -> ModelError:
     """argparse's own ``problem`` with a flag or an argument of ``prog``."""
     return ModelError(problem, hint=f"see `{prog} --help`")
+
+
+# ------------------------------------------------------------ likelihoods
+def no_data_no_likelihood(model: str) -> ModelError:
+    return ModelError(
+        f"the model `{model}` has no data, so there is no likelihood",
+        hint='add `data "file.csv"` to the model (make one with `ponder simulate`)',
+    )
+
+
+def no_automatic_likelihood(kind: str) -> ModelError:
+    """No registered likelihood is ``auto`` for a ``kind`` ("deterministic", "stochastic") model."""
+    return ModelError(f"no registered likelihood is the automatic choice for a {kind} model",
+                      hint="name one with --likelihood")
+
+
+def direct_needs_deterministic(model: str) -> ModelError:
+    return ModelError(
+        f"the `direct` likelihood needs a deterministic model, and `{model}` draws random numbers",
+        hint="use `pf` (a particle filter) or `auto`",
+    )
+
+
+def not_a_particle_number(value: Any) -> ModelError:
+    return ModelError(
+        f"`{value}` is not a particle number",
+        hint="give a whole number such as `1000`, or a range `MIN:MAX` such as `64:4096` for adaptive N",
+    )
+
+
+def unknown_resampling_scheme(name: str, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    return ModelError(
+        f"unknown resampling scheme `{name}`",
+        hint=did_you_mean(name, known) or f"schemes are {one_of(known)}",
+    )
+
+
+def ess_threshold_out_of_range(value: float) -> ModelError:
+    return ModelError(f"the ESS threshold must be in (0, 1], not {value}")
+
+
+def target_sd_not_positive(value: float) -> ModelError:
+    return ModelError(f"the target standard deviation must be positive, not {value}")
+
+
+# ------------------------------------------------------------ samplers
+def ensemble_walkers(walkers: int) -> ModelError:
+    return ModelError(f"the ensemble needs an even number of at least 4 walkers, not {walkers}",
+                      hint="set --chains (the number of walkers) to an even number such as 8")
+
+
+def stretch_scale_too_small(a: float) -> ModelError:
+    return ModelError(f"the stretch scale a must be above 1, not {a}")
+
+
+def de_fraction_out_of_range(de: float) -> ModelError:
+    return ModelError(f"de (the fraction of differential-evolution moves) must be in [0, 1], not {de}")
+
+
+def too_few_chains() -> ModelError:
+    return ModelError("the number of chains must be at least 1")
+
+
+def too_few_replicas() -> ModelError:
+    return ModelError("parallel tempering needs at least 2 replicas (--chains)")
+
+
+def unknown_explorer(name: str) -> ModelError:
+    return ModelError(f"unknown explorer `{name}`", hint="use `slice` or `mh`")
+
+
+def slice_needs_exact_likelihood() -> ModelError:
+    return ModelError("the slice explorer needs an exact likelihood",
+                      hint="with a particle filter use `--option explorer=mh` (the default)")
+
+
+def no_starting_points(tries: int) -> ModelError:
+    return ModelError(
+        f"could not find starting points with a finite posterior density in {tries} prior draws",
+        hint="check that the prior covers parameter values that can explain the data, "
+        "or give the particle filter more particles",
+    )
+
+
+# ------------------------------------------------------------ runs: executors, checkpoints, results
+def mpi_needs_mpi4py() -> ModelError:
+    return ModelError(
+        "the `mpi` executor needs mpi4py",
+        hint="install it with `pip install 'ponder[mpi]'` (mpi4py and the mpich wheel; no system MPI needed)",
+    )
+
+
+def no_checkpoint_to_resume(path: Any, rounds: bool = False) -> ModelError:
+    """``--resume`` with no checkpoint at ``path``; ``rounds``: an inference method's checkpoint of rounds."""
+    if rounds:
+        what, hint = "round checkpoint", "start without --resume; methods save one next to --out after each round"
+    else:
+        what, hint = "checkpoint", "a checkpoint is written next to --out while a run goes; start without --resume"
+    return ModelError(f"there is no {what} to resume at `{path}`", hint=hint)
+
+
+def checkpoint_unreadable(path: Any, problem: Any) -> ModelError:
+    """``problem``: what reading it raised."""
+    return ModelError(f"the checkpoint `{path}` cannot be read ({problem})", hint="delete it and start again")
+
+
+def checkpoint_of_another_run(path: Any) -> ModelError:
+    return ModelError(
+        f"the checkpoint `{path}` belongs to a different run",
+        hint="resume with the same model, data and settings (seed, sampler, samples, ...), or delete it",
+    )
+
+
+def results_file_not_found(path: Any) -> ModelError:
+    return ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
+
+
+def not_a_results_file(path: Any, problem: str) -> ModelError:
+    """``problem``: the name of the exception reading it raised."""
+    return ModelError(f"`{path}` is not a ponder results file ({problem})")
+
+
+def results_without_posterior(path: Any) -> ModelError:
+    return ModelError(f"`{path}` has no posterior group")
+
+
+# ------------------------------------------------------------ the interactive session (ponder.Session, the REPL)
+def session_syntax_error(err: ModelError) -> ModelError:
+    """Text typed into a session that does not parse: the parser's ``err``, with a hint at what can be typed
+    where the parser has none."""
+    return ModelError(
+        err.message,
+        err.span,
+        hint=err.hint or "type a declaration (param, const, state, step { }, observe, data), or a :command (:help)",
+        source=err.source,
+    )
+
+
+def name_not_declared(name: str, known: Iterable[str]) -> ModelError:
+    """``:drop NAME`` of a name the model does not declare; ``known``: the names it does."""
+    known = list(known)
+    return ModelError(f"the model declares no `{name}`",
+                      hint=did_you_mean(name, known) or (f"names are {one_of(known)}" if known else None))
+
+
+def unquotable_data_path(path: Any) -> ModelError:
+    return ModelError(f"cannot name the file `{path}` in model text (it contains a quote or a newline)")
+
+
+def no_model_yet() -> ModelError:
+    return ModelError("there is no model yet",
+                      hint="type declarations such as `param a ~ Normal(0, 1)`, or :load FILE")
+
+
+def session_model_without_data() -> ModelError:
+    return ModelError("the model has no data", hint="add data with :data FILE.csv")
+
+
+def nothing_simulated() -> ModelError:
+    return ModelError("nothing simulated yet", hint="run :simulate NAME=VALUE ... first")
+
+
+def nothing_sampled() -> ModelError:
+    return ModelError("nothing sampled yet", hint="run :sample first")
+
+
+def unknown_figure(kind: str, known: Iterable[str]) -> ModelError:
+    """``:plot KIND`` of a kind that is not ``known`` (the session's figures, ``simulation`` included)."""
+    known = list(known)
+    return ModelError(f"there is no figure `{kind}`", hint=did_you_mean(kind, known) or f"figures are {one_of(known)}")
+
+
+def nothing_to_show(kind: str) -> ModelError:
+    return ModelError(f"the last sample has nothing to show as `{kind}`",
+                      hint="latent and pf figures need a particle-filter run")
+
+
+def no_command() -> ModelError:
+    return ModelError("type a command after `:`", hint="`:help` lists them")
+
+
+def unknown_command(name: str, known: Iterable[str], in_help: bool = False) -> ModelError:
+    """``:NAME`` is none of the ``known`` commands; ``in_help``: asked as ``:help NAME`` (no pointer to ``:help``)."""
+    hint = did_you_mean(f":{name}", [f":{c}" for c in known])
+    if not in_help:
+        hint = hint or "`:help` lists the commands"
+    return ModelError(f"unknown command `:{name}`", hint=hint)
+
+
+def command_takes_one_argument(name: str, usage: str) -> ModelError:
+    return ModelError(f"`:{name}` takes one argument", hint=f"usage: {usage}")
+
+
+def command_takes_no_arguments(name: str, usage: str) -> ModelError:
+    return ModelError(f"`:{name}` takes no arguments", hint=f"usage: {usage}")
+
+
+def plot_needs_kind(usage: str) -> ModelError:
+    return ModelError("`:plot` needs a figure kind", hint=f"usage: {usage}")
+
+
+def not_name_value(word: str, usage: str) -> ModelError:
+    """A word of a command's ``NAME=VALUE ...`` arguments without ``=``."""
+    return ModelError(f"`{word}` is not NAME=VALUE", hint=f"usage: {usage}")

@@ -99,11 +99,17 @@ class Plugins:
         setattr(self, attribute, registry)
         return registry
 
-    def _collect(self, kind: str, hook_name: str) -> Registry:
+    def external(self, attribute: str) -> Registry:
+        """The registry ``attribute`` with third-party entries only (the built-in plugin modules are not called)."""
+        return self._collect(*KINDS[attribute], skip=DEFAULT_PLUGINS)
+
+    def _collect(self, kind: str, hook_name: str, skip: tuple[str, ...] = ()) -> Registry:
         registry = Registry(kind)
         hook = getattr(self.pm.hook, hook_name)
         for impl in hook.get_hookimpls():  # in registration order: built-ins first
             name = self.pm.get_name(impl.plugin) or "?"
+            if name in skip:
+                continue
             registry._plugin = self.packages.get(name, name)
             try:
                 impl.function(registry=registry)

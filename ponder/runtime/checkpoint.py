@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 
 
 def path_for(results: Path) -> Path:
@@ -53,12 +53,9 @@ def load(path: Path, fingerprint: str):
         data = np.load(path, allow_pickle=False)
         header = json.loads(bytes(data["header"]).decode())
     except Exception as exc:  # a damaged file is a user-facing problem, not a crash
-        raise ModelError(f"the checkpoint `{path}` cannot be read ({exc})", hint="delete it and start again") from None
+        raise messages.checkpoint_unreadable(path, exc) from None
     if header["fingerprint"] != fingerprint:
-        raise ModelError(
-            f"the checkpoint `{path}` belongs to a different run",
-            hint="resume with the same model, data and settings (seed, sampler, samples, ...), or delete it",
-        )
+        raise messages.checkpoint_of_another_run(path)
     iteration = int(header["iteration"])
     length = int(data["records_length"])
     state = {k[len("state/"):]: np.array(data[k]) for k in data.files if k.startswith("state/")}

@@ -22,7 +22,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable, Protocol, runtime_checkable
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 
 
 @runtime_checkable
@@ -106,10 +106,7 @@ class MPIExecutor(_PoolExecutor):
             from mpi4py import MPI
             from mpi4py.futures import MPIPoolExecutor
         except ImportError:
-            raise ModelError(
-                "the `mpi` executor needs mpi4py",
-                hint="install it with `pip install 'ponder[mpi]'` (mpi4py and the mpich wheel; no system MPI needed)",
-            ) from None
+            raise messages.mpi_needs_mpi4py() from None
         _put_mpiexec_on_path()
         under_mpiexec = MPI.COMM_WORLD.Get_size() > 1
         if under_mpiexec:

@@ -17,7 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from ponder.lang.compiler import CompiledModel, compile_text
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import messages
 from ponder.runtime.data import Dataset, load_datasets
 from ponder.runtime.settings import infer_settings
 
@@ -97,10 +97,7 @@ class Problem:
         given.update(overrides or {})
         for key, value in given.items():
             if key not in names:
-                raise ModelError(
-                    f"the model has no constant `{key}`",
-                    hint=did_you_mean(key, names) or (f"constants are {one_of(names)}" if names else None),
-                )
+                raise messages.unknown_constant(key, names)
             over[names[key]] = float(value)
         out = np.empty(len(self.ir.consts))
         self.kernels.compute_consts(over, out)

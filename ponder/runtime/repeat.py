@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.runtime.seeds import stream
 from ponder.runtime.stats import log_mean_exp, log_mean_exp_se
 
@@ -19,7 +19,7 @@ def repeated_loglik(model, params, likelihood: str = "auto", particles=None, res
     is called after each one (for progress bars).
     """
     if repeat < 1:
-        raise ModelError(f"--repeat must be at least 1, not {repeat}")
+        raise messages.repeat_too_small(repeat)
     theta = model.theta(params)
     options = {"particles": particles, "resampling": resampling}
     estimator = model.likelihood(likelihood, **{k: v for k, v in options.items() if v is not None})

@@ -252,17 +252,17 @@ def read_results(path) -> "object":
     """InferenceData from a results file; a ModelError (not a traceback) when it is not one."""
     from pathlib import Path
 
-    from ponder.lang.errors import ModelError
+    from ponder.lang import messages
 
     path = Path(path)
     if not path.is_file():
-        raise ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
+        raise messages.results_file_not_found(path)
     try:
         idata = arviz_io.read(path)
     except Exception as exc:
-        raise ModelError(f"`{path}` is not a ponder results file ({type(exc).__name__})") from None
+        raise messages.not_a_results_file(path, type(exc).__name__) from None
     if "posterior" not in arviz_io.group_names(idata):
-        raise ModelError(f"`{path}` has no posterior group")
+        raise messages.results_without_posterior(path)
     return idata
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
 from ponder.runtime import arviz_io
 from ponder.runtime.executors import make_executor
@@ -53,7 +53,7 @@ def resolve_settings(model, options: dict | None = None, **given) -> Settings:
     for key, value in given.items():
         if value is not None:
             if key not in SETTING_NAMES:
-                raise ModelError(f"unknown run setting `{key}`")
+                raise messages.unknown_run_setting(key)
             if key != "executor" or isinstance(value, str):  # an executor may be an object
                 value = coerce_setting(key, value)
             setattr(settings, key, value)
@@ -143,10 +143,7 @@ def sample(
         rows = getattr(sampler, "recorded_rows", None)
         if resume:
             if ckpt_path is None or not ckpt_path.exists():
-                raise ModelError(
-                    f"there is no checkpoint to resume at `{ckpt_path}`",
-                    hint="a checkpoint is written next to --out while a run goes; start without --resume",
-                )
+                raise messages.no_checkpoint_to_resume(ckpt_path)
             state, records, iteration, extra = ckpt.load(ckpt_path, fingerprint)
             target.restore_adaptations(extra["adapters"])
             elapsed_before = extra.get("elapsed", 0.0)

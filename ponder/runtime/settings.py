@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import messages
+from ponder.lang.errors import ModelError, located
 from ponder.plugins.options import Option, coerce_options, declared_options
 
 SETTINGS = (
@@ -89,8 +90,7 @@ def infer_settings(model_ir) -> tuple[dict, dict]:
             try:
                 settings[name] = coerce_setting(name, value)
             except ModelError as err:
-                raise ModelError(err.message, spans.get("infer-value:" + key), hint=err.hint).with_source(
-                    model_ir.source) from None
+                raise located(err, spans.get("infer-value:" + key), model_ir.source) from None
     owners = {}
     for kind, registry, default in (("sampler", plugins().samplers, "ensemble"),
                                     ("likelihood", plugins().likelihoods, None)):
@@ -100,8 +100,7 @@ def infer_settings(model_ir) -> tuple[dict, dict]:
         try:
             factory = registry.get(chosen)
         except ModelError as err:
-            raise ModelError(err.message, spans.get("infer-value:" + kind), hint=err.hint).with_source(
-                model_ir.source) from None
+            raise located(err, spans.get("infer-value:" + kind), model_ir.source) from None
         for option in declared_options(factory) or ():
             owners.setdefault(option.name, (f"the `{chosen}` {kind}", declared_options(factory)))
     for key, value in raw.items():
@@ -109,15 +108,10 @@ def infer_settings(model_ir) -> tuple[dict, dict]:
             continue
         if key not in owners:
             known = list(SETTING_NAMES) + list(ALIASES) + list(owners)
-            raise ModelError(
-                f"unknown `infer` setting `{key}`",
-                spans.get("infer:" + key),
-                hint=did_you_mean(key, known) or f"settings are {one_of(known)}",
-            ).with_source(model_ir.source)
+            raise messages.unknown_infer_setting(key, spans.get("infer:" + key), known, model_ir.source)
         owner, declared = owners[key]
         try:
             options.update(coerce_options(declared, {key: value}, owner))
         except ModelError as err:
-            raise ModelError(err.message, spans.get("infer-value:" + key), hint=err.hint).with_source(
-                model_ir.source) from None
+            raise located(err, spans.get("infer-value:" + key), model_ir.source) from None
     return settings, options

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 
@@ -35,3 +36,20 @@ def log_mean_exp_se(values) -> float:
     if not np.all(np.isfinite(loo)):
         return math.inf
     return float(math.sqrt((r - 1) / r * np.sum((loo - loo.mean()) ** 2)))
+
+
+@numba.njit(cache=True, nogil=True)
+def delta_variance(increments, ess, n):
+    """The particle filter's delta-method var(log Z) and its smallest ESS.
+
+    var(log Z) ~ sum_k (1 / ESS_k - 1 / N) over the times with a finite
+    increment and ESS_k > 0 (nan if there is none). One compiled call: the
+    same with NumPy took as long as a small filter.
+    """
+    total, found, smallest = 0.0, False, math.inf
+    for k in range(ess.shape[0]):
+        smallest = min(smallest, ess[k])
+        if math.isfinite(increments[k]) and ess[k] > 0:
+            total += 1.0 / ess[k] - 1.0 / n
+            found = True
+    return (total if found else math.nan), (smallest if ess.shape[0] else math.nan)

@@ -30,8 +30,9 @@ import numba
 import numpy as np
 
 from ponder.lang import ir
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.runtime.estimate import Estimate
+from ponder.runtime.evaluation import EVAL_KEYS
 from ponder.runtime.likelihoods.contract import adaptation_of, capabilities_of
 from ponder.runtime.likelihoods.select import build_estimators, make_combiner
 from ponder.runtime.problem import ProblemSpec, load_problem
@@ -40,7 +41,6 @@ from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstra
 
 # evaluation arrays that start blank and are filled from the tasks' results
 _FILLED_BY_TASKS = ("particles", "ess_min", "pointwise", "ess", "trajectory")
-EVAL_KEYS = ("logpost", "loglik", "logprior", "particles", "ess_min", "loglik_sd", "pointwise", "ess", "trajectory")
 
 
 @dataclass(frozen=True)
@@ -281,11 +281,7 @@ class Target:
             pending = pending[~good]
             if not len(pending):
                 return state
-        raise ModelError(
-            f"could not find starting points with a finite posterior density in {tries} prior draws",
-            hint="check that the prior covers parameter values that can explain the data, "
-            "or give the particle filter more particles",
-        )
+        raise messages.no_starting_points(tries)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -38,6 +38,22 @@ CONVERTED = (
     "arguments.py",
     "plugins/options.py",
     "plugins/registry.py",
+    "session.py",
+    "runtime/likelihoods/particle_filter.py",
+    "runtime/settings.py",
+    "runtime/samplers/ensemble.py",
+    "runtime/samplers/tempering.py",
+    "runtime/results.py",
+    "runtime/checkpoint.py",
+    "runtime/run.py",
+    "runtime/likelihoods/direct.py",
+    "runtime/likelihoods/select.py",
+    "runtime/samplers/metropolis.py",
+    "runtime/executors.py",
+    "runtime/problem.py",
+    "runtime/repeat.py",
+    "runtime/target.py",
+    "runtime/methods/__init__.py",
 )
 
 FUNCTIONS = {
@@ -62,6 +78,7 @@ EXAMPLES: dict[Any, Any] = {
     Source: SOURCE,
     Iterable[str]: ["alpha", "beta", "gamma"],
     Iterable[Any]: ("fast", "slow"),
+    ModelError: ModelError("zq_message"),
 }
 
 

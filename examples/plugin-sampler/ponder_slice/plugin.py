@@ -30,6 +30,7 @@ import numpy as np
 
 from ponder import ModelError
 from ponder.plugins.hookspecs import hookimpl
+from ponder.plugins.options import Option
 from ponder.runtime.samplers import accept_rows
 from ponder.runtime.seeds import generator
 
@@ -50,13 +51,15 @@ class SliceSampler:
     """
 
     name = "slice"
+    # declared options: ponder checks and converts `--option w=0.5` (and `infer { w = 0.5 }`) before __init__
+    options = (
+        Option("w", float, 1.0, "initial slice width on the unconstrained scale", minimum=0.0),
+        Option("m", int, 50, "widest interval in units of w, and most shrink draws per coordinate", minimum=1),
+    )
 
-    def __init__(self, target, chains: int | None = None, w: float = 1.0, m: int = 50, **options):
-        if options:
-            raise ModelError(f"the `slice` sampler has no option `{next(iter(options))}`",
-                             hint="options are w (slice width) and m (most steps)")
-        if not target.model.is_deterministic:
-            raise ModelError("the `slice` sampler needs an exact likelihood, and this model is stochastic",
+    def __init__(self, target, chains: int | None = None, w: float = 1.0, m: int = 50):
+        if not target.exact:  # ask the target's capability, never the likelihood's name
+            raise ModelError("the `slice` sampler needs an exact likelihood, and this model's is a noisy estimate",
                              hint="use `--sampler mh` or `--sampler ensemble`")
         if not (w > 0 and int(m) >= 1):
             raise ModelError(f"the slice sampler needs w > 0 and m >= 1, not w={w}, m={m}")

@@ -15,10 +15,9 @@ import time
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
-from ponder.runtime.kernels import link
 from ponder.runtime.likelihoods.contract import Capabilities
 
 
@@ -31,14 +30,13 @@ class DirectLikelihood:
 
     def __init__(self, model, dataset: Dataset, **options):
         if not model.is_deterministic:
-            raise ModelError(
-                f"the `direct` likelihood needs a deterministic model, and `{model.name}` draws random numbers",
-                hint="use `pf` (a particle filter) or `auto`",
-            )
+            raise messages.direct_needs_deterministic(model.name)
         _reject_options(self.name, options, set())
         self.model = model
         self.dataset = dataset
         self.consts = model.consts(dataset)
+        from ponder.runtime.kernels import link  # the compiler: loaded when a likelihood is built, not listed
+
         self.loops = link(model.compiled)
         self._rng = np.random.default_rng(0)  # the kernels' signature needs one; never drawn from
         #: the Numba log-likelihood (likelihood contract): ``direct_run`` of this model's linked loops
@@ -72,4 +70,4 @@ class DirectLikelihood:
 def _reject_options(name: str, options: dict, ignored: set[str]) -> None:
     unknown = [k for k, v in options.items() if k not in ignored and v is not None]
     if unknown:
-        raise ModelError(f"the `{name}` likelihood has no option `{unknown[0]}`")
+        raise messages.unknown_option(f"the `{name}` likelihood", unknown[0], (), own_check=True)

@@ -26,15 +26,12 @@ from __future__ import annotations
 import math
 import time
 
-import numba
 import numpy as np
 
-from ponder.lang.errors import ModelError, did_you_mean, one_of
+from ponder.lang import messages
 from ponder.plugins.options import Option
-from ponder.runtime import resampling
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
-from ponder.runtime.kernels import link
 from ponder.runtime.likelihoods.contract import Capabilities
 from ponder.runtime.seeds import thread_generator
 
@@ -56,10 +53,7 @@ def parse_particles(value) -> tuple[int, int]:
     except (TypeError, ValueError):
         lo, hi = 0, -1
     if lo < 1 or hi < lo:
-        raise ModelError(
-            f"`{value}` is not a particle number",
-            hint="give a whole number such as `1000`, or a range `MIN:MAX` such as `64:4096` for adaptive N",
-        )
+        raise messages.not_a_particle_number(value)
     return lo, hi
 
 
@@ -111,7 +105,10 @@ class ParticleFilter:
     capabilities = Capabilities(exact=False, auto_for="stochastic")
     options = (
         Option("particles", str, None, "N, or MIN:MAX for an adaptive number (default 1024; runs: 64:4096)"),
-        Option("resampling", str, "systematic", "resampling scheme", choices=resampling.SCHEMES),
+        # the names of ponder.runtime.resampling.SCHEMES (a test keeps them equal), written out so that
+        # listing the options does not import Numba
+        Option("resampling", str, "systematic", "resampling scheme",
+               choices=("systematic", "stratified", "multinomial", "residual")),
         Option("ess_threshold", float, 1.0, "resample when ESS/N falls below this", minimum=0.0, maximum=1.0),
         Option("target_sd", float, 1.0, "adaptive N aims at this sd of the log-likelihood estimate", minimum=0.0),
     )
@@ -127,21 +124,24 @@ class ParticleFilter:
         **options,
     ):
         if options and any(v is not None for v in options.values()):
-            raise ModelError(f"the `pf` likelihood has no option `{next(iter(options))}`")
+            raise messages.unknown_option(f"the `{self.name}` likelihood", next(iter(options)),
+                                          (o.name for o in self.options), own_check=True)
         resampling = resampling or "systematic"
         if resampling not in _schemes():
-            raise ModelError(
-                f"unknown resampling scheme `{resampling}`",
-                hint=did_you_mean(resampling, _schemes()) or f"schemes are {one_of(_schemes())}",
-            )
+            raise messages.unknown_resampling_scheme(resampling, _schemes())
         if not 0.0 < ess_threshold <= 1.0:
-            raise ModelError(f"the ESS threshold must be in (0, 1], not {ess_threshold}")
+            raise messages.ess_threshold_out_of_range(ess_threshold)
         if not target_sd > 0:
-            raise ModelError(f"the target standard deviation must be positive, not {target_sd}")
+            raise messages.target_sd_not_positive(target_sd)
         self.model = model
         self.dataset = dataset
         self.consts = model.consts(dataset)
+        # the compiler and Numba are imported when a filter is built, not when the likelihoods are listed
+        from ponder.runtime.kernels import link
+        from ponder.runtime.stats import delta_variance
+
         self.loops = link(model.compiled)
+        self._delta_variance = delta_variance
         #: the particle number the runtime adapts during warm-up (the likelihood contract's ``adaptation``)
         self.adaptation = ParticleNumber(*parse_particles(particles), target_sd=target_sd)
         self.scheme = _schemes().index(resampling)
@@ -186,7 +186,7 @@ class ParticleFilter:
             theta, self.consts, self.model.ir.t0, ds.times, ds.values, n, self.scheme,
             self.ess_threshold, thread_generator(seed), increments, ess, unique, path, bool(trajectory),
         )
-        variance, ess_min = _delta_variance(increments, ess, n)
+        variance, ess_min = self._delta_variance(increments, ess, n)
         diagnostics = {
             "particles": n,
             "ess": ess,
@@ -207,20 +207,7 @@ class ParticleFilter:
         )
 
 
-@numba.njit(cache=True, nogil=True)
-def _delta_variance(increments, ess, n):
-    """(sum of 1/ESS_k - 1/N over the times with a finite increment and ESS > 0, or nan if none; the smallest ESS).
-
-    One compiled call: the same with NumPy took as long as a small filter.
-    """
-    total, found, smallest = 0.0, False, math.inf
-    for k in range(ess.shape[0]):
-        smallest = min(smallest, ess[k])
-        if math.isfinite(increments[k]) and ess[k] > 0:
-            total += 1.0 / ess[k] - 1.0 / n
-            found = True
-    return (total if found else math.nan), (smallest if ess.shape[0] else math.nan)
-
-
 def _schemes() -> tuple[str, ...]:
+    from ponder.runtime import resampling
+
     return resampling.SCHEMES

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
 from ponder.runtime.likelihoods.contract import capabilities_of
 
@@ -24,8 +24,7 @@ def choose_likelihood(model, likelihood: str | None = "auto") -> str:
     for entry in registry.entries.values():
         if capabilities_of(entry.value).auto_for == kind:
             return entry.name
-    raise ModelError(f"no registered likelihood is the automatic choice for a {kind} model",
-                     hint="name one with --likelihood")
+    raise messages.no_automatic_likelihood(kind)
 
 
 def likelihood_options(factory, name: str, options: dict | None) -> dict:
@@ -43,10 +42,7 @@ def build_estimators(model, likelihood: str = "auto", options: dict | None = Non
     from ponder.plugins.manager import plugins
 
     if not model.datasets:
-        raise ModelError(
-            f"the model `{model.name}` has no data, so there is no likelihood",
-            hint='add `data "file.csv"` to the model (make one with `ponder simulate`)',
-        )
+        raise messages.no_data_no_likelihood(model.name)
     name = choose_likelihood(model, likelihood)
     factory = plugins().likelihoods.get(name)
     given = likelihood_options(factory, name, options)

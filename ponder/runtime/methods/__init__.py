@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
 from ponder.runtime import arviz_io, checkpoint
 from ponder.runtime.executors import make_executor
@@ -63,8 +63,7 @@ def run_method(model, method: str, out=None, resume: bool = False, executor="ser
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
     if resume and (ckpt is None or not ckpt.exists()):
-        raise ModelError(f"there is no round checkpoint to resume at `{ckpt}`",
-                         hint="start without --resume; methods save one next to --out after each round")
+        raise messages.no_checkpoint_to_resume(ckpt, rounds=True)
     payload = {"source": model.source, "method": method, "options": given, "seed": seed,
                "data": [hashlib.sha256(ds.values.tobytes() + ds.times.tobytes()).hexdigest() for ds in model.datasets]}
     fingerprint = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

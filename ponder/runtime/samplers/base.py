@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ponder.runtime.target import EVAL_KEYS
+from ponder.runtime.evaluation import EVAL_KEYS
 
 
 def accept_rows(state: dict, rows: np.ndarray, z_new: np.ndarray, evaluation: dict, accepted: np.ndarray) -> None:

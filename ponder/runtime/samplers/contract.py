@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from ponder.runtime.target import EVAL_KEYS
+from ponder.runtime.evaluation import EVAL_KEYS
 
 #: The state's arrays recorded every iteration.
 RECORD_KEYS = ("z",) + EVAL_KEYS + ("accept",)

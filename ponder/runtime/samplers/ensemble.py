@@ -31,11 +31,11 @@ import math
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows, log_accept
 from ponder.runtime.seeds import generator
-from ponder.runtime.target import EVAL_KEYS
+from ponder.runtime.evaluation import EVAL_KEYS
 
 
 class EnsembleSampler:
@@ -51,18 +51,17 @@ class EnsembleSampler:
     def __init__(self, target, chains: int | None = None, a: float = 2.0, de: float = 0.0, reset: int = 0,
                  prune: int = 1, **options):
         if options:
-            raise ModelError(f"the `ensemble` sampler has no option `{next(iter(options))}`",
-                             hint="options are a (stretch scale), de (fraction of DE moves), reset, prune (0 or 1)")
+            raise messages.unknown_option(f"the `{self.name}` sampler", next(iter(options)),
+                                          (o.name for o in self.options), own_check=True)
         self.target = target
         d = target.dim
         walkers = chains or max(16, 4 * d)
         if walkers < 4 or walkers % 2:
-            raise ModelError(f"the ensemble needs an even number of at least 4 walkers, not {walkers}",
-                             hint="set --chains (the number of walkers) to an even number such as 8")
+            raise messages.ensemble_walkers(walkers)
         if not a > 1:
-            raise ModelError(f"the stretch scale a must be above 1, not {a}")
+            raise messages.stretch_scale_too_small(a)
         if not 0 <= de <= 1:
-            raise ModelError(f"de (the fraction of differential-evolution moves) must be in [0, 1], not {de}")
+            raise messages.de_fraction_out_of_range(de)
         self.walkers = walkers
         self.a = float(a)
         self.de = float(de)

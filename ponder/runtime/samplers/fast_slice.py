@@ -26,6 +26,8 @@ MOVING_KEYS = ("z", "logpost", "loglik", "logprior", "pointwise", "trajectory")
 class FastSlice:
     """Whole PT scans with slice exploration (see ``templates/explorers.py``)."""
 
+    moving_keys = MOVING_KEYS
+
     def __init__(self, target, width: float, max_steps: int = 30):
         transform = target.transform
         self.kinds, self.lower, self.upper = transform.kinds, transform.lower, transform.upper

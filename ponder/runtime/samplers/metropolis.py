@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows, log_accept
 from ponder.runtime.seeds import generator
@@ -39,12 +39,12 @@ class MetropolisSampler:
     def __init__(self, target, chains: int | None = None, scale: float | None = None, target_accept: float | None = None,
                  **options):
         if options:
-            raise ModelError(f"the `mh` sampler has no option `{next(iter(options))}`",
-                             hint="options are scale and target_accept")
+            raise messages.unknown_option(f"the `{self.name}` sampler", next(iter(options)),
+                                          (o.name for o in self.options), own_check=True)
         self.target = target
         self.chains = int(chains or 4)
         if self.chains < 1:
-            raise ModelError("the number of chains must be at least 1")
+            raise messages.too_few_chains()
         d = target.dim
         self.target_accept = float(target_accept or (0.44 if d == 1 else 0.234))
         self.initial_scale = float(scale or 2.38 / math.sqrt(d) * 0.5)

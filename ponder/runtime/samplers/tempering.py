@@ -46,19 +46,27 @@ import time
 
 import numpy as np
 
-from ponder.lang.errors import ModelError
+from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows
 from ponder.runtime.samplers.contract import record_keys
-from ponder.runtime.samplers.fast_slice import MOVING_KEYS, FastSlice
-from ponder.runtime.samplers.pt_kernels import (count_round_trip, mh_decisions, pair_count, stepping_stone, swap_pass,
-                                                tempered_rows)
 from ponder.runtime.seeds import generator
-from ponder.runtime.target import EVAL_KEYS
+from ponder.runtime.evaluation import EVAL_KEYS
 
 BLOCKS = 8
 BLOCK_SECONDS = 0.2  # a block of scans takes about this long, so progress, Ctrl-C and checkpoints stay responsive
 TABLE_COLUMNS = ("round", "scans", "barrier", "seconds", "log_Z", "log_Z_se", "min_swap", "mean_swap", "round_trips")
+
+
+def _kernels():
+    """The Numba helpers of the scans (:mod:`pt_kernels`), imported when a scan first needs them.
+
+    Importing them (and so Numba) when the module is imported would make
+    every ``ponder`` command that lists the samplers pay for Numba.
+    """
+    from ponder.runtime.samplers import pt_kernels
+
+    return pt_kernels
 
 
 def round_of(scan: int) -> int:
@@ -77,20 +85,21 @@ class ParallelTempering:
     def __init__(self, target, chains: int | None = None, explorer: str | None = None, slice_width: float = 1.0,
                  **options):
         if options:
-            raise ModelError(f"the `pt` sampler has no option `{next(iter(options))}`",
-                             hint="options are explorer (slice or mh) and slice_width")
+            raise messages.unknown_option(f"the `{self.name}` sampler", next(iter(options)),
+                                          (o.name for o in self.options), own_check=True)
         self.target = target
         self.replicas = int(chains or 10)
         if self.replicas < 2:
-            raise ModelError("parallel tempering needs at least 2 replicas (--chains)")
+            raise messages.too_few_replicas()
         exact = target.exact
         self.explorer = explorer or ("slice" if exact else "mh")
         if self.explorer not in ("slice", "mh"):
-            raise ModelError(f"unknown explorer `{self.explorer}`", hint="use `slice` or `mh`")
+            raise messages.unknown_explorer(self.explorer)
         if self.explorer == "slice" and not exact:
-            raise ModelError("the slice explorer needs an exact likelihood",
-                             hint="with a particle filter use `--option explorer=mh` (the default)")
+            raise messages.slice_needs_exact_likelihood()
         self.width = float(slice_width)
+        from ponder.runtime.samplers.fast_slice import FastSlice  # the compiler: loaded when a run starts
+
         self.fast = FastSlice(target, self.width) if self.explorer == "slice" and FastSlice.applies(target) else None
         self.recorded_rows = np.array([self.replicas - 1])
         self.rows_then_0 = np.append(np.arange(1, self.replicas), 0)  # the MH explorer's batch with the prior draw
@@ -194,7 +203,7 @@ class ParallelTempering:
         records = self.fast.scans(state, first, count, 2**r - 1, 2**r, BLOCKS, rng)
         state["accept"][:] = 1.0
         for k in record_keys(state):  # the rest is the same in every scan (see fast_slice.MOVING_KEYS)
-            if k not in MOVING_KEYS:
+            if k not in self.fast.moving_keys:
                 records[k] = np.repeat(state[k][self.recorded_rows][None], count, axis=0)
         return records
 
@@ -223,7 +232,8 @@ class ParallelTempering:
             proposal, rows = np.concatenate((proposal, z0)), self.rows_then_0
             ev = self.target.evaluate(proposal, keys + [(scan + 1, 0, 0)], adapt=adapt, adapt_rows=rows > 0)
         accepted, prob = np.ones(len(rows), dtype=np.bool_), np.ones(len(rows))  # replica 0 always moves
-        mh_decisions(state["logpost"][rows], state["loglik"][rows], ev["logpost"], ev["loglik"], betas, rng.random(m),
+        _kernels().mh_decisions(state["logpost"][rows], state["loglik"][rows], ev["logpost"], ev["loglik"], betas,
+                                rng.random(m),
                      accepted, prob)
         accept_rows(state, rows, proposal, ev, accepted)
         rows, prob = rows[:m], prob[:m]
@@ -240,11 +250,11 @@ class ParallelTempering:
         def tempered_at(z):
             counter[0] += 1
             ev = self.target.evaluate(z, [(scan + 1, int(k), 2 + counter[0]) for k in rows])
-            return tempered_rows(ev["logpost"], ev["loglik"], betas), ev
+            return _kernels().tempered_rows(ev["logpost"], ev["loglik"], betas), ev
 
         for coord in range(self.target.dim):
             x = state["z"][rows].copy()
-            current = tempered_rows(state["logpost"][rows], state["loglik"][rows], betas)
+            current = _kernels().tempered_rows(state["logpost"][rows], state["loglik"][rows], betas)
             height = current + np.log(rng.random(m))
             left = x[:, coord] - self.width * rng.random(m)
             right = left + self.width
@@ -282,14 +292,15 @@ class ParallelTempering:
     def _communicate(self, state: dict, scan: int, rng: np.random.Generator) -> None:
         parity = scan % 2
         order = np.arange(self.replicas)
-        u = rng.random(pair_count(self.replicas, parity))  # one uniform per pair, in pair order
-        if swap_pass(parity, state["pt_betas"], state["loglik"], u, state["pt_reject"], state["pt_swaps"], order):
+        u = rng.random(_kernels().pair_count(self.replicas, parity))  # one uniform per pair, in pair order
+        if _kernels().swap_pass(parity, state["pt_betas"], state["loglik"], u, state["pt_reject"], state["pt_swaps"],
+                                order):
             for k in ("z", "pt_index") + EVAL_KEYS:
                 state[k][:] = state[k][order]
-        count_round_trip(state["pt_index"], state["pt_visited_top"], state["pt_round_trips"])
+        _kernels().count_round_trip(state["pt_index"], state["pt_visited_top"], state["pt_round_trips"])
 
     def _stepping_stone(self, state: dict, scan: int, r: int) -> None:
-        stepping_stone(scan, 2**r - 1, 2**r, BLOCKS, state["pt_betas"], state["loglik"], state["pt_ss_sum"],
+        _kernels().stepping_stone(scan, 2**r - 1, 2**r, BLOCKS, state["pt_betas"], state["loglik"], state["pt_ss_sum"],
                        state["pt_ss_count"])
 
     def _end_round(self, state: dict, r: int, seconds: float, adapt: bool) -> None:
