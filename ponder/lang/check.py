@@ -1,4 +1,9 @@
-"""Check a syntax tree and lower it to the IR (:mod:`ponder.lang.ir`).
+"""Check a syntax tree: the first of the two passes from :mod:`ponder.lang.syntax` to :mod:`ponder.lang.ir`.
+
+:func:`check` runs both passes in order: :func:`check_program` (this module)
+checks the tree and resolves it, then :func:`ponder.lang.lower.lower` builds
+the IR from the tree and what the check established. Every user-facing
+check is here; lowering makes none.
 
 The checks, in the order a reader meets them in a file: one model name, one
 dynamics block, names declared once and used after they are declared,
@@ -8,6 +13,12 @@ literal arguments inside their allowed ranges, vector sizes and indices that
 are whole numbers within bounds. (``infer`` settings are checked by the runtime.) The
 first mistake raises :class:`~ponder.lang.errors.ModelError` with its span.
 Data files are checked later, when they are read (:mod:`ponder.runtime.data`).
+
+On the way the check resolves what lowering needs, returned as a
+:class:`~ponder.lang.lower.Checked`: what each name refers to, which
+targets define a new local, the size of each declaration, and constants,
+sizes, loop bounds, ``t0``, block options, replicate overrides and ``infer``
+values folded to numbers.
 """
 
 from __future__ import annotations
@@ -19,13 +30,22 @@ from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span
 from ponder.lang.library import Library, python_function
+from ponder.lang.lower import Checked, lower
 
 RESERVED = {"t", "dt", "time"}
+
+
 def check(program: ast.Program, library: Library, default_name: str = "model") -> ir.ModelIR:
     """Check ``program`` against the distributions and functions of ``library`` and return its IR.
 
+    The two passes: :func:`check_program`, then :func:`~ponder.lang.lower.lower`.
     Raises ModelError on the first mistake.
     """
+    return lower(program, check_program(program, library, default_name))
+
+
+def check_program(program: ast.Program, library: Library, default_name: str = "model") -> Checked:
+    """Check ``program`` against ``library``; return what lowering needs. Raises ModelError on the first mistake."""
     try:
         return _Checker(program, library, default_name).run()
     except ModelError as err:
@@ -60,9 +80,16 @@ class _Checker:
         self.const_values: dict[str, float] = {}
         self.size_consts: dict[str, Span] = {}  # consts baked into sizes and steps
         self.spans: dict[str, Span] = {}
+        # what lowering needs, filled in as the checks meet each node
+        self.kinds: dict[object, str] = {}
+        self.new_locals: set[ast.Target] = set()
+        self.loops: dict[ast.For, tuple[int, int]] = {}
+        self.t0 = 0.0
+        self.options: dict[str, object] = {}
+        self.overrides: dict[ast.ReplicateDecl, tuple[tuple[str, float], ...]] = {}
 
     # ------------------------------------------------------------ driver
-    def run(self) -> ir.ModelIR:
+    def run(self) -> Checked:
         decls = self.program.declarations
         name = self._model_name(decls)
         self._single(decls, (ast.StepBlock, ast.OdeBlock), "dynamics block (`step` or `ode`)")
@@ -74,37 +101,31 @@ class _Checker:
             if isinstance(d, (ast.ParamDecl, ast.ConstDecl, ast.StateDecl))
         }
 
-        consts = self._consts([d for d in decls if isinstance(d, ast.ConstDecl)])
-        params = self._params([d for d in decls if isinstance(d, ast.ParamDecl)])
-        states = self._states([d for d in decls if isinstance(d, ast.StateDecl)])
-        t0 = 0.0
+        self._consts([d for d in decls if isinstance(d, ast.ConstDecl)])
+        self._params([d for d in decls if isinstance(d, ast.ParamDecl)])
+        self._states([d for d in decls if isinstance(d, ast.StateDecl)])
         for d in decls:
             if isinstance(d, ast.T0Decl):
-                t0 = self._constant(d.value, "`t0`")
-        dynamics = None
-        deterministic = all(s.init_dist is None for s in states)
+                self.t0 = self._constant(d.value, "`t0`")
         for d in decls:
             if isinstance(d, ast.StepBlock):
-                dynamics = self._step(d)
-                deterministic = deterministic and not _has_draw(dynamics.body)
+                self._step(d)
             elif isinstance(d, ast.OdeBlock):
-                dynamics = self._ode(d, states)
-        observations = self._observations([d for d in decls if isinstance(d, ast.ObserveDecl)])
-        datasets = self._datasets(decls)
+                self._ode(d)
+        self._observations([d for d in decls if isinstance(d, ast.ObserveDecl)])
+        self._datasets(decls)
         infer = self._infer([d for d in decls if isinstance(d, ast.InferBlock)])
-        return ir.ModelIR(
+        return Checked(
             name=name,
-            params=params,
-            consts=consts,
-            const_values=tuple(self.const_values[c.name] for c in consts),
-            states=states,
-            t0=t0,
-            dynamics=dynamics,
-            observations=observations,
-            datasets=datasets,
+            sizes={k: v.size for k, v in self.globals.items()},
+            const_values=self.const_values,
+            kinds=self.kinds,
+            new_locals=frozenset(self.new_locals),
+            loops=self.loops,
+            t0=self.t0,
+            options=self.options,
+            overrides=self.overrides,
             infer=infer,
-            deterministic=deterministic,
-            source=self.program.source,
             spans=self.spans,
         )
 
@@ -143,23 +164,22 @@ class _Checker:
         return messages.undefined_name(name, span, list(scope) + ["t", "dt"])
 
     # ------------------------------------------------------------ constants
-    def _consts(self, decls: list[ast.ConstDecl]) -> tuple[ir.Const, ...]:
-        out = []
+    def _consts(self, decls: list[ast.ConstDecl]) -> None:
         for d in decls:
             scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
-            value = self._expr(d.value, scope, allow_time=False, what="a constant")
+            self._expr(d.value, scope, allow_time=False, what="a constant")
             self._declare(d.name, "const", 0, d.name_span)
-            self.const_values[d.name] = _evaluate(value, self.const_values, d.value.span, self.functions)
-            out.append(ir.Const(d.name, len(out), value))
-        return tuple(out)
+            self.const_values[d.name] = self._evaluate(d.value, d.value.span)
 
     def _constant(self, expr: ast.Expr, what: str) -> float:
         """Evaluate an expression of literals and constants now (sizes, steps, t0)."""
         scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
-        value = self._expr(expr, scope, allow_time=False, what=what)
-        for name in _const_names(value):
-            self.size_consts.setdefault(name, expr.span)
-        return _evaluate(value, self.const_values, expr.span, self.functions)
+        self._expr(expr, scope, allow_time=False, what=what)
+        # ir.walk visits any tree of frozen dataclasses, the syntax tree included
+        for node in ir.walk(expr):
+            if isinstance(node, ast.Name) and self.kinds[node] == "const":
+                self.size_consts.setdefault(node.name, expr.span)
+        return self._evaluate(expr, expr.span)
 
     def _size(self, expr: ast.Expr | None) -> int:
         if expr is None:
@@ -170,34 +190,25 @@ class _Checker:
         return int(value)
 
     # ------------------------------------------------------------ parameters
-    def _params(self, decls: list[ast.ParamDecl]) -> tuple[ir.Param, ...]:
-        out, offset = [], 0
+    def _params(self, decls: list[ast.ParamDecl]) -> None:
         for d in decls:
             size = self._size(d.size)
             scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param")}
-            prior = self._dist(d.prior, scope, allow_time=False)
-            dist = self.distributions[prior.name]
-            if dist.discrete:
-                raise messages.discrete_prior(d.name, prior.name, d.prior.name_span)
+            self._dist(d.prior, scope, allow_time=False)
+            if self.distributions[d.prior.name].discrete:
+                raise messages.discrete_prior(d.name, d.prior.name, d.prior.name_span)
             self._declare(d.name, "param", size, d.name_span)
-            out.append(ir.Param(d.name, size, offset, prior))
-            offset += max(size, 1)
-        return tuple(out)
 
     # ------------------------------------------------------------ states
-    def _states(self, decls: list[ast.StateDecl]) -> tuple[ir.State, ...]:
-        out, offset = [], 0
+    def _states(self, decls: list[ast.StateDecl]) -> None:
         for d in decls:
             size = self._size(d.size)
             scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "state")}
             if d.init_dist is not None:
-                init, init_dist = None, self._dist(d.init_dist, scope, allow_time=True)
+                self._dist(d.init_dist, scope, allow_time=True)
             else:
-                init, init_dist = self._expr(d.init, scope, allow_time=True, what="an initial value"), None
+                self._expr(d.init, scope, allow_time=True, what="an initial value")
             self._declare(d.name, "state", size, d.name_span)
-            out.append(ir.State(d.name, size, offset, init, init_dist, d.is_accum))
-            offset += max(size, 1)
-        return tuple(out)
 
     # ------------------------------------------------------------ dynamics
     def _options(self, options: tuple[ast.Option, ...], allowed: dict[str, str], block: str) -> dict:
@@ -224,12 +235,12 @@ class _Checker:
                 values[opt.name] = value
         return values
 
-    def _step(self, block: ast.StepBlock) -> ir.StepDynamics:
+    def _step(self, block: ast.StepBlock) -> None:
         opts = self._options(block.options, {"dt": "number"}, "step")
-        body = self._block(block.body, self._dynamics_scope(), in_ode=False)
-        return ir.StepDynamics(float(opts.get("dt", 1.0)), body)
+        self._block(block.body, self._dynamics_scope(), in_ode=False)
+        self.options = {"dt": float(opts.get("dt", 1.0))}
 
-    def _ode(self, block: ast.OdeBlock, states: tuple[ir.State, ...]) -> ir.OdeDynamics:
+    def _ode(self, block: ast.OdeBlock) -> None:
         opts = self._options(
             block.options,
             {"solver": "name", "dt": "number", "rtol": "number", "atol": "number", "max_steps": "number"},
@@ -241,78 +252,69 @@ class _Checker:
             raise messages.unknown_ode_solver(solver, span)
         if solver == "rk4" and "dt" not in opts:
             raise messages.rk4_needs_step(block.span)
-        body = self._block(block.body, self._dynamics_scope(), in_ode=True)
-        derived = {s.target.name for s in body if isinstance(s, ir.Deriv)}
-        if not derived:
+        self._block(block.body, self._dynamics_scope(), in_ode=True)
+        if not any(isinstance(s, ast.Derivative) for s in block.body):
             raise messages.ode_without_derivative(block.span)
-        return ir.OdeDynamics(
-            solver=solver,
-            dt=float(opts.get("dt", 0.01)),
-            rtol=float(opts.get("rtol", 1e-6)),
-            atol=float(opts.get("atol", 1e-9)),
-            max_steps=int(opts.get("max_steps", 100000)),
-            body=body,
-        )
+        self.options = {
+            "solver": solver,
+            "dt": float(opts.get("dt", 0.01)),
+            "rtol": float(opts.get("rtol", 1e-6)),
+            "atol": float(opts.get("atol", 1e-9)),
+            "max_steps": int(opts.get("max_steps", 100000)),
+        }
 
     def _dynamics_scope(self) -> _Scope:
         return _Scope({k: v for k, v in self.globals.items()})
 
-    def _block(self, stmts, scope: _Scope, in_ode: bool) -> tuple[ir.IStmt, ...]:
+    def _block(self, stmts, scope: _Scope, in_ode: bool) -> None:
         later = _definitions(stmts)
-        out = []
         for stmt in stmts:
-            out.append(self._statement(stmt, scope, in_ode, later))
-        return tuple(out)
+            self._statement(stmt, scope, in_ode, later)
 
-    def _statement(self, stmt, scope: _Scope, in_ode: bool, later: dict[str, Span]) -> ir.IStmt:
+    def _statement(self, stmt, scope: _Scope, in_ode: bool, later: dict[str, Span]) -> None:
         if isinstance(stmt, ast.Draw):
             if in_ode:
                 raise messages.draw_in_ode(stmt.span)
-            dist = self._dist(stmt.dist, scope.symbols, allow_time=True, later=later)
-            target, new = self._target(stmt.target, scope, later, allow_new=True, op="~")
-            return ir.Sample(target, dist, new)
-        if isinstance(stmt, ast.Assign):
-            value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a value")
+            self._dist(stmt.dist, scope.symbols, allow_time=True, later=later)
+            self._target(stmt.target, scope, later, allow_new=True, op="~")
+        elif isinstance(stmt, ast.Assign):
+            self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a value")
             if in_ode and stmt.target.name in scope.symbols and scope.symbols[stmt.target.name].kind == "state":
                 raise messages.state_assigned_in_ode(stmt.target.name, stmt.target.span)
-            target, new = self._target(stmt.target, scope, later, allow_new=stmt.op == "=", op=stmt.op)
-            if new:
-                return ir.Let(target.name, value)
-            return ir.Set(target, stmt.op, value)
-        if isinstance(stmt, ast.Derivative):
+            self._target(stmt.target, scope, later, allow_new=stmt.op == "=", op=stmt.op)
+        elif isinstance(stmt, ast.Derivative):
             sym = scope.symbols.get(stmt.target.name)
             if sym is not None and sym.kind in ("param", "const"):
                 raise messages.derivative_of_fixed(stmt.target.name, sym.kind, stmt.target.span)
             if sym is None or sym.kind != "state":
                 states = [k for k, v in scope.symbols.items() if v.kind == "state"]
                 raise messages.derivative_needs_state(stmt.target.name, stmt.target.span, states)
-            target, _ = self._target(stmt.target, scope, later, allow_new=False, op="d")
-            value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a derivative")
-            return ir.Deriv(target, value)
-        if isinstance(stmt, ast.If):
-            cond = self._expr(stmt.cond, scope.symbols, allow_time=True, later=later, what="a condition")
+            self._target(stmt.target, scope, later, allow_new=False, op="d")
+            self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a derivative")
+        elif isinstance(stmt, ast.If):
+            self._expr(stmt.cond, scope.symbols, allow_time=True, later=later, what="a condition")
             then_scope = scope.child()
-            then = self._block(stmt.then, then_scope, in_ode)
+            self._block(stmt.then, then_scope, in_ode)
             else_scope = scope.child()
-            orelse = self._block(stmt.orelse, else_scope, in_ode) if stmt.orelse is not None else ()
             if stmt.orelse is not None:
+                self._block(stmt.orelse, else_scope, in_ode)
                 # A local defined on both branches is defined after the `if`.
                 for name in set(then_scope.symbols) & set(else_scope.symbols) - set(scope.symbols):
                     if then_scope.symbols[name].kind == "local":
                         scope.symbols[name] = then_scope.symbols[name]
-            return ir.IfS(cond, then, orelse)
-        if isinstance(stmt, ast.For):
+        elif isinstance(stmt, ast.For):
             start = self._loop_bound(stmt.start)
             stop = self._loop_bound(stmt.stop)
             if stop <= start:
                 raise messages.loop_never_runs(stmt.var, start, stop, stmt.span)
             if stmt.var in scope.symbols or stmt.var in RESERVED:
                 raise messages.loop_variable_hides_name(stmt.var, stmt.var_span)
+            self.loops[stmt] = (start, stop)
             inner = scope.child()
             inner.symbols[stmt.var] = _Symbol("loop", 0, stmt.var_span, (start, stop))
-            body = self._block(stmt.body, inner, in_ode)
-            return ir.Loop(stmt.var, start, stop, body)
-        raise AssertionError(f"unknown statement {stmt!r}")
+            self._block(stmt.body, inner, in_ode)
+        else:
+            raise AssertionError(f"unknown statement {stmt!r}")
 
     def _loop_bound(self, expr: ast.Expr) -> int:
         value = self._constant(expr, "a loop bound")
@@ -320,7 +322,8 @@ class _Checker:
             raise messages.not_a_whole_number("a loop bound", value, expr.span)
         return int(value)
 
-    def _target(self, target: ast.Target, scope: _Scope, later, allow_new: bool, op: str):
+    def _target(self, target: ast.Target, scope: _Scope, later, allow_new: bool, op: str) -> None:
+        """Resolve the target of a draw, assignment or derivative; a new name defines a local."""
         sym = scope.symbols.get(target.name)
         if sym is None:
             if target.name in RESERVED:
@@ -332,17 +335,19 @@ class _Checker:
             if target.index is not None:
                 raise messages.not_a_vector(target.name, target.span, local=True)
             scope.symbols[target.name] = _Symbol("local", 0, target.span)
-            return ir.Ref("local", target.name), True
+            self.kinds[target] = "local"
+            self.new_locals.add(target)
+            return
         if sym.kind in ("param", "const"):
             raise messages.cannot_assign_fixed(target.name, sym.kind, target.name_span)
         if sym.kind == "loop":
             raise messages.cannot_assign_loop_variable(target.name, target.name_span)
-        index = self._index(target.name, sym, target.index, target.span, scope.symbols, later)
-        return ir.Ref(sym.kind, target.name, index), False
+        self._index(target.name, sym, target.index, target.span, scope.symbols, later)
+        self.kinds[target] = sym.kind
 
     # ------------------------------------------------------------ observations
-    def _observations(self, decls: list[ast.ObserveDecl]) -> tuple[ir.Observation, ...]:
-        out, seen = [], {}
+    def _observations(self, decls: list[ast.ObserveDecl]) -> None:
+        seen = {}
         scope = {k: v for k, v in self.globals.items()}
         for d in decls:
             if d.column in seen:
@@ -351,16 +356,12 @@ class _Checker:
                 raise messages.time_is_not_an_observation(d.column_span)
             seen[d.column] = d.span
             self.spans["observe:" + d.column] = d.column_span
-            out.append(ir.Observation(d.column, self._dist(d.dist, scope, allow_time=True)))
-        return tuple(out)
+            self._dist(d.dist, scope, allow_time=True)
 
     # ------------------------------------------------------------ data
-    def _datasets(self, decls) -> tuple[ir.DatasetSpec, ...]:
-        out = []
+    def _datasets(self, decls) -> None:
         for d in decls:
-            if isinstance(d, ast.DataDecl):
-                out.append(ir.DatasetSpec(d.path, (), d.span, _is_glob(d.path)))
-            elif isinstance(d, ast.ReplicateDecl):
+            if isinstance(d, ast.ReplicateDecl):
                 overrides = {}
                 for o in d.overrides:
                     sym = self.globals.get(o.name)
@@ -372,8 +373,7 @@ class _Checker:
                     if o.name in overrides:
                         raise messages.overridden_twice(o.name, o.name_span)
                     overrides[o.name] = self._constant(o.value, "an override")
-                out.append(ir.DatasetSpec(d.path, tuple(overrides.items()), d.span, _is_glob(d.path)))
-        return tuple(out)
+                self.overrides[d] = tuple(overrides.items())
 
     # ------------------------------------------------------------ infer
     def _infer(self, blocks: list[ast.InferBlock]) -> tuple[tuple[str, object], ...]:
@@ -411,7 +411,7 @@ class _Checker:
         return int(value)
 
     # ------------------------------------------------------------ expressions
-    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None) -> ir.Dist:
+    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None) -> None:
         dist = self.distributions.get(call.name)
         if dist is None:
             if call.name in self.functions:
@@ -419,43 +419,42 @@ class _Checker:
             raise messages.unknown_distribution(call.name, call.name_span, self.distributions)
         if len(call.args) != dist.arity:
             raise messages.distribution_arity(call.name, dist.params, len(call.args), call.span)
-        args = []
         for arg, pname, bounds in zip(call.args, dist.params, dist.param_bounds):
-            value = self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument")
-            literal = _literal(value)
+            self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument")
+            literal = _literal(arg)
             if literal is not None and not bounds.contains(literal):
                 raise messages.argument_out_of_range(
                     pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
-            args.append(value)
-        return ir.Dist(call.name, tuple(args))
 
-    def _expr(self, e: ast.Expr, scope, allow_time: bool, what: str = "a value", later=None) -> ir.IExpr:
+    def _expr(self, e: ast.Expr, scope, allow_time: bool, what: str = "a value", later=None) -> None:
+        """Check an expression in ``scope``, children left to right, and record what each name refers to."""
         rec = lambda x: self._expr(x, scope, allow_time, what, later)  # noqa: E731
         if isinstance(e, ast.Number):
-            return ir.Num(e.value)
+            return
         if isinstance(e, ast.Name):
             if e.name in ("t", "dt"):
                 if not allow_time:
                     raise messages.time_not_allowed(e.name, what, e.span)
-                return ir.Ref("time" if e.name == "t" else "dt", e.name)
+                self.kinds[e] = "time" if e.name == "t" else "dt"
+                return
             sym = scope.get(e.name)
             if sym is None:
                 if e.name in self.declared:
-                    return self._not_here(e.name, e.span, what)
+                    self._not_here(e.name, e.span, what)
                 raise self._undefined(e.name, e.span, scope, later)
             if sym.size:
                 raise messages.vector_needs_index(e.name, sym.size, e.span)
-            return ir.Ref(sym.kind, e.name)
-        if isinstance(e, ast.Index):
+            self.kinds[e] = sym.kind
+        elif isinstance(e, ast.Index):
             sym = scope.get(e.name)
             if sym is None:
                 if e.name in self.declared:
-                    return self._not_here(e.name, e.name_span, what)
+                    self._not_here(e.name, e.name_span, what)
                 raise self._undefined(e.name, e.name_span, scope, later)
-            index = self._index(e.name, sym, e.index, e.span, scope, later)
-            return ir.Ref(sym.kind, e.name, index)
-        if isinstance(e, ast.Call):
+            self._index(e.name, sym, e.index, e.span, scope, later)
+            self.kinds[e] = sym.kind
+        elif isinstance(e, ast.Call):
             fn = self.functions.get(e.name)
             if fn is None:
                 if e.name in self.distributions:
@@ -463,16 +462,22 @@ class _Checker:
                 raise messages.unknown_function(e.name, e.name_span, self.functions)
             if not fn.accepts(len(e.args)):
                 raise messages.function_arity(e.name, fn.describe_arity(), len(e.args), e.span)
-            return ir.Apply(e.name, tuple(rec(a) for a in e.args))
-        if isinstance(e, ast.Unary):
-            return ir.Op(e.op, (rec(e.operand),))
-        if isinstance(e, ast.Binary):
-            return ir.Op(e.op, (rec(e.left), rec(e.right)))
-        if isinstance(e, ast.IfExpr):
-            return ir.Cond(rec(e.cond), rec(e.then), rec(e.orelse))
-        raise AssertionError(f"unknown expression {e!r}")
+            for a in e.args:
+                rec(a)
+        elif isinstance(e, ast.Unary):
+            rec(e.operand)
+        elif isinstance(e, ast.Binary):
+            rec(e.left)
+            rec(e.right)
+        elif isinstance(e, ast.IfExpr):
+            rec(e.cond)
+            rec(e.then)
+            rec(e.orelse)
+        else:
+            raise AssertionError(f"unknown expression {e!r}")
 
     def _not_here(self, name: str, span: Span, what: str):
+        """Raise the error for a declared name used where it is not visible."""
         kind, decl_span = self.declared[name]
         if kind == "state":
             raise messages.state_not_allowed(name, what, span)
@@ -480,74 +485,80 @@ class _Checker:
             raise messages.parameter_not_allowed(name, what, span)
         raise messages.used_before_declared(name, span, decl_span)
 
-    def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later) -> ir.IExpr | None:
+    def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later) -> None:
         if index is None:
             if sym.size:
                 raise messages.vector_needs_index(name, sym.size, span, target=True)
-            return None
+            return
         if not sym.size:
             raise messages.not_a_vector(name, span)
-        value = self._expr(index, scope, allow_time=False, what="an index", later=later)
-        lo, hi = _index_range(value, scope, index.span)
+        self._expr(index, scope, allow_time=False, what="an index", later=later)
+        lo, hi = self._index_range(index, scope, index.span)
         if lo < 0 or hi >= sym.size:
             raise messages.index_out_of_range(name, lo, hi, sym.size, index.span)
-        return value
+
+    def _index_range(self, e: ast.Expr, scope, span: Span) -> tuple[int, int]:
+        """The smallest and largest value a checked index can take, or a ModelError.
+
+        Indices are whole numbers and loop variables combined with ``+ - *``,
+        so their range is known before the model runs and generated kernels
+        never index out of bounds.
+        """
+        if isinstance(e, ast.Number):
+            if e.value != math.floor(e.value):
+                raise messages.not_a_whole_number("an index", e.value, span)
+            return int(e.value), int(e.value)
+        if isinstance(e, ast.Name) and self.kinds[e] == "loop":
+            lo, hi = scope[e.name].loop_range
+            return lo, hi - 1
+        if isinstance(e, ast.Unary) and e.op == "-":
+            lo, hi = self._index_range(e.operand, scope, span)
+            return -hi, -lo
+        if isinstance(e, ast.Binary) and e.op in ("+", "-", "*"):
+            a = self._index_range(e.left, scope, span)
+            b = self._index_range(e.right, scope, span)
+            if e.op == "+":
+                return a[0] + b[0], a[1] + b[1]
+            if e.op == "-":
+                return a[0] - b[1], a[1] - b[0]
+            products = [x * y for x in a for y in b]
+            return min(products), max(products)
+        raise messages.index_not_static(span)
+
+    def _evaluate(self, e: ast.Expr, span: Span) -> float:
+        """Fold a checked constant expression in Python (no ``eval``: a tree walk); ``a ^ b`` is ``pow(a, b)``."""
+        rec = lambda x: self._evaluate(x, span)  # noqa: E731
+        if isinstance(e, ast.Number):
+            return e.value
+        if isinstance(e, ast.Name):
+            return self.const_values[e.name]
+        if isinstance(e, ast.Call):
+            args = [rec(a) for a in e.args]
+            return float(python_function(self.functions[e.name].impl)(*args))
+        if isinstance(e, ast.IfExpr):
+            return rec(e.then if rec(e.cond) else e.orelse)
+        if isinstance(e, ast.Unary):
+            value = rec(e.operand)
+            return -value if e.op == "-" else float(not value)
+        if isinstance(e, ast.Binary):
+            args = [rec(e.left), rec(e.right)]
+            try:
+                if e.op == "^":
+                    return float(python_function(self.functions["pow"].impl)(*args))
+                return float(_BINARY[e.op](*args))
+            except OverflowError:
+                raise messages.constant_overflows(span) from None
+        raise AssertionError(e)
 
 
 # ------------------------------------------------------------ helpers
-def _is_glob(path: str) -> bool:
-    return any(c in path for c in "*?[")
-
-
-def _literal(expr: ir.IExpr) -> float | None:
-    if isinstance(expr, ir.Num):
+def _literal(expr: ast.Expr) -> float | None:
+    """The value of a number written as such (``2``, ``-2``), else None."""
+    if isinstance(expr, ast.Number):
         return expr.value
-    if isinstance(expr, ir.Op) and expr.op == "-" and len(expr.args) == 1 and isinstance(expr.args[0], ir.Num):
-        return -expr.args[0].value
+    if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Number):
+        return -expr.operand.value
     return None
-
-
-def _const_names(expr: ir.IExpr) -> set[str]:
-    if isinstance(expr, ir.Ref):
-        return {expr.name} if expr.kind == "const" else set()
-    children = ()
-    if isinstance(expr, (ir.Apply, ir.Op)):
-        children = expr.args
-    elif isinstance(expr, ir.Cond):
-        children = (expr.cond, expr.then, expr.orelse)
-    out: set[str] = set()
-    for c in children:
-        out |= _const_names(c)
-    return out
-
-
-def _index_range(expr: ir.IExpr, scope, span: Span) -> tuple[int, int]:
-    """The smallest and largest value an index can take, or a ModelError.
-
-    Indices are whole numbers and loop variables combined with ``+ - *``,
-    so their range is known before the model runs and generated kernels
-    never index out of bounds.
-    """
-    if isinstance(expr, ir.Num):
-        if expr.value != math.floor(expr.value):
-            raise messages.not_a_whole_number("an index", expr.value, span)
-        return int(expr.value), int(expr.value)
-    if isinstance(expr, ir.Ref) and expr.kind == "loop":
-        lo, hi = scope[expr.name].loop_range
-        return lo, hi - 1
-    if isinstance(expr, ir.Op) and expr.op == "-" and len(expr.args) == 1:
-        lo, hi = _index_range(expr.args[0], scope, span)
-        return -hi, -lo
-    if isinstance(expr, ir.Op) and expr.op in ("+", "-", "*") and len(expr.args) == 2:
-        a = _index_range(expr.args[0], scope, span)
-        b = _index_range(expr.args[1], scope, span)
-        if expr.op == "+":
-            return a[0] + b[0], a[1] + b[1]
-        if expr.op == "-":
-            return a[0] - b[1], a[1] - b[0]
-        products = [x * y for x in a for y in b]
-        return min(products), max(products)
-    raise messages.index_not_static(span)
 
 
 def _definitions(stmts) -> dict[str, Span]:
@@ -557,17 +568,6 @@ def _definitions(stmts) -> dict[str, Span]:
         if isinstance(s, (ast.Draw, ast.Assign)) and (isinstance(s, ast.Draw) or s.op == "="):
             out.setdefault(s.target.name, s.target.span)
     return out
-
-
-def _has_draw(stmts) -> bool:
-    for s in stmts:
-        if isinstance(s, ir.Sample):
-            return True
-        if isinstance(s, ir.IfS) and (_has_draw(s.then) or _has_draw(s.orelse)):
-            return True
-        if isinstance(s, ir.Loop) and _has_draw(s.body):
-            return True
-    return False
 
 
 _BINARY = {
@@ -584,27 +584,3 @@ _BINARY = {
     "and": lambda a, b: float(bool(a) and bool(b)),
     "or": lambda a, b: float(bool(a) or bool(b)),
 }
-
-
-def _evaluate(expr: ir.IExpr, consts: dict[str, float], span: Span, functions) -> float:
-    """Evaluate a constant expression in Python (no ``eval``: a tree walk); ``a ^ b`` is ``pow(a, b)``."""
-    if isinstance(expr, ir.Num):
-        return expr.value
-    if isinstance(expr, ir.Ref):
-        return consts[expr.name]
-    if isinstance(expr, ir.Apply):
-        args = [_evaluate(a, consts, span, functions) for a in expr.args]
-        return float(python_function(functions[expr.fn].impl)(*args))
-    if isinstance(expr, ir.Cond):
-        return _evaluate(expr.then if _evaluate(expr.cond, consts, span, functions) else expr.orelse, consts, span, functions)
-    if isinstance(expr, ir.Op):
-        args = [_evaluate(a, consts, span, functions) for a in expr.args]
-        if len(args) == 1:
-            return -args[0] if expr.op == "-" else float(not args[0])
-        try:
-            if expr.op == "^":
-                return float(python_function(functions["pow"].impl)(*args))
-            return float(_BINARY[expr.op](*args))
-        except OverflowError:
-            raise messages.constant_overflows(span) from None
-    raise AssertionError(expr)

@@ -1,4 +1,4 @@
-"""The compiler driver: parse -> check -> IR -> generated Numba kernels (cached).
+"""The compiler driver: parse -> check -> lower to the IR -> generated Numba kernels (cached).
 
 :func:`compile_text` is the one path through the stages; ``ponder check
 --show tree|ir|code`` prints what each stage produced. The distributions and

@@ -20,9 +20,15 @@ from ponder.lang.errors import ModelError, Source, Span
 
 
 @functools.lru_cache(maxsize=1)
-def _lark() -> Lark:
+def _lark(strict: bool = False) -> Lark:
+    """The LALR parser of ``grammar.lark``.
+
+    ``strict`` (Lark refuses any shift/reduce conflict or terminal collision)
+    is what the grammar is held to, by a test; it builds the same parser but
+    its collision analysis took half a second of every command's start-up.
+    """
     return Lark.open_from_package(
-        "ponder.lang", "grammar.lark", parser="lalr", propagate_positions=True, strict=True
+        "ponder.lang", "grammar.lark", parser="lalr", propagate_positions=True, strict=strict
     )
 
 

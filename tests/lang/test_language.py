@@ -199,3 +199,12 @@ def test_syntax_tree_nodes_are_frozen_with_spans():
     assert (program.declarations[1].span.line, program.declarations[1].span.column) == (2, 1)
     with pytest.raises(Exception):
         decl.name = "b"
+
+
+def test_the_grammar_passes_lark_strict_mode():
+    """No shift/reduce conflict and no terminal collision (Lark's strict mode); the runtime parser skips the check."""
+    from ponder.lang import parser
+
+    strict = parser._lark.__wrapped__(strict=True)
+    text = "param a ~ Normal(0, 1)\nstate x = a\nstep { e ~ Normal(0, 1); x += e }\nobserve y ~ Normal(x, 1)\n"
+    assert strict.parse(text) == parser._lark().parse(text)

@@ -11,7 +11,8 @@ import tokenize
 import pytest
 
 import ponder
-from ponder.lang import ModelError, check, codegen, parse
+from ponder.lang import ModelError, codegen, parse
+from ponder.lang.check import check
 from ponder.stdlib import BUILTIN_LIBRARY, DISTRIBUTIONS, FUNCTIONS
 
 MARKER = "ponder_pwned_marker"
