@@ -9,7 +9,7 @@ from ponder.runtime.samplers import MetropolisSampler
 from ponder.testing import ConformanceError, check_sampler
 
 
-@pytest.mark.parametrize("name, chains, samples", [("ensemble", 16, 1500), ("mh", 4, 3000), ("pt", 6, 2048)])
+@pytest.mark.parametrize("name, chains, samples", [("ensemble", 16, 800), ("mh", 4, 1500), ("pt", 6, 1024)])
 def test_builtin_samplers_conform(name, chains, samples, tmp_path):
     found = check_sampler(name, chains=chains, samples=samples, seed=3, folder=tmp_path)
     assert set(found) == {"conjugate mean", "conjugate variance", "bimodal E[x^2]", "bimodal E|x|", "bimodal P(x>0)"}

@@ -173,7 +173,7 @@ def test_slice_options_are_declared_and_checked(installed, ponder_cli):
 
 def test_installed_slice_sampler_passes_the_conformance_check(installed):
     script = ("from ponder.testing import check_sampler\n"
-              "found = check_sampler('slice', chains=4, samples=1000, seed=2)\n"
+              "found = check_sampler('slice', chains=4, samples=500, seed=2)\n"
               "print(len(found))\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900,
                           env={**os.environ, **_env(installed["slice"])})
@@ -213,7 +213,7 @@ def test_installed_likelihood_takes_its_option(installed, ponder_cli, tmp_path):
     """beta = 0 makes the power likelihood flat: the sampler then draws the prior (origin ~ Uniform(50, 150))."""
     out = tmp_path / "prior.nc"
     proc = ponder_cli("run", STRAIGHTWALK / "straightwalk.model", "--likelihood", "power", "--option", "beta=0",
-                      "--sampler", "slice", "--samples", 1000, "--warmup", 100, "--seed", 1, "--out", out, "--quiet",
+                      "--sampler", "slice", "--samples", 400, "--warmup", 50, "--seed", 1, "--out", out, "--quiet",
                       env=_env(installed["slice"]))
     assert proc.returncode == 0, proc.stderr[-3000:]
     with warnings.catch_warnings():

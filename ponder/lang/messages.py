@@ -696,6 +696,12 @@ def unknown_plugin(kind: str, name: str, known: Iterable[str]) -> ModelError:
     )
 
 
+def none_of_kind_registered(kind: str, name: str) -> ModelError:
+    """``name`` asked for, and no ``kind`` (e.g. inference method) is registered at all."""
+    return ModelError(f"there is no {kind} `{name}`",
+                      hint=f"no {kind} is registered: plugin packages add them (`ponder plugins` lists what is)")
+
+
 def nothing_registered(name: str, known: Iterable[str]) -> ModelError:
     return ModelError(f"nothing is registered as `{name}`",
                       hint=did_you_mean(name, known) or "`ponder plugins` lists what is")

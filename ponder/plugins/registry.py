@@ -36,6 +36,8 @@ class Registry:
         try:
             return self.entries[name].value
         except KeyError:
+            if not self.entries:
+                raise messages.none_of_kind_registered(self.kind, name) from None
             raise messages.unknown_plugin(self.kind, name, self.entries) from None
 
     def names(self) -> list[str]:
