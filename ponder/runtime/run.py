@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import signal
 import time
 from pathlib import Path
@@ -32,7 +31,7 @@ from ponder.runtime.executors import make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.samplers.contract import plan_of, record_keys
 from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, NOT_RESUMED, SETTING_NAMES, Settings,
-                                     coerce_setting, settings_dict)  # noqa: F401 (settings_dict: API)
+                                     coerce_setting, settings_dict)
 from ponder.runtime.target import Target
 
 
