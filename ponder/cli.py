@@ -18,6 +18,7 @@ from ponder.console import console as _console
 from ponder.console import print_error
 from ponder.lang import messages
 from ponder.lang.errors import ModelError
+from ponder.runtime.settings import SETTING_NAMES, SETTINGS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -141,10 +142,7 @@ def cmd_run(args) -> int:
     model = load(args.model)
     if args.method:
         return _run_method(model, args)
-    given = dict(
-        sampler=args.sampler, likelihood=args.likelihood, samples=args.samples, warmup=args.warmup,
-        chains=args.chains, particles=args.particles, executor=args.executor, workers=args.workers, seed=args.seed,
-    )
+    given = {name: getattr(args, name) for name in SETTING_NAMES}
     from ponder.runtime.run import sample
 
     progress = None if args.quiet else RunProgress(console=_console(stderr=True))
@@ -384,16 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="sample the posterior, print a summary, write results (netCDF)")
     p.add_argument("model")
-    p.add_argument("--sampler", help="ensemble (default), mh, or a plugin's sampler")
+    _setting_flags(p)
     p.add_argument("--method", help="a whole-run inference method instead of a sampler (`ponder plugins` lists them)")
-    p.add_argument("--likelihood", help="auto (default), direct, pf, or a plugin's")
-    p.add_argument("--samples", type=int, help="draws per chain after warm-up (default 1000)")
-    p.add_argument("--warmup", type=int, help="warm-up iterations (default: as many as --samples)")
-    p.add_argument("--chains", type=int, help="chains (mh, default 4) or walkers (ensemble, default max(16, 4 d))")
-    p.add_argument("--particles", help="N or MIN:MAX (adaptive, default 64:4096) for the particle filter")
-    p.add_argument("--executor", help="serial (default), threads, processes or mpi")
-    p.add_argument("--workers", type=int, help="number of workers for the executor")
-    p.add_argument("--seed", type=int, help="random seed (same seed, same draws on every executor)")
     p.add_argument("--out", "-o", default="results.nc", help="results file (default results.nc)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint next to --out")
     p.add_argument("--checkpoint-every", type=float, default=5.0, metavar="SECONDS",
@@ -445,6 +435,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="also list the built-in distributions and functions")
     p.set_defaults(func=cmd_plugins)
     return parser
+
+
+def _setting_flags(parser) -> None:
+    """One flag per run setting, from the settings table (:data:`ponder.runtime.settings.SETTINGS`)."""
+    for option in SETTINGS:
+        default = "" if option.default is None else f" (default {option.default})"
+        parser.add_argument(f"--{option.name}", type=int if option.type is int else str,
+                            help=f"{option.help}{default}")
 
 
 def _builtin_commands(parser) -> list[str]:
