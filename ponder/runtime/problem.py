@@ -35,16 +35,19 @@ class ProblemSpec:
 class Problem:
     """A compiled model and its datasets."""
 
-    def __init__(self, compiled: CompiledModel, datasets: list[Dataset], base_dir: Path, path: str):
+    def __init__(self, compiled: CompiledModel, datasets: list[Dataset], base_dir: Path, path: str,
+                 infer: dict | None = None):
         self.compiled = compiled
         self.ir = compiled.ir
         self.kernels = compiled.kernels
         self.datasets = datasets
         self.base_dir = base_dir
         self.path = path
-        settings, options = infer_settings(compiled.ir)
+        if infer is None:
+            settings, options = infer_settings(compiled.ir)
+            infer = {**settings, **options}
         #: the ``infer { }`` block, checked: run settings, then sampler and likelihood options
-        self.infer = {**settings, **options}
+        self.infer = infer
 
     @property
     def spec(self) -> ProblemSpec:
@@ -114,9 +117,9 @@ def compile_model(text: str, name: str = "<string>", default_name: str = "model"
 def load_problem(spec: ProblemSpec, cls=Problem) -> Problem:
     """Compile ``spec``'s source and read its data (in a worker process, or for :func:`ponder.loads`)."""
     compiled = compile_model(spec.source, spec.name, default_name=_identifier(spec.default_name))
-    infer_settings(compiled.ir)  # a mistake in `infer { }` is reported before the data are read
+    settings, options = infer_settings(compiled.ir)  # before the data: an `infer { }` mistake is reported first
     base = Path(spec.base_dir).resolve()
-    return cls(compiled, load_datasets(compiled.ir, base), base, spec.name)
+    return cls(compiled, load_datasets(compiled.ir, base), base, spec.name, {**settings, **options})
 
 
 def _identifier(stem: str) -> str:
