@@ -35,7 +35,6 @@ def cmd_check(args) -> int:
     from ponder.lang import codegen
     from ponder.lang.check import check
     from ponder.lang.parser import parse
-    from ponder.model import load
     from ponder.plugins.manager import plugins
 
     if args.show in ("tree", "ir", "code"):
@@ -56,7 +55,7 @@ def cmd_check(args) -> int:
 
         print(codegen.generate(model_ir, __version__, library))
         return EXIT_OK
-    model = load(args.model)
+    model = _load(args)
     from ponder.summary import model_summary
 
     _console().print(model_summary(model))
@@ -64,10 +63,8 @@ def cmd_check(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from ponder.model import load
-
-    model = load(args.model)
     params = parse_params(args.param)
+    consts = _parse_consts(args.const)
     if args.times and args.times_from:
         raise messages.times_and_times_from()
     times = None
@@ -80,7 +77,15 @@ def cmd_simulate(args) -> int:
         if "time" not in table.columns:
             raise messages.times_file_without_time_column(args.times_from, table.source)
         times = table.columns["time"]
-    result = model.simulate(params, times=times, seed=args.seed)
+    # with times given the data are not needed: a data file not written yet is no error
+    model = _load(args, missing_data_ok=times is not None)
+    if times is None or len(model.datasets) == 1:
+        result = model.simulate(params, times=times, seed=args.seed)  # the dataset's constants (and --const)
+    else:
+        declared = model.ir.datasets if args.data is None else ()
+        if not model.datasets and len(declared) == 1 and not declared[0].is_glob:
+            consts = {**dict(declared[0].overrides), **consts}  # the one replicate, its file not there yet
+        result = model.simulate(params, times=times, seed=args.seed, dataset=None, consts=consts)
     columns = ["time"] + model.observed_names
     if args.states:
         columns += [v for v in result.data_vars if v not in model.observed_names]
@@ -112,13 +117,12 @@ def cmd_simulate(args) -> int:
 def cmd_loglik(args) -> int:
     import json
 
-    from ponder.model import load
     from ponder.runtime.repeat import repeated_loglik
     from ponder.summary import loglik_table
 
     if args.repeat < 1:
         raise messages.repeat_too_small(args.repeat)
-    model = load(args.model)
+    model = _load(args)
     progress = _progress(args.repeat, "estimating", quiet=args.json or args.repeat < 5)
     with progress:
         task = progress.add_task("estimating", total=args.repeat)
@@ -134,12 +138,11 @@ def cmd_loglik(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from ponder.model import load
     from ponder.progress import RunProgress
     from ponder.runtime.run import RunInterrupted
     from ponder.summary import posterior_table, run_report, tempering_table
 
-    model = load(args.model)
+    model = _load(args)
     if args.method:
         return _run_method(model, args)
     given = {name: getattr(args, name) for name in SETTING_NAMES}
@@ -263,11 +266,9 @@ def cmd_compare(args) -> int:
 
     from rich.table import Table
 
-    from ponder.model import load
-
     if len(args.models) < 2:
         raise messages.too_few_models()
-    models = [load(path) for path in args.models]
+    models = [_load(args, path) for path in args.models]
     results = []
     progress = _progress(len(models), "evidence", quiet=args.quiet)
     with progress:
@@ -335,6 +336,40 @@ def cmd_plugins(args) -> int:
     return EXIT_OK
 
 
+def _load(args, path=None, missing_data_ok: bool = False):
+    """The model of a command, with its ``--data`` files and ``--const`` overrides."""
+    from ponder.model import load
+
+    return load(args.model if path is None else path, data=args.data, consts=_parse_consts(args.const),
+                missing_data_ok=missing_data_ok)
+
+
+def _parse_consts(items: list[str] | None) -> dict[str, float]:
+    """``["N=500", "k=0.1"]`` (``--const``) -> ``{"N": 500.0, "k": 0.1}``."""
+    out = {}
+    for item in items or []:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise messages.const_needs_name_value(item)
+        try:
+            out[key.strip()] = float(raw)
+        except ValueError:
+            raise messages.const_not_a_number(raw, item) from None
+    return out
+
+
+def _data_flags(parser, simulate: bool = False) -> None:
+    """``--data`` and ``--const``: datasets and constants other than the model file's."""
+    parser.add_argument("--data", action="extend", nargs="+", metavar="FILE",
+                        help="data files (or glob patterns) instead of the model's `data`/`replicate` lines, one "
+                        "replicate each, in the order given; relative to the current folder; repeatable")
+    parser.add_argument("--const", "-c", action="extend", nargs="+", metavar="NAME=VALUE",
+                        help="override a constant for every dataset (it wins over a replicate's own overrides; "
+                        "not a constant that fixes a size or step, or that a prior uses)"
+                        + ("; with --times and several replicates the simulation uses the model's constants, "
+                           "with these on top" if simulate else ""))
+
+
 def _progress(total: int, label: str, quiet: bool = False):
     """A rich progress bar on stderr (disabled when quiet)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -357,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="the .model file")
     p.add_argument("--show", choices=["summary", "tree", "ir", "code"], default="summary",
                    help="print a compiler stage instead of the summary")
+    _data_flags(p)
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("simulate", help="simulate synthetic data (CSV) from given parameters")
@@ -367,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same data)")
     p.add_argument("--out", "-o", help="output CSV (default: standard output)")
     p.add_argument("--states", action="store_true", help="also write the latent states")
+    _data_flags(p, simulate=True)
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("loglik", help="likelihood estimate, its spread and its cost")
@@ -378,6 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", "-r", type=int, default=1, help="number of independent estimates")
     p.add_argument("--seed", type=int, default=None, help="random seed")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    _data_flags(p)
     p.set_defaults(func=cmd_loglik)
 
     p = sub.add_parser("run", help="sample the posterior, print a summary, write results (netCDF)")
@@ -392,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="options of the sampler or the likelihood, e.g. reset=20 de=0.1 (ensemble), scale=0.5 (mh), "
                    "target_sd=0.5 (pf); `ponder plugins NAME` lists them")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary")
+    _data_flags(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("summary", help="summary table of a results file")
@@ -428,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--quiet", "-q", action="store_true")
+    _data_flags(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plugins", help="list what is registered (samplers, likelihoods, ...), and their options")

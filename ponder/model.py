@@ -21,19 +21,51 @@ from ponder.runtime import data as data_mod
 from ponder.runtime.problem import Problem, ProblemSpec, load_problem
 
 
-def load(path: str | Path) -> "Model":
-    """Load, check and compile a ``.model`` file and read its datasets."""
+def load(path: str | Path, data=None, consts: Mapping[str, float] | None = None,
+         missing_data_ok: bool = False) -> "Model":
+    """Load, check and compile a ``.model`` file and read its datasets.
+
+    ``data`` replaces the model's ``data``/``replicate`` lines: a list of
+    files (or glob patterns), each a replicate, relative to the current
+    folder; an entry may be a ``(path, {"N": 500})`` pair to override
+    constants for that file. ``consts`` overrides constants for every
+    dataset, winning over a replicate's own overrides (the prior keeps the
+    model's). With ``missing_data_ok`` a data file that does not exist is
+    no dataset instead of an error.
+    """
     path = Path(path)
     if not path.is_file():
         nearby = [p.name for p in path.parent.iterdir() if p.suffix == ".model"] if path.parent.is_dir() else []
         raise messages.model_file_not_found(path, nearby)
     text = path.read_text(encoding="utf-8")
-    return loads(text, base_dir=path.parent, name=str(path), default_name=path.stem)
+    return loads(text, base_dir=path.parent, name=str(path), default_name=path.stem, data=data, consts=consts,
+                 missing_data_ok=missing_data_ok)
 
 
-def loads(text: str, base_dir: str | Path = ".", name: str = "<string>", default_name: str = "model") -> "Model":
-    """Like :func:`load`, from model text; data paths are relative to ``base_dir``."""
-    return load_problem(ProblemSpec(text, name, str(base_dir), default_name), cls=Model)
+def loads(text: str, base_dir: str | Path = ".", name: str = "<string>", default_name: str = "model", data=None,
+          consts: Mapping[str, float] | None = None, missing_data_ok: bool = False) -> "Model":
+    """Like :func:`load`, from model text; the model's data paths are relative to ``base_dir``
+    (those of ``data`` to the current folder)."""
+    if isinstance(data, (str, Path)):
+        data = [data]
+    if data is not None:
+        data = tuple((str(entry[0]), _overrides(entry[1])) if isinstance(entry, (tuple, list)) else (str(entry), ())
+                     for entry in data)
+    consts = _overrides(consts)
+    spec = ProblemSpec(text, name, str(base_dir), default_name, data=data, consts=consts,
+                       missing_data_ok=missing_data_ok)
+    return load_problem(spec, cls=Model)
+
+
+def _overrides(values) -> tuple[tuple[str, float], ...]:
+    """``{name: number}`` as the ``((name, value), ...)`` a ProblemSpec keeps."""
+    out = []
+    for key, value in dict(values or {}).items():
+        try:
+            out.append((str(key), float(value)))
+        except (TypeError, ValueError):
+            raise messages.const_not_a_number(str(value), f"{key}={value}") from None
+    return tuple(out)
 
 
 class Model(Problem):
@@ -252,10 +284,13 @@ class Model(Problem):
         params,
         times: Iterable[float] | None = None,
         seed: int | None = None,
-        dataset: int = 0,
+        dataset: int | None = 0,
         consts: Mapping[str, float] | None = None,
     ) -> "xarray.Dataset":
         """Simulate states and observations at ``times`` (default: the dataset's times).
+
+        ``dataset`` picks the replicate whose constant overrides apply
+        (None: the model's constants, with ``consts`` on top; ``times`` then needed).
 
         Returns an ``xarray.Dataset`` with coordinate ``time``: one variable
         per observed column (named like the column) and one per state; a
@@ -263,7 +298,7 @@ class Model(Problem):
         The same ``seed`` gives the same result.
         """
         theta = self.theta(params)
-        ds = self.datasets[dataset] if self.datasets and dataset < len(self.datasets) else None
+        ds = self.datasets[dataset] if dataset is not None and dataset < len(self.datasets) else None
         if times is None:
             if ds is None:
                 raise messages.no_observation_times()

@@ -941,3 +941,40 @@ def plot_needs_kind(usage: str) -> ModelError:
 def not_name_value(word: str, usage: str) -> ModelError:
     """A word of a command's ``NAME=VALUE ...`` arguments without ``=``."""
     return ModelError(f"`{word}` is not NAME=VALUE", hint=f"usage: {usage}")
+
+
+# ------------------------------------------------------------ datasets and constants given to a command (--data, --const)
+def given_data_file_not_found(pattern: Any, cwd: Any, file_name: str, nearby: Iterable[str] = ()) -> ModelError:
+    """A file of ``--data`` (or of ``ponder.load(..., data=[...])``) that does not exist; such paths are relative
+    to ``cwd``, the current folder, not the model's; ``nearby``: the files in its folder, for "did you mean"."""
+    return ModelError(f"data file `{pattern}` (given with --data) not found",
+                      hint=did_you_mean(file_name, nearby) or f"--data paths are relative to the current folder, {cwd}")
+
+
+def given_data_no_match(pattern: Any, cwd: Any) -> ModelError:
+    """A ``--data`` glob pattern that matches no file."""
+    return ModelError(f"no file matches `{pattern}` (given with --data)",
+                      hint=f"--data paths are relative to the current folder, {cwd}")
+
+
+def const_needs_name_value(item: str) -> ModelError:
+    return ModelError(f"`--const {item}` needs the form NAME=VALUE", hint="for example `--const N=500`")
+
+
+def const_not_a_number(raw: str, item: str) -> ModelError:
+    return ModelError(f"`{raw}` is not a number (in `--const {item}`)", hint="a constant takes one number")
+
+
+def unknown_constant_override(name: str, known: Iterable[str]) -> ModelError:
+    """``--const NAME=...`` (or ``consts=`` of ``ponder.load``, or a per-file override) for a name that is not a ``const``."""
+    known = list(known)
+    listed = f"constants are {one_of(known)}" if known else "the model declares no `const`"
+    close = did_you_mean(name, known)
+    return ModelError(f"`{name}` is not a constant of the model, so it cannot be overridden",
+                      hint=f"{close} {listed}" if close else listed)
+
+
+def override_of_a_prior_constant(name: str, span: Span, source: Source) -> ModelError:
+    """``--const NAME=...`` for a constant a prior depends on (at ``span``): the prior is not per dataset."""
+    return ModelError(f"`{name}` is used by a prior, so `--const` cannot change it", span,
+                      hint="the prior is shared by every dataset; edit the model's `const` line instead", source=source)

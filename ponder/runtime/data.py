@@ -125,15 +125,30 @@ def _column_of(text: str, line: int, field_index: int) -> int:
     return col if field_index == 0 else len(raw) + 1
 
 
-def load_datasets(model: ir.ModelIR, base_dir: Path) -> list[Dataset]:
-    """Read every dataset a model declares and check it against the model."""
+def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), missing_ok: bool = False) -> list[Dataset]:
+    """Read every dataset a model declares and check it against the model.
+
+    ``files``, when given, replaces the model's ``data``/``replicate`` lines
+    (``--data``): ``(path or glob, overrides)`` pairs, relative to the current
+    folder. ``consts`` (``--const``: ``(name, value)`` pairs) override the
+    constants of every dataset, winning over a replicate's own overrides.
+    With ``missing_ok`` a file that does not exist is no dataset rather than an
+    error (``ponder simulate --times`` needs no data).
+    """
+    if files is None:
+        specs = model.datasets
+    else:
+        specs = tuple(ir.DatasetSpec(str(pattern), tuple(dict(over).items()), None, any(c in str(pattern) for c in "*?["))
+                      for pattern, over in files)
+    consts = tuple(dict(consts).items())
     out: list[Dataset] = []
-    for spec in model.datasets:
-        paths = _resolve(spec, base_dir, model.source)
+    for spec in specs:
+        paths = _resolve(spec, base_dir if files is None else Path.cwd(), model.source, missing_ok)
+        overrides = tuple({**dict(spec.overrides), **dict(consts)}.items())
         for path in paths:
             display = _display(path, base_dir)
             table = read_table(path, display)
-            out.append(dataset_from_table(model, table, display, str(path), spec.overrides))
+            out.append(dataset_from_table(model, table, display, str(path), overrides))
     return out
 
 
@@ -144,16 +159,23 @@ def _display(path: Path, base_dir: Path) -> str:
         return str(path)
 
 
-def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source) -> list[Path]:
+def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source, missing_ok: bool = False) -> list[Path]:
     pattern = Path(spec.pattern)
     full = pattern if pattern.is_absolute() else base_dir / pattern
+    given = spec.span is None  # from --data (or the API's data=), not a line of the model
     if spec.is_glob:
         found = sorted(Path(p) for p in glob.glob(str(full)) if Path(p).is_file())
-        if not found:
+        if not found and not missing_ok:
+            if given:
+                raise messages.given_data_no_match(spec.pattern, base_dir)
             raise messages.no_file_matches(spec.pattern, spec.span, base_dir, source)
         return found
     if not full.is_file():
+        if missing_ok:
+            return []
         nearby = [p.name for p in full.parent.iterdir() if p.is_file()] if full.parent.is_dir() else []
+        if given:
+            raise messages.given_data_file_not_found(spec.pattern, base_dir, full.name, nearby)
         raise messages.data_file_not_found(spec.pattern, spec.span, base_dir, source, full.name, nearby)
     return [full]
 

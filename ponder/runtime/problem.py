@@ -10,7 +10,7 @@ are loaded in workers too) and the data are read again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
 
@@ -30,6 +30,13 @@ class ProblemSpec:
     name: str  # the file name shown in errors
     base_dir: str
     default_name: str = "model"  # the model's name when it has no `model NAME` line
+    #: datasets instead of the model's `data`/`replicate` lines (``--data``): ``(path or glob, ((const, value), ...))``
+    #: pairs, relative to the current folder; None: the model's own
+    data: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] | None = None
+    #: constants overridden for every dataset (``--const``), winning over a replicate's own overrides
+    consts: tuple[tuple[str, float], ...] = ()
+    #: a data file that does not exist is no dataset instead of an error (``ponder simulate --times``)
+    missing_data_ok: bool = False
 
 
 class Problem:
@@ -51,7 +58,8 @@ class Problem:
 
     @property
     def spec(self) -> ProblemSpec:
-        return ProblemSpec(self.source, str(self.path), str(self.base_dir), self.ir.name)
+        loaded = self.__dict__.get("_spec")  # what load_problem read: --data files and --const overrides kept
+        return loaded or ProblemSpec(self.source, str(self.path), str(self.base_dir), self.ir.name)
 
     @property
     def name(self) -> str:
@@ -119,7 +127,68 @@ def load_problem(spec: ProblemSpec, cls=Problem) -> Problem:
     compiled = compile_model(spec.source, spec.name, default_name=_identifier(spec.default_name))
     settings, options = infer_settings(compiled.ir)  # before the data: an `infer { }` mistake is reported first
     base = Path(spec.base_dir).resolve()
-    return cls(compiled, load_datasets(compiled.ir, base), base, spec.name, {**settings, **options})
+    for _, overrides in spec.data or ():
+        _check_overrides(compiled, overrides)
+    _check_overrides(compiled, spec.consts, every_dataset=True)
+    datasets = load_datasets(compiled.ir, base, spec.data, spec.consts, spec.missing_data_ok)
+    problem = cls(compiled, datasets, base, spec.name, {**settings, **options})
+    if spec.data is not None or spec.consts:
+        # workers read the very files read here (absolute paths, globs expanded), whatever their folder
+        files = tuple((ds.path, ds.overrides) for ds in datasets) if spec.data is not None else None
+        problem.__dict__["_spec"] = replace(spec, data=files, missing_data_ok=False)
+    return problem
+
+
+def _check_overrides(compiled: CompiledModel, overrides, every_dataset: bool = False) -> None:
+    """Constant overrides given to a command or the API: each names a `const` that sizes nothing.
+
+    ``every_dataset`` (``--const``): the prior may not depend on it either,
+    as the prior is one for all datasets and keeps the model's constants.
+    """
+    if not overrides:
+        return
+    model = compiled.ir
+    names = [c.name for c in model.consts]
+    for name, _ in overrides:
+        if name not in names:
+            raise messages.unknown_constant_override(name, names)
+    sizes = _size_consts(compiled)
+    for name, _ in overrides:
+        if name in sizes:
+            raise messages.override_of_a_size(name, sizes[name], sizes[name]).with_source(model.source)
+    if every_dataset:
+        from ponder.lang import ir
+
+        defined = {c.name: c.value for c in model.consts}
+
+        def uses(expr, seen):  # the constants an expression depends on, through other constants
+            for node in ir.walk(expr):
+                if isinstance(node, ir.Ref) and node.kind == "const" and node.name not in seen:
+                    seen.add(node.name)
+                    if node.name in defined:
+                        uses(defined[node.name], seen)
+            return seen
+
+        for p in model.params:
+            used = uses(p.prior, set())
+            hit = next((name for name, _ in overrides if name in used), None)
+            if hit is not None:
+                raise messages.override_of_a_prior_constant(hit, model.spans.get(p.name), model.source)
+
+
+def _size_consts(compiled: CompiledModel) -> dict:
+    """``{const: span of its use}`` for the constants a size, loop bound, step or ``t0`` was computed from.
+
+    The IR keeps the sizes, not where they came from, so the check that
+    rejects a replicate overriding one is run again on the model's source.
+    """
+    from ponder.lang.check import _Checker
+    from ponder.lang.parser import parse
+
+    source = compiled.ir.source
+    checker = _Checker(parse(source.text, source.name), compiled.library, compiled.ir.name)
+    checker.run()
+    return dict(getattr(checker, "size_consts", {}))
 
 
 def _identifier(stem: str) -> str:
