@@ -15,17 +15,19 @@ A :class:`~ponder.lang.library.Distribution` bundles, for one family:
 * ``support(*args)`` -- a Numba function returning ``(lower, upper)``, the
   closed hull of the support. The runtime maps parameters to unconstrained
   space from these bounds (see :mod:`ponder.stdlib.transforms`);
-* ``scipy(*args)`` -- the frozen ``scipy.stats`` twin, used by the tests;
+* ``scipy(*args)`` -- the frozen ``scipy.stats`` twin, used by the tests (for
+  the laws SciPy lacks, one built from its families: :func:`_twin_families`);
 * ``discrete`` -- whether values are integers.
 
-All arguments and values are float64; integer arguments (``Binomial``'s
-``n``) are rounded inside the kernels (within a relative 1e-9 of an integer;
-farther from one they are invalid). Infinite arguments are invalid except
-``TruncatedNormal``'s bounds.
+All arguments and values are float64; integer arguments (``Binomial``'s and
+``BetaBinomial``'s ``n``) are rounded inside the kernels (within a relative
+1e-9 of an integer; farther from one they are invalid). Infinite arguments
+are invalid except ``TruncatedNormal``'s bounds.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -40,6 +42,7 @@ NAN = math.nan
 LOG_2PI = math.log(2.0 * math.pi)
 HALF_LOG_2PI = 0.5 * LOG_2PI
 LOG_PI = math.log(math.pi)
+LOG_2 = math.log(2.0)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 #: Largest count argument (``Binomial``'s ``n``): beyond 2**53 a float64
@@ -57,6 +60,114 @@ def _stats():
     from scipy import stats
 
     return stats
+
+
+@functools.cache
+def _twin_families() -> dict:
+    """SciPy families for the laws ``scipy.stats`` lacks, built from its own.
+
+    Each is an ``rv_discrete``/``rv_continuous`` subclass, so its frozen
+    twins broadcast over arrays of arguments and have every method the tests
+    and the residual checks use (``logpmf``/``logpdf``, ``cdf``, ``sf``,
+    ``ppf``, ``rvs``, ``support``, ``mean``, ``var``). Their formulas come
+    from ``scipy.stats.poisson``, ``nbinom`` and ``t``, not from the kernels
+    here, so that the tests compare two independent computations. Built on
+    first use: subclassing imports SciPy.
+    """
+    stats = _stats()
+    from scipy import special
+
+    class ZeroInflated(stats.rv_discrete):
+        """With probability psi (the first shape) a structural 0, else a draw of the base law.
+
+        Subclasses give the base law, ``_base(*rest)`` (frozen), and its ``_base_argcheck(*rest)``.
+        """
+
+        def _argcheck(self, psi, *rest):
+            return (psi >= 0.0) & (psi <= 1.0) & self._base_argcheck(*rest)
+
+        def _pmf(self, k, psi, *rest):
+            return np.where(k == 0, psi, 0.0) + (1.0 - psi) * self._base(*rest).pmf(k)
+
+        def _logpmf(self, k, psi, *rest):
+            with np.errstate(divide="ignore"):
+                inflated = np.log1p(-psi) + self._base(*rest).logpmf(k)
+                return np.where(k == 0, np.logaddexp(np.log(psi), inflated), inflated)
+
+        def _cdf(self, k, psi, *rest):
+            return psi + (1.0 - psi) * self._base(*rest).cdf(k)
+
+        def _sf(self, k, psi, *rest):
+            return (1.0 - psi) * self._base(*rest).sf(k)
+
+        def _ppf(self, q, psi, *rest):
+            # the smallest k with cdf(k) >= q: 0 up to q = psi, then the base law's quantile
+            with np.errstate(divide="ignore", invalid="ignore"):
+                base_q = np.clip((q - psi) / (1.0 - psi), 0.0, 1.0)
+                return np.where(q <= psi, 0.0, self._base(*rest).ppf(base_q))
+
+        def _rvs(self, psi, *rest, size=None, random_state=None):
+            zero = random_state.uniform(size=size) < psi
+            return np.where(zero, 0, self._base(*rest).rvs(size=size, random_state=random_state))
+
+        def _stats(self, psi, *rest):
+            m, v = self._base(*rest).stats(moments="mv")
+            return (1.0 - psi) * m, (1.0 - psi) * (v + psi * m * m), None, None
+
+    class ZeroInflatedPoisson(ZeroInflated):
+        def _base(self, lam):
+            return stats.poisson(lam)
+
+        def _base_argcheck(self, lam):
+            return (lam >= 0.0) & (lam < INF)
+
+    class ZeroInflatedNegativeBinomial(ZeroInflated):
+        def _base(self, mu, phi):
+            return stats.nbinom(n=phi, p=phi / (phi + mu))
+
+        def _base_argcheck(self, mu, phi):
+            return (mu >= 0.0) & (mu < INF) & (phi > 0.0) & (phi < INF)
+
+    class HalfStudentT(stats.rv_continuous):
+        """|T| for T ~ Student's t with nu degrees of freedom."""
+
+        def _argcheck(self, nu):
+            return (nu > 0.0) & (nu < INF)
+
+        def _pdf(self, x, nu):
+            return 2.0 * stats.t.pdf(x, nu)
+
+        def _logpdf(self, x, nu):
+            return math.log(2.0) + stats.t.logpdf(x, nu)
+
+        def _cdf(self, x, nu):
+            return 1.0 - 2.0 * stats.t.sf(x, nu)
+
+        def _sf(self, x, nu):
+            return 2.0 * stats.t.sf(x, nu)
+
+        def _ppf(self, q, nu):
+            return stats.t.isf(0.5 * (1.0 - q), nu)
+
+        def _isf(self, q, nu):
+            return stats.t.isf(0.5 * q, nu)
+
+        def _rvs(self, nu, size=None, random_state=None):
+            return np.abs(stats.t.rvs(nu, size=size, random_state=random_state))
+
+        def _stats(self, nu):
+            # E|T| = 2 sqrt(nu) / ((nu - 1) B(nu/2, 1/2)) for nu > 1; E T^2 = nu/(nu - 2) for nu > 2
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mean = np.where(nu > 1.0, 2.0 * np.sqrt(nu) / ((nu - 1.0) * np.exp(special.betaln(0.5 * nu, 0.5))), INF)
+                var = np.where(nu > 2.0, stats.t.var(nu) - mean * mean, INF)
+            return mean, var, None, None
+
+    return {
+        "ZeroInflatedPoisson": ZeroInflatedPoisson(a=0, name="zeroinflatedpoisson", shapes="psi, lam"),
+        "ZeroInflatedNegativeBinomial": ZeroInflatedNegativeBinomial(
+            a=0, name="zeroinflatednegativebinomial", shapes="psi, mu, phi"),
+        "HalfStudentT": HalfStudentT(a=0.0, name="halfstudentt", shapes="nu"),
+    }
 
 
 # ---------------------------------------------------------------- helpers
@@ -94,10 +205,16 @@ def _count_arg(n):
     return r
 
 
-def _count_arg_py(n: float) -> float:
-    """Python twin of :func:`_count_arg` for the SciPy twins (nan if invalid)."""
-    r = float(_count_arg(float(n)))
-    return r if r >= 0.0 else math.nan
+def _count_arg_py(n):
+    """Python twin of :func:`_count_arg` for the SciPy twins (nan if invalid).
+
+    Elementwise for arrays: the residual checks freeze a twin with one
+    argument per particle (:meth:`ponder.model.Model.standardised_residuals`).
+    """
+    a = np.asarray(n, dtype=float)
+    r = np.array([float(_count_arg(float(v))) for v in a.ravel()]).reshape(a.shape)
+    r = np.where(r >= 0.0, r, math.nan)
+    return float(r) if r.ndim == 0 else r
 
 
 @_njit
@@ -150,6 +267,30 @@ def _poisson_draw(rng, lam):
     if lam == INF:
         return INF
     return max(np.floor(lam + math.sqrt(lam) * rng.standard_normal() + 0.5), 0.0)
+
+
+@_njit
+def _log_add_exp(a, b):
+    """``log(exp(a) + exp(b))`` without overflow; -inf if both are -inf."""
+    m = max(a, b)
+    if m == -INF:
+        return -INF
+    return m + math.log1p(math.exp(-abs(a - b)))
+
+
+@_njit
+def _zero_inflated_log_zero(psi, lp0):
+    """``log(psi + (1 - psi) exp(lp0))``: the log mass at 0 of a zero-inflated
+    law whose base law puts log mass ``lp0 <= 0`` there (``0 <= psi <= 1``).
+
+    Near 1 it is ``log1p(-q)`` with ``q = (1 - psi)(1 - exp(lp0))``, the mass
+    above 0, so a tiny log mass keeps its relative accuracy; elsewhere a
+    log-sum-exp, which stays accurate when both terms underflow.
+    """
+    q = (1.0 - psi) * -math.expm1(lp0)
+    if q < 0.5:
+        return math.log1p(-q)
+    return _log_add_exp(math.log(psi), math.log1p(-psi) + lp0)
 
 
 @_njit
@@ -641,6 +782,45 @@ HalfCauchy = Distribution(
 )
 
 
+# --------------------------------------------------------- HalfStudentT
+@_njit
+def halfstudentt_logpdf(x, nu, sigma):
+    if math.isnan(x) or math.isnan(nu) or math.isnan(sigma):
+        return NAN
+    if not (_positive(nu) and _positive(sigma)):
+        return -INF
+    if x < 0.0:
+        return -INF
+    z = x / sigma
+    # twice StudentT(nu, 0, sigma)'s density, written as in studentt_logpdf
+    return (LOG_2 - _lbeta(0.5 * nu, 0.5) - 0.5 * math.log(nu) - math.log(sigma)
+            - 0.5 * (nu + 1.0) * math.log1p(z * z / nu))
+
+
+@_njit
+def halfstudentt_sample(rng, nu, sigma):
+    if not (_positive(nu) and _positive(sigma)):
+        return NAN
+    return abs(sigma * rng.standard_t(nu))
+
+
+@_njit
+def halfstudentt_support(nu, sigma):
+    return 0.0, INF
+
+
+HalfStudentT = Distribution(
+    name="HalfStudentT",
+    params=("nu", "sigma"),
+    param_bounds=(POSITIVE, POSITIVE),
+    logpdf=halfstudentt_logpdf,
+    sample=halfstudentt_sample,
+    support=halfstudentt_support,
+    scipy=lambda nu, sigma: _twin_families()["HalfStudentT"](nu, scale=sigma),
+    doc="Half-Student t on [0, inf): |y| for y ~ StudentT(nu, 0, sigma).",
+)
+
+
 # --------------------------------------------------------------- Laplace
 @_njit
 def laplace_logpdf(x, mu, b):
@@ -672,6 +852,48 @@ Laplace = Distribution(
     support=laplace_support,
     scipy=lambda mu, b: _stats().laplace(mu, b),
     doc="Laplace (double exponential) with location mu and scale b.",
+)
+
+
+# --------------------------------------------------------------- Weibull
+@_njit
+def weibull_logpdf(x, k, lam):
+    if math.isnan(x) or math.isnan(k) or math.isnan(lam):
+        return NAN
+    if not (_positive(k) and _positive(lam)):
+        return -INF
+    if not (x >= 0.0 and x < INF):
+        return -INF
+    if x == 0.0:
+        if k == 1.0:
+            return -math.log(lam)
+        return INF if k < 1.0 else -INF
+    lz = math.log(x) - math.log(lam)  # log(x/lam), finite even where x/lam would underflow
+    return math.log(k) - math.log(lam) + (k - 1.0) * lz - math.exp(k * lz)
+
+
+@_njit
+def weibull_sample(rng, k, lam):
+    if not (_positive(k) and _positive(lam)):
+        return NAN
+    # inversion: P(X > x) = exp(-(x/lam)^k), so (X/lam)^k is Exp(1)
+    return lam * rng.standard_exponential() ** (1.0 / k)
+
+
+@_njit
+def weibull_support(k, lam):
+    return 0.0, INF
+
+
+Weibull = Distribution(
+    name="Weibull",
+    params=("k", "lam"),
+    param_bounds=(POSITIVE, POSITIVE),
+    logpdf=weibull_logpdf,
+    sample=weibull_sample,
+    support=weibull_support,
+    scipy=lambda k, lam: _stats().weibull_min(k, scale=lam),
+    doc="Weibull with shape k and scale lam: P(X > x) = exp(-(x/lam)^k).",
 )
 
 
@@ -713,6 +935,49 @@ Poisson = Distribution(
     scipy=lambda lam: _stats().poisson(lam),
     discrete=True,
     doc="Poisson with mean lam (lam = 0 puts all mass at 0).",
+)
+
+
+# --------------------------------------------------- ZeroInflatedPoisson
+@_njit
+def zeroinflatedpoisson_logpdf(x, psi, lam):
+    if math.isnan(x) or math.isnan(psi) or math.isnan(lam):
+        return NAN
+    if not (psi >= 0.0 and psi <= 1.0 and lam >= 0.0 and lam < INF):
+        return -INF
+    if not _is_count(x):
+        return -INF
+    if x == 0.0:
+        return _zero_inflated_log_zero(psi, -lam)
+    if psi == 1.0:
+        return -INF
+    return math.log1p(-psi) + poisson_logpdf(x, lam)
+
+
+@_njit
+def zeroinflatedpoisson_sample(rng, psi, lam):
+    if not (psi >= 0.0 and psi <= 1.0 and lam >= 0.0 and lam < INF):
+        return NAN
+    if rng.uniform() < psi:
+        return 0.0
+    return _poisson_draw(rng, lam)
+
+
+@_njit
+def zeroinflatedpoisson_support(psi, lam):
+    return 0.0, INF
+
+
+ZeroInflatedPoisson = Distribution(
+    name="ZeroInflatedPoisson",
+    params=("psi", "lam"),
+    param_bounds=(UNIT, NONNEGATIVE),
+    logpdf=zeroinflatedpoisson_logpdf,
+    sample=zeroinflatedpoisson_sample,
+    support=zeroinflatedpoisson_support,
+    scipy=lambda psi, lam: _twin_families()["ZeroInflatedPoisson"](psi, lam),
+    discrete=True,
+    doc="Zero-inflated Poisson: 0 with probability psi, else Poisson(lam).",
 )
 
 
@@ -766,6 +1031,50 @@ Binomial = Distribution(
 )
 
 
+# ---------------------------------------------------------- BetaBinomial
+@_njit
+def betabinomial_logpdf(x, n, alpha, beta):
+    if math.isnan(x) or math.isnan(n) or math.isnan(alpha) or math.isnan(beta):
+        return NAN
+    n = _count_arg(n)
+    if n < 0.0 or not (_positive(alpha) and _positive(beta)):
+        return -INF
+    if not _is_count(x) or x > n:
+        return -INF
+    lp = _lbeta(x + alpha, n - x + beta) - _lbeta(alpha, beta)
+    if x > 0.0 and x < n:  # log choose(n, x), exact 0 at both ends
+        lp += -math.log(n + 1.0) - _lbeta(n - x + 1.0, x + 1.0)
+    return lp
+
+
+@_njit
+def betabinomial_sample(rng, n, alpha, beta):
+    n = _count_arg(n)
+    if n < 0.0 or not (_positive(alpha) and _positive(beta)):
+        return NAN
+    if n == 0.0:
+        return 0.0
+    return binomial_sample(rng, n, min(max(rng.beta(alpha, beta), 0.0), 1.0))
+
+
+@_njit
+def betabinomial_support(n, alpha, beta):
+    return 0.0, np.floor(n + 0.5)
+
+
+BetaBinomial = Distribution(
+    name="BetaBinomial",
+    params=("n", "alpha", "beta"),
+    param_bounds=(NONNEGATIVE, POSITIVE, POSITIVE),
+    logpdf=betabinomial_logpdf,
+    sample=betabinomial_sample,
+    support=betabinomial_support,
+    scipy=lambda n, alpha, beta: _stats().betabinom(_count_arg_py(n), alpha, beta),
+    discrete=True,
+    doc="Beta-binomial: Binomial(n, p) successes (n an integer) with p ~ Beta(alpha, beta).",
+)
+
+
 # ------------------------------------------------------ NegativeBinomial
 @_njit
 def negativebinomial_logpdf(x, mu, phi):
@@ -809,6 +1118,49 @@ NegativeBinomial = Distribution(
     scipy=lambda mu, phi: _stats().nbinom(n=phi, p=phi / (phi + mu)),
     discrete=True,
     doc="Negative binomial with mean mu and dispersion phi: variance mu + mu^2/phi.",
+)
+
+
+# ------------------------------------------ ZeroInflatedNegativeBinomial
+@_njit
+def zeroinflatednegativebinomial_logpdf(x, psi, mu, phi):
+    if math.isnan(x) or math.isnan(psi) or math.isnan(mu) or math.isnan(phi):
+        return NAN
+    if not (psi >= 0.0 and psi <= 1.0 and mu >= 0.0 and mu < INF and _positive(phi)):
+        return -INF
+    if not _is_count(x):
+        return -INF
+    if x == 0.0:
+        return _zero_inflated_log_zero(psi, negativebinomial_logpdf(0.0, mu, phi))
+    if psi == 1.0:
+        return -INF
+    return math.log1p(-psi) + negativebinomial_logpdf(x, mu, phi)
+
+
+@_njit
+def zeroinflatednegativebinomial_sample(rng, psi, mu, phi):
+    if not (psi >= 0.0 and psi <= 1.0 and mu >= 0.0 and mu < INF and _positive(phi)):
+        return NAN
+    if rng.uniform() < psi:
+        return 0.0
+    return negativebinomial_sample(rng, mu, phi)
+
+
+@_njit
+def zeroinflatednegativebinomial_support(psi, mu, phi):
+    return 0.0, INF
+
+
+ZeroInflatedNegativeBinomial = Distribution(
+    name="ZeroInflatedNegativeBinomial",
+    params=("psi", "mu", "phi"),
+    param_bounds=(UNIT, NONNEGATIVE, POSITIVE),
+    logpdf=zeroinflatednegativebinomial_logpdf,
+    sample=zeroinflatednegativebinomial_sample,
+    support=zeroinflatednegativebinomial_support,
+    scipy=lambda psi, mu, phi: _twin_families()["ZeroInflatedNegativeBinomial"](psi, mu, phi),
+    discrete=True,
+    doc="Zero-inflated negative binomial: 0 with probability psi, else NegativeBinomial(mu, phi).",
 )
 
 
@@ -948,10 +1300,15 @@ DISTRIBUTIONS: dict[str, Distribution] = {
         Cauchy,
         HalfNormal,
         HalfCauchy,
+        HalfStudentT,
         Laplace,
+        Weibull,
         Poisson,
+        ZeroInflatedPoisson,
         Binomial,
+        BetaBinomial,
         NegativeBinomial,
+        ZeroInflatedNegativeBinomial,
         Bernoulli,
         Geometric,
         TruncatedNormal,

@@ -33,10 +33,20 @@ VALID = {
     "Cauchy": [(0.0, 1.0), (5.0, 0.1)],
     "HalfNormal": [(1.0,), (0.1,), (20.0,)],
     "HalfCauchy": [(1.0,), (2.5,)],
+    "HalfStudentT": [(1.0, 1.0), (0.3, 2.0), (3.0, 0.5), (30.0, 2.0), (1e4, 1.0)],
     "Laplace": [(0.0, 1.0), (-2.0, 0.3)],
+    "Weibull": [(0.5, 1.0), (1.0, 2.0), (0.15, 3.0), (1.5, 0.3), (3.0, 10.0), (25.0, 1.0)],
     "Poisson": [(0.0,), (0.5,), (4.0,), (250.0,)],
+    "ZeroInflatedPoisson": [(0.0, 3.0), (1.0, 4.0), (0.3, 0.0), (0.2, 0.5), (0.7, 10.0), (1e-3, 250.0), (0.999, 2.0)],
     "Binomial": [(0.0, 0.3), (1.0, 0.5), (10.0, 0.3), (20.0, 0.0), (20.0, 1.0), (100.0, 0.97), (1e6, 0.3)],
+    "BetaBinomial": [
+        (0.0, 2.0, 3.0), (1.0, 0.5, 0.5), (10.0, 1.0, 1.0), (20.0, 0.1, 0.1), (50.0, 2.0, 30.0), (30.0, 0.05, 4.0),
+        (1000.0, 40.0, 0.8),
+    ],
     "NegativeBinomial": [(0.0, 2.0), (3.0, 0.5), (10.0, 5.0), (100.0, 1e3), (2.0, 1e6)],
+    "ZeroInflatedNegativeBinomial": [
+        (0.0, 3.0, 0.5), (1.0, 2.0, 2.0), (0.4, 0.0, 2.0), (0.25, 10.0, 5.0), (0.6, 100.0, 1e3), (0.05, 1.5, 0.1),
+    ],
     "Bernoulli": [(0.0,), (0.3,), (1.0,)],
     "Geometric": [(1.0,), (0.5,), (0.05,)],
     "TruncatedNormal": [
@@ -63,10 +73,20 @@ INVALID = {
     "Cauchy": [(0.0, 0.0), (0.0, -1.0)],
     "HalfNormal": [(0.0,), (-1.0,)],
     "HalfCauchy": [(0.0,), (-2.0,)],
+    "HalfStudentT": [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0), (1.0, -1.0), (INF, 1.0), (1.0, INF)],
     "Laplace": [(0.0, 0.0), (0.0, -1.0)],
+    "Weibull": [(0.0, 1.0), (-1.0, 1.0), (1.0, 0.0), (2.0, -1.0), (INF, 1.0), (1.0, INF)],
     "Poisson": [(-1.0,), (INF,)],
+    "ZeroInflatedPoisson": [(-0.1, 1.0), (1.1, 1.0), (0.5, -1.0), (0.5, INF), (INF, 1.0), (-INF, 1.0)],
     "Binomial": [(-1.0, 0.5), (2.5, 0.5), (10.0, -0.1), (10.0, 1.1), (INF, 0.5)],
+    "BetaBinomial": [
+        (-1.0, 1.0, 1.0), (2.5, 1.0, 1.0), (INF, 1.0, 1.0), (10.0, 0.0, 1.0), (10.0, 1.0, -1.0), (10.0, INF, 1.0),
+        (10.0, 1.0, INF),
+    ],
     "NegativeBinomial": [(-1.0, 2.0), (2.0, 0.0), (2.0, -1.0), (INF, 1.0)],
+    "ZeroInflatedNegativeBinomial": [
+        (-0.1, 1.0, 1.0), (1.5, 1.0, 1.0), (0.5, -1.0, 2.0), (0.5, 2.0, 0.0), (0.5, INF, 1.0), (0.5, 1.0, INF),
+    ],
     "Bernoulli": [(-0.1,), (1.5,)],
     "Geometric": [(0.0,), (1.5,), (-0.2,)],
     "TruncatedNormal": [
@@ -326,3 +346,116 @@ def test_binomial_rounds_nearly_integer_n():
     assert b.logpdf(3.0, 10.0 + 1e-12, 0.3) == pytest.approx(stats.binom(10, 0.3).logpmf(3), abs=1e-12)
     assert b.support(10.0 + 1e-12, 0.3) == (0.0, 10.0)
     assert b.logpdf(3.0, 10.4, 0.3) == -INF
+
+
+# ------------------------------------------------------ the newer families
+def test_zero_inflation_with_psi_zero_is_the_base_law():
+    zip_, pois = DISTRIBUTIONS["ZeroInflatedPoisson"], DISTRIBUTIONS["Poisson"]
+    zinb, nb = DISTRIBUTIONS["ZeroInflatedNegativeBinomial"], DISTRIBUTIONS["NegativeBinomial"]
+    for x in (0.0, 1.0, 2.0, 7.0, 40.0, 300.0):
+        for lam in (0.0, 1e-8, 0.5, 4.0, 250.0):
+            assert zip_.logpdf(x, 0.0, lam) == pois.logpdf(x, lam), (x, lam)
+        for mu, phi in ((0.0, 2.0), (3.0, 0.5), (10.0, 5.0), (2.0, 1e6)):
+            assert zinb.logpdf(x, 0.0, mu, phi) == nb.logpdf(x, mu, phi), (x, mu, phi)
+
+
+def test_zero_inflation_with_psi_one_is_a_point_mass_at_zero():
+    for name, base in (("ZeroInflatedPoisson", (4.0,)), ("ZeroInflatedNegativeBinomial", (4.0, 2.0))):
+        d = DISTRIBUTIONS[name]
+        assert d.logpdf(0.0, 1.0, *base) == 0.0
+        assert d.logpdf(1.0, 1.0, *base) == -INF
+        assert (draws(d, (1.0, *base), 3, n=200) == 0.0).all()
+
+
+@pytest.mark.parametrize(
+    "psi,lam",
+    [(1 - 1e-12, 1e-3), (1e-9, 1e-9), (0.5, 1e-12), (1e-200, 500.0), (0.3, 800.0), (0.999, 2.0), (0.1, 0.7)],
+)
+def test_zero_inflated_log_mass_at_zero_is_accurate(psi, lam):
+    """log(psi + (1 - psi) e^-lam) to near machine precision both where it is tiny and where it is large."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        p, la = Decimal(psi), Decimal(lam)
+        exact = float((p + (1 - p) * (-la).exp()).ln())
+    assert DISTRIBUTIONS["ZeroInflatedPoisson"].logpdf(0.0, psi, lam) == pytest.approx(exact, rel=1e-14, abs=1e-300)
+    # the negative binomial's zero mass is (phi / (mu + phi))^phi: with phi = 1, mu = e^lam - 1 it is e^-lam
+    if lam < 30.0:
+        got = DISTRIBUTIONS["ZeroInflatedNegativeBinomial"].logpdf(0.0, psi, math.expm1(lam), 1.0)
+        assert got == pytest.approx(exact, rel=1e-13, abs=1e-300)
+
+
+def test_half_student_t_is_twice_student_t_and_tends_to_half_normal():
+    ht, t, hn = DISTRIBUTIONS["HalfStudentT"], DISTRIBUTIONS["StudentT"], DISTRIBUTIONS["HalfNormal"]
+    for nu, sigma in ((0.3, 2.0), (1.0, 1.0), (3.0, 0.5), (1e4, 1.0)):
+        for x in (0.0, 0.1, 1.0, 7.5, 1e3):
+            assert ht.logpdf(x, nu, sigma) == pytest.approx(math.log(2.0) + t.logpdf(x, nu, 0.0, sigma), abs=1e-13)
+        assert ht.logpdf(-1e-300, nu, sigma) == -INF
+    for x in (0.0, 0.5, 3.0, 6.0):
+        assert ht.logpdf(x, 1e13, 2.0) == pytest.approx(hn.logpdf(x, 2.0), abs=1e-9)
+    # and within the sampling tolerance already at nu = 1000
+    x = draws(ht, (1e3, 2.0), 11)
+    assert stats.kstest(x, stats.halfnorm(scale=2.0).cdf).pvalue > 0.001
+
+
+def test_weibull_with_shape_one_is_exponential():
+    w, e = DISTRIBUTIONS["Weibull"], DISTRIBUTIONS["Exponential"]
+    for x in (0.0, 1e-300, 0.3, 2.0, 50.0):
+        assert w.logpdf(x, 1.0, 4.0) == pytest.approx(e.logpdf(x, 0.25), abs=1e-14)
+    # x / lam underflows here, log(x) - log(lam) does not
+    assert w.logpdf(1e-310, 1.0, 1e10) == pytest.approx(-math.log(1e10), abs=1e-14)
+    assert math.isfinite(w.logpdf(1e-310, 0.5, 1e10))
+
+
+def test_beta_binomial_special_cases():
+    bb, binom = DISTRIBUTIONS["BetaBinomial"], DISTRIBUTIONS["Binomial"]
+    # alpha = beta = 1: uniform on 0..n
+    for x in (0.0, 3.0, 17.0, 20.0):
+        assert bb.logpdf(x, 20.0, 1.0, 1.0) == pytest.approx(-math.log(21.0), abs=1e-13)
+    # alpha + beta -> inf at fixed mean: the binomial (the gap is O(n^2 / (alpha + beta)))
+    for x in (0.0, 2.0, 5.0, 10.0):
+        assert bb.logpdf(x, 10.0, 3e7, 7e7) == pytest.approx(binom.logpdf(x, 10.0, 0.3), abs=1e-5)
+    # n rounds like Binomial's
+    assert bb.logpdf(3.0, 10.0 + 1e-12, 2.0, 3.0) == pytest.approx(stats.betabinom(10, 2.0, 3.0).logpmf(3), abs=1e-12)
+    assert bb.support(10.0 + 1e-12, 2.0, 3.0) == (0.0, 10.0)
+    assert bb.logpdf(3.0, 10.4, 2.0, 3.0) == -INF
+
+
+@pytest.mark.parametrize("name", list(DISTRIBUTIONS))
+def test_twins_broadcast_over_argument_arrays(name):
+    """The residual checks freeze a twin with one argument per particle and average its CDF."""
+    d = DISTRIBUTIONS[name]
+    rows = VALID[name][-2:]
+    arrays = [np.array(col, dtype=float) for col in zip(*rows)]
+    x = float(d.scipy(*rows[-1]).median())
+    with np.errstate(all="ignore"):
+        got = d.scipy(*arrays).cdf(x)
+        expected = [float(d.scipy(*args).cdf(x)) for args in rows]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_positive_families_as_priors():
+    """Weibull and HalfStudentT priors: log prior, prior draws, and the map to unconstrained space."""
+    import ponder
+    from ponder.stdlib.transforms import Transform
+
+    model = ponder.loads("param s ~ HalfStudentT(3, 1)\nparam k ~ Weibull(2, 1)\nparam b ~ Weibull(0.5, 2)")
+    lp = model.log_prior({"s": 0.8, "k": 1.7, "b": 0.2})
+    expected = (math.log(2.0) + stats.t(3).logpdf(0.8) + stats.weibull_min(2).logpdf(1.7)
+                + stats.weibull_min(0.5, scale=2.0).logpdf(0.2))
+    assert lp == pytest.approx(expected, abs=1e-12)
+    assert model.log_prior({"s": -0.1, "k": 1.7, "b": 0.2}) == -INF
+    prior = model.prior_sample(4000, seed=2)
+    assert stats.kstest(prior["s"], lambda v: 1.0 - 2.0 * stats.t(3).sf(v)).pvalue > 0.001
+    assert stats.kstest(prior["k"], stats.weibull_min(2).cdf).pvalue > 0.001
+    # the supports give the log map; z anywhere lands where the density is finite
+    for name, args in (("HalfStudentT", (3.0, 1.0)), ("Weibull", (2.0, 1.0)), ("Weibull", (0.5, 2.0))):
+        d = DISTRIBUTIONS[name]
+        lo, hi = d.support(*args)
+        tr = Transform(np.array([lo]), np.array([hi]))
+        z = np.linspace(-30.0, 5.0, 50)[:, None]
+        x, logj = tr.from_unconstrained(z)
+        assert (x > 0.0).all()
+        np.testing.assert_allclose(tr.to_unconstrained(x), z, rtol=1e-12, atol=1e-12)
+        assert all(math.isfinite(d.logpdf(float(v), *args) + lj) for v, lj in zip(x[:, 0], logj))
