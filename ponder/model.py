@@ -308,6 +308,7 @@ class Model(Problem):
             self._check_times(times_arr)
         from ponder.runtime.kernels import link
 
+        self.check_inputs_cover(ds, float(times_arr[-1]))
         states = np.empty((len(times_arr), self.ir.n_states))
         obs = np.empty((len(times_arr), len(self.ir.observations)))
         link(self.compiled).simulate_run(

@@ -23,6 +23,7 @@ values folded to numbers.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -30,9 +31,15 @@ from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span
 from ponder.lang.library import Library, python_function
-from ponder.lang.lower import Checked, lower
+from ponder.lang.lower import PREDEFINED, VECTOR_FUNCTIONS, Checked, ExprLowering, lower
 
 RESERVED = {"t", "dt", "time"}
+#: ``input NAME (interpolate = ...)``: the default first
+INTERPOLATIONS = ("linear", "constant")
+#: The ``ode(solver = ...)`` names: the kernel's integrator for each is ``<name>_integrate``
+#: (:mod:`ponder.stdlib.ode`); ``stiff`` names the stiff solver.
+ODE_SOLVERS = ("rk45", "rk4", "rodas4")
+ODE_SOLVER_ALIASES = {"stiff": "rodas4"}
 
 
 def check(program: ast.Program, library: Library, default_name: str = "model") -> ir.ModelIR:
@@ -54,10 +61,15 @@ def check_program(program: ast.Program, library: Library, default_name: str = "m
 
 @dataclass
 class _Symbol:
-    kind: str  # param, const, state, local, loop
-    size: int  # 0 for scalars
+    kind: str  # param, const, state, local, loop, input, derived, fnarg
+    size: int  # 0 for scalars, else the length (rows of a matrix)
     span: Span
     loop_range: tuple[int, int] | None = None
+    shape: tuple[int, ...] | None = None  # (K,) or (R, C); None: () or (size,)
+
+    def __post_init__(self):
+        if self.shape is None:
+            self.shape = (self.size,) if self.size else ()
 
 
 @dataclass
@@ -74,7 +86,7 @@ class _Checker:
     def __init__(self, program: ast.Program, library: Library, default_name: str):
         self.program = program
         self.distributions = library.distributions
-        self.functions = library.functions
+        self.functions_lib = library.functions
         self.default_name = default_name
         self.globals: dict[str, _Symbol] = {}
         self.const_values: dict[str, float] = {}
@@ -87,6 +99,15 @@ class _Checker:
         self.t0 = 0.0
         self.options: dict[str, object] = {}
         self.overrides: dict[ast.ReplicateDecl, tuple[tuple[str, float], ...]] = {}
+        self.replicate_inputs: dict[ast.ReplicateDecl, tuple[tuple[str, str], ...]] = {}
+        self.shapes: dict[object, tuple[int, ...]] = {}
+        self.functions: dict[str, ast.FnDecl] = {}
+        self.derived: dict[str, ast.DerivedDecl] = {}
+        self.inputs: list[tuple[str, str, str | None]] = []
+        self.observations: list = []
+        self.warnings: list = []
+        self.lowering = ExprLowering(self.kinds, self.shapes, self.functions, self.derived)
+        self._fn = None  # the `fn` being checked
 
     # ------------------------------------------------------------ driver
     def run(self) -> Checked:
@@ -95,14 +116,14 @@ class _Checker:
         self._single(decls, (ast.StepBlock, ast.OdeBlock), "dynamics block (`step` or `ode`)")
         self._single(decls, ast.T0Decl, "`t0`")
         self._single(decls, ast.InferBlock, "`infer` block")
-        self.declared = {
-            d.name: ("param" if isinstance(d, ast.ParamDecl) else "const" if isinstance(d, ast.ConstDecl) else "state", d.name_span)
-            for d in decls
-            if isinstance(d, (ast.ParamDecl, ast.ConstDecl, ast.StateDecl))
-        }
+        kinds = {ast.ParamDecl: "param", ast.ConstDecl: "const", ast.StateDecl: "state", ast.InputDecl: "input",
+                 ast.DerivedDecl: "derived", ast.FnDecl: "fn"}
+        self.declared = {d.name: (kinds[type(d)], d.name_span) for d in decls if type(d) in kinds}
 
-        self._consts([d for d in decls if isinstance(d, ast.ConstDecl)])
+        self._consts([d for d in decls if isinstance(d, (ast.ConstDecl, ast.FnDecl))])
         self._params([d for d in decls if isinstance(d, ast.ParamDecl)])
+        self._derived([d for d in decls if isinstance(d, ast.DerivedDecl)])
+        self._inputs([d for d in decls if isinstance(d, ast.InputDecl)])
         self._states([d for d in decls if isinstance(d, ast.StateDecl)])
         for d in decls:
             if isinstance(d, ast.T0Decl):
@@ -112,12 +133,16 @@ class _Checker:
                 self._step(d)
             elif isinstance(d, ast.OdeBlock):
                 self._ode(d)
-        self._observations([d for d in decls if isinstance(d, ast.ObserveDecl)])
+        self._observations([d for d in decls if isinstance(d, (ast.ObserveDecl, ast.ObserveFor))])
         self._datasets(decls)
         infer = self._infer([d for d in decls if isinstance(d, ast.InferBlock)])
+        for k, v in self.globals.items():
+            if v.shape:
+                self.shapes[k] = v.shape
         return Checked(
             name=name,
             sizes={k: v.size for k, v in self.globals.items()},
+            shapes=self.shapes,
             const_values=self.const_values,
             kinds=self.kinds,
             new_locals=frozenset(self.new_locals),
@@ -125,8 +150,14 @@ class _Checker:
             t0=self.t0,
             options=self.options,
             overrides=self.overrides,
+            replicate_inputs=self.replicate_inputs,
             infer=infer,
             spans=self.spans,
+            functions=self.functions,
+            derived=self.derived,
+            inputs=tuple(self.inputs),
+            observations=tuple(self.observations),
+            warnings=tuple(self.warnings),
         )
 
     def _model_name(self, decls) -> str:
@@ -141,13 +172,15 @@ class _Checker:
             raise messages.more_than_one_block(what, found[1].span, found[0].span)
 
     # ------------------------------------------------------------ names
-    def _declare(self, name: str, kind: str, size: int, span: Span) -> None:
+    def _declare(self, name: str, kind: str, size: int, span: Span, shape: tuple[int, ...] | None = None) -> None:
         if name in RESERVED:
             raise messages.reserved_name(name, span)
         if name in self.globals:
             prev = self.globals[name]
             raise messages.declared_twice(name, span, prev.kind, prev.span)
-        self.globals[name] = _Symbol(kind, size, span)
+        if name in self.functions:
+            raise messages.declared_twice(name, span, "function", self.functions[name].name_span)
+        self.globals[name] = _Symbol(kind, size, span, shape=shape)
         self.spans[name] = span
 
     def _undefined(self, name: str, span: Span, scope: dict[str, _Symbol], later: dict[str, Span] | None = None,
@@ -157,19 +190,55 @@ class _Checker:
             return messages.used_before_defined(name, span, later[name])
         if name in self.distributions:
             return messages.distribution_as_value(name, span)
-        if name in self.functions:
+        if name in self.functions_lib or name in self.functions:
             return messages.function_as_value(name, span)
         if updated:
             return messages.undefined_name(name, span, scope, updated=True)
         return messages.undefined_name(name, span, list(scope) + ["t", "dt"])
 
     # ------------------------------------------------------------ constants
-    def _consts(self, decls: list[ast.ConstDecl]) -> None:
+    def _consts(self, decls: list) -> None:
+        """Constants and functions, in file order: each may use the ones above it."""
         for d in decls:
+            if isinstance(d, ast.FnDecl):
+                self._function(d)
+                continue
             scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
-            self._expr(d.value, scope, allow_time=False, what="a constant")
-            self._declare(d.name, "const", 0, d.name_span)
-            self.const_values[d.name] = self._evaluate(d.value, d.value.span)
+            shape = self._expr(d.value, scope, allow_time=False, what="a constant", vectors=True, literals=True)
+            self._declare(d.name, "const", shape[0] if shape else 0, d.name_span, shape)
+            if shape:
+                self.const_values[d.name] = tuple(
+                    self._value(x, d.value.span) for x in self.lowering.elements(d.value, shape))
+            else:
+                self.const_values[d.name] = (self._evaluate(d.value, d.value.span),)
+
+    def _function(self, d: ast.FnDecl) -> None:
+        """``fn name(args) = expr``: pure, of its arguments, constants and the functions above it."""
+        if d.name in self.functions or d.name in self.globals:
+            first = self.functions[d.name].name_span if d.name in self.functions else self.globals[d.name].span
+            raise messages.declared_twice(d.name, d.name_span, "function" if d.name in self.functions else
+                                          self.globals[d.name].kind, first)
+        if d.name in self.functions_lib or d.name in self.distributions or d.name in VECTOR_FUNCTIONS:
+            raise messages.function_shadows_builtin(d.name, d.name_span)
+        scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
+        for arg, span in zip(d.args, d.arg_spans):
+            if arg in scope and scope[arg].kind == "fnarg":
+                raise messages.argument_twice(arg, span)
+            if arg in RESERVED:
+                raise messages.reserved_name(arg, span)
+            scope[arg] = _Symbol("fnarg", 0, span)
+        self._fn = d
+        try:
+            for name, value, span in d.locals:
+                self._expr(value, scope, allow_time=False, what="a function")
+                if name in RESERVED:
+                    raise messages.reserved_name(name, span)
+                scope[name] = _Symbol("fnarg", 0, span)
+            self._expr(d.body, scope, allow_time=False, what="a function")
+        finally:
+            self._fn = None
+        self.functions[d.name] = d
+        self.spans["fn:" + d.name] = d.name_span
 
     def _constant(self, expr: ast.Expr, what: str) -> float:
         """Evaluate an expression of literals and constants now (sizes, steps, t0)."""
@@ -177,7 +246,7 @@ class _Checker:
         self._expr(expr, scope, allow_time=False, what=what)
         # ir.walk visits any tree of frozen dataclasses, the syntax tree included
         for node in ir.walk(expr):
-            if isinstance(node, ast.Name) and self.kinds[node] == "const":
+            if isinstance(node, (ast.Name, ast.Index)) and self.kinds.get(node) == "const":
                 self.size_consts.setdefault(node.name, expr.span)
         return self._evaluate(expr, expr.span)
 
@@ -198,6 +267,28 @@ class _Checker:
             if self.distributions[d.prior.name].discrete:
                 raise messages.discrete_prior(d.name, d.prior.name, d.prior.name_span)
             self._declare(d.name, "param", size, d.name_span)
+
+    # ------------------------------------------------------------ derived quantities
+    def _derived(self, decls: list[ast.DerivedDecl]) -> None:
+        for d in decls:
+            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "derived")}
+            shape = self._expr(d.value, scope, allow_time=False, what="a derived quantity", vectors=True)
+            if len(shape) > 1:
+                raise messages.derived_matrix(d.name, d.value.span)
+            self._declare(d.name, "derived", shape[0] if shape else 0, d.name_span, shape)
+            self.derived[d.name] = d
+
+    # ------------------------------------------------------------ inputs
+    def _inputs(self, decls: list[ast.InputDecl]) -> None:
+        for d in decls:
+            opts = self._options(d.options, {"interpolate": "name"}, "input")
+            how = str(opts.get("interpolate", INTERPOLATIONS[0]))
+            if how not in INTERPOLATIONS:
+                span = next(o.span for o in d.options if o.name == "interpolate")
+                raise messages.unknown_interpolation(how, span, INTERPOLATIONS)
+            self._declare(d.name, "input", 0, d.name_span)
+            self.inputs.append((d.name, how, d.path))
+            self.spans["input:" + d.name] = d.name_span
 
     # ------------------------------------------------------------ states
     def _states(self, decls: list[ast.StateDecl]) -> None:
@@ -246,8 +337,8 @@ class _Checker:
             {"solver": "name", "dt": "number", "rtol": "number", "atol": "number", "max_steps": "number"},
             "ode",
         )
-        solver = str(opts.get("solver", "rk45"))
-        if solver not in ("rk45", "rk4"):
+        solver = ODE_SOLVER_ALIASES.get(str(opts.get("solver", "rk45")), str(opts.get("solver", "rk45")))
+        if solver not in ODE_SOLVERS:
             span = next(o.span for o in block.options if o.name == "solver")
             raise messages.unknown_ode_solver(solver, span)
         if solver == "rk4" and "dt" not in opts:
@@ -275,22 +366,35 @@ class _Checker:
         if isinstance(stmt, ast.Draw):
             if in_ode:
                 raise messages.draw_in_ode(stmt.span)
-            self._dist(stmt.dist, scope.symbols, allow_time=True, later=later)
+            shape = self._target_shape(stmt.target, scope)
+            self._dist(stmt.dist, scope.symbols, allow_time=True, later=later, shape=shape)
             self._target(stmt.target, scope, later, allow_new=True, op="~")
         elif isinstance(stmt, ast.Assign):
-            self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a value")
+            shape = self._target_shape(stmt.target, scope)
+            value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a value",
+                               vectors=bool(shape) or stmt.target.name not in scope.symbols)
+            if value and stmt.target.name not in scope.symbols:
+                raise messages.local_vector(stmt.target.name, stmt.target.span, value[0])
+            if value and value != shape:
+                raise messages.shapes_differ(_describe_shape(shape), _describe_shape(value), stmt.value.span)
             if in_ode and stmt.target.name in scope.symbols and scope.symbols[stmt.target.name].kind == "state":
                 raise messages.state_assigned_in_ode(stmt.target.name, stmt.target.span)
             self._target(stmt.target, scope, later, allow_new=stmt.op == "=", op=stmt.op)
         elif isinstance(stmt, ast.Derivative):
+            if not in_ode:
+                raise messages.derivative_outside_ode(stmt.span)
             sym = scope.symbols.get(stmt.target.name)
             if sym is not None and sym.kind in ("param", "const"):
                 raise messages.derivative_of_fixed(stmt.target.name, sym.kind, stmt.target.span)
             if sym is None or sym.kind != "state":
                 states = [k for k, v in scope.symbols.items() if v.kind == "state"]
                 raise messages.derivative_needs_state(stmt.target.name, stmt.target.span, states)
+            shape = self._target_shape(stmt.target, scope)
             self._target(stmt.target, scope, later, allow_new=False, op="d")
-            self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a derivative")
+            value = self._expr(stmt.value, scope.symbols, allow_time=True, later=later, what="a derivative",
+                               vectors=bool(shape))
+            if value and value != shape:
+                raise messages.shapes_differ(_describe_shape(shape), _describe_shape(value), stmt.value.span)
         elif isinstance(stmt, ast.If):
             self._expr(stmt.cond, scope.symbols, allow_time=True, later=later, what="a condition")
             then_scope = scope.child()
@@ -322,8 +426,19 @@ class _Checker:
             raise messages.not_a_whole_number("a loop bound", value, expr.span)
         return int(value)
 
+    def _target_shape(self, target: ast.Target, scope: _Scope) -> tuple[int, ...]:
+        """The shape a statement writes: a whole vector state (no index), else a number."""
+        sym = scope.symbols.get(target.name)
+        if sym is None or target.index is not None or sym.kind != "state":
+            return ()
+        if sym.shape:
+            self.shapes[target] = sym.shape
+        return sym.shape
+
     def _target(self, target: ast.Target, scope: _Scope, later, allow_new: bool, op: str) -> None:
         """Resolve the target of a draw, assignment or derivative; a new name defines a local."""
+        if target.column is not None:
+            raise messages.matrix_target(target.name, target.span)
         sym = scope.symbols.get(target.name)
         if sym is None:
             if target.name in RESERVED:
@@ -334,29 +449,67 @@ class _Checker:
                                       {k: v for k, v in later.items() if k != target.name}, updated=updated)
             if target.index is not None:
                 raise messages.not_a_vector(target.name, target.span, local=True)
+            if target.name in self.declared:  # an input, function or derived quantity: not assignable
+                raise messages.cannot_assign_declared(target.name, self.declared[target.name][0], target.name_span)
             scope.symbols[target.name] = _Symbol("local", 0, target.span)
             self.kinds[target] = "local"
             self.new_locals.add(target)
             return
         if sym.kind in ("param", "const"):
             raise messages.cannot_assign_fixed(target.name, sym.kind, target.name_span)
+        if sym.kind in ("input", "derived"):
+            raise messages.cannot_assign_declared(target.name, sym.kind, target.name_span)
         if sym.kind == "loop":
             raise messages.cannot_assign_loop_variable(target.name, target.name_span)
-        self._index(target.name, sym, target.index, target.span, scope.symbols, later)
+        if len(sym.shape) > 1:
+            raise messages.matrix_target(target.name, target.span)
+        if target.index is not None:
+            self._index(target.name, sym, target.index, target.span, scope.symbols, later)
         self.kinds[target] = sym.kind
 
     # ------------------------------------------------------------ observations
-    def _observations(self, decls: list[ast.ObserveDecl]) -> None:
-        seen = {}
+    def _observations(self, decls) -> None:
+        """``observe`` lines, and top-level ``for`` loops of them: one data column per observation."""
+        self._seen_columns: dict[str, Span] = {}
         scope = {k: v for k, v in self.globals.items()}
         for d in decls:
-            if d.column in seen:
-                raise messages.column_observed_twice(d.column, d.column_span, seen[d.column])
-            if d.column == "time":
-                raise messages.time_is_not_an_observation(d.column_span)
-            seen[d.column] = d.span
-            self.spans["observe:" + d.column] = d.column_span
-            self._dist(d.dist, scope, allow_time=True)
+            self._observation(d, scope, ())
+
+    def _observation(self, d, scope, env: tuple[tuple[str, int], ...]) -> None:
+        if isinstance(d, ast.ObserveFor):
+            start, stop = self._loop_bound(d.start), self._loop_bound(d.stop)
+            if stop <= start:
+                raise messages.loop_never_runs(d.var, start, stop, d.span)
+            if d.var in scope or d.var in RESERVED:
+                raise messages.loop_variable_hides_name(d.var, d.var_span)
+            inner = dict(scope)
+            inner[d.var] = _Symbol("loop", 0, d.var_span, (start, stop))
+            for item in d.body:  # checked once, expanded for every value of the loop variable
+                self._observation(item, inner, env + ((d.var, None),))
+            return
+        if d.column == "time":
+            raise messages.time_is_not_an_observation(d.column_span)
+        if d.column in self.globals and self.globals[d.column].kind == "input":
+            raise messages.observed_input(d.column, d.column_span)
+        if d.index is not None:
+            self._expr(d.index, scope, allow_time=False, what="an index")
+            lo, _ = self._index_range(d.index, scope, d.index.span)
+            if lo < 0:
+                raise messages.negative_column_index(d.column, lo, d.index.span)
+        elif any(value is None for _, value in env):
+            raise messages.observe_in_loop_needs_index(d.column, d.column_span, env[-1][0])
+        self._dist(d.dist, scope, allow_time=True)
+        loop_vars = [name for name, _ in env]
+        for values in itertools.product(*[range(*scope[v].loop_range) for v in loop_vars]):
+            bound = tuple(zip(loop_vars, values))
+            column = d.column
+            if d.index is not None:
+                column = f"{d.column}_{int(self._evaluate(d.index, d.index.span, dict(bound)))}"
+            if column in self._seen_columns:
+                raise messages.column_observed_twice(column, d.column_span, self._seen_columns[column])
+            self._seen_columns[column] = d.span
+            self.spans.setdefault("observe:" + column, d.column_span)
+            self.observations.append((column, d, bound))
 
     # ------------------------------------------------------------ data
     def _datasets(self, decls) -> None:
@@ -374,6 +527,18 @@ class _Checker:
                         raise messages.overridden_twice(o.name, o.name_span)
                     overrides[o.name] = self._constant(o.value, "an override")
                 self.overrides[d] = tuple(overrides.items())
+                own = {}
+                for i in d.inputs:
+                    sym = self.globals.get(i.name)
+                    if sym is None or sym.kind != "input":
+                        inputs = [k for k, v in self.globals.items() if v.kind == "input"]
+                        raise messages.replicate_input_not_declared(i.name, i.name_span, inputs)
+                    if i.path is None or i.options:
+                        raise messages.replicate_input_needs_file(i.name, i.span)
+                    if i.name in own:
+                        raise messages.overridden_twice(i.name, i.name_span)
+                    own[i.name] = i.path
+                self.replicate_inputs[d] = tuple(own.items())
 
     # ------------------------------------------------------------ infer
     def _infer(self, blocks: list[ast.InferBlock]) -> tuple[tuple[str, object], ...]:
@@ -411,91 +576,190 @@ class _Checker:
         return int(value)
 
     # ------------------------------------------------------------ expressions
-    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None) -> None:
+    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None, shape: tuple[int, ...] = ()) -> None:
+        """Check a distribution call; ``shape``: the arguments may be vectors of this shape (elementwise draws)."""
         dist = self.distributions.get(call.name)
         if dist is None:
-            if call.name in self.functions:
+            if call.name in self.functions_lib or call.name in self.functions:
                 raise messages.function_as_distribution(call.name, call.name_span)
             raise messages.unknown_distribution(call.name, call.name_span, self.distributions)
         if len(call.args) != dist.arity:
             raise messages.distribution_arity(call.name, dist.params, len(call.args), call.span)
         for arg, pname, bounds in zip(call.args, dist.params, dist.param_bounds):
-            self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument")
+            got = self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument", vectors=bool(shape))
+            if got and got != shape:
+                raise messages.shapes_differ(_describe_shape(shape), _describe_shape(got), arg.span)
             literal = _literal(arg)
             if literal is not None and not bounds.contains(literal):
                 raise messages.argument_out_of_range(
                     pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
 
-    def _expr(self, e: ast.Expr, scope, allow_time: bool, what: str = "a value", later=None) -> None:
-        """Check an expression in ``scope``, children left to right, and record what each name refers to."""
-        rec = lambda x: self._expr(x, scope, allow_time, what, later)  # noqa: E731
+    def _expr(self, e: ast.Expr, scope, allow_time: bool, what: str = "a value", later=None,
+              vectors: bool = False, literals: bool = False) -> tuple[int, ...]:
+        """Check an expression in ``scope`` and return its shape: ``()`` a number, ``(K,)`` a vector, ``(R, C)`` a matrix.
+
+        Records what each name refers to and the shape of every vector-valued
+        node. Unless ``vectors``, the value must be a number; vector literals
+        are allowed only with ``literals`` (constants).
+        """
+        shape = self._shape(e, scope, allow_time, what, later, literals)
+        if shape and not vectors:
+            raise self._vector_here(e)
+        return shape
+
+    def _vector_here(self, e: ast.Expr) -> ModelError:
+        """The error for a vector where a number is needed, pointing at the first vector-valued name."""
+        for node in ir.walk(e):
+            shape = self.shapes.get(node)
+            if shape and isinstance(node, (ast.Name, ast.Index)):
+                return messages.vector_needs_index(node.name, shape[0], node.span)
+            if shape and isinstance(node, ast.Vector):
+                return messages.vector_literal_not_here(node.span)
+        return messages.vector_needs_index("this", 0, e.span)
+
+    def _shape(self, e: ast.Expr, scope, allow_time: bool, what: str, later, literals: bool) -> tuple[int, ...]:
+        rec = lambda x: self._shape(x, scope, allow_time, what, later, literals)  # noqa: E731
+        scalar = lambda x: self._expr(x, scope, allow_time, what, later)  # noqa: E731
+        shape: tuple[int, ...] = ()
         if isinstance(e, ast.Number):
-            return
+            return ()
         if isinstance(e, ast.Name):
             if e.name in ("t", "dt"):
                 if not allow_time:
                     raise messages.time_not_allowed(e.name, what, e.span)
                 self.kinds[e] = "time" if e.name == "t" else "dt"
-                return
+                return ()
             sym = scope.get(e.name)
             if sym is None:
-                if e.name in self.declared:
+                if e.name in PREDEFINED and not (later and e.name in later) and e.name not in self.declared:
+                    self.kinds[e] = "number"
+                    return ()
+                if e.name in self.declared and self.declared[e.name][0] != "fn":
                     self._not_here(e.name, e.span, what)
                 raise self._undefined(e.name, e.span, scope, later)
-            if sym.size:
-                raise messages.vector_needs_index(e.name, sym.size, e.span)
             self.kinds[e] = sym.kind
+            shape = sym.shape
         elif isinstance(e, ast.Index):
             sym = scope.get(e.name)
             if sym is None:
-                if e.name in self.declared:
+                if e.name in self.declared and self.declared[e.name][0] != "fn":
                     self._not_here(e.name, e.name_span, what)
                 raise self._undefined(e.name, e.name_span, scope, later)
-            self._index(e.name, sym, e.index, e.span, scope, later)
+            shape = self._index(e.name, sym, e.index, e.span, scope, later, e.column)
             self.kinds[e] = sym.kind
+        elif isinstance(e, ast.Vector):
+            if not literals:
+                raise messages.vector_literal_not_here(e.span)
+            items = [rec(x) for x in e.items]
+            for x, item in zip(e.items, items):
+                if item != items[0]:
+                    raise messages.ragged_literal(_describe_shape(items[0]), _describe_shape(item), x.span)
+            if len(items[0]) > 1:
+                raise messages.vector_literal_too_deep(e.span)
+            shape = (len(items),) + items[0]
         elif isinstance(e, ast.Call):
-            fn = self.functions.get(e.name)
-            if fn is None:
-                if e.name in self.distributions:
-                    raise messages.distribution_as_function(e.name, e.name_span)
-                raise messages.unknown_function(e.name, e.name_span, self.functions)
-            if not fn.accepts(len(e.args)):
-                raise messages.function_arity(e.name, fn.describe_arity(), len(e.args), e.span)
-            for a in e.args:
-                rec(a)
+            shape = self._call(e, scope, allow_time, what, later, literals)
         elif isinstance(e, ast.Unary):
-            rec(e.operand)
+            shape = rec(e.operand)
         elif isinstance(e, ast.Binary):
-            rec(e.left)
-            rec(e.right)
+            shape = self._broadcast(rec(e.left), rec(e.right), e.span)
         elif isinstance(e, ast.IfExpr):
-            rec(e.cond)
-            rec(e.then)
-            rec(e.orelse)
+            scalar(e.cond)
+            shape = self._broadcast(rec(e.then), rec(e.orelse), e.span)
         else:
             raise AssertionError(f"unknown expression {e!r}")
+        if shape:
+            self.shapes[e] = shape
+        return shape
+
+    def _call(self, e: ast.Call, scope, allow_time, what, later, literals) -> tuple[int, ...]:
+        rec = lambda x: self._shape(x, scope, allow_time, what, later, literals)  # noqa: E731
+        if e.name in VECTOR_FUNCTIONS and e.name not in self.functions_lib:
+            if len(e.args) != VECTOR_FUNCTIONS[e.name]:
+                n = VECTOR_FUNCTIONS[e.name]
+                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span)
+            shapes = [rec(a) for a in e.args]
+            for a, shape in zip(e.args, shapes):
+                if not shape:
+                    raise messages.reduction_of_a_number(e.name, a.span)
+            if e.name == "dot" and (len(shapes[0]) != 1 or shapes[0] != shapes[1]):
+                raise messages.shapes_differ(_describe_shape(shapes[0]), _describe_shape(shapes[1]), e.span)
+            self.kinds[e] = "vector"
+            return ()
+        user = self.functions.get(e.name)
+        if user is not None:
+            if len(e.args) != len(user.args):
+                n = len(user.args)
+                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span)
+            shape = ()
+            for a in e.args:
+                shape = self._broadcast(shape, rec(a), e.span)
+            if shape:
+                raise messages.function_of_a_vector(e.name, e.span)
+            self.kinds[e] = "fn"
+            return ()
+        fn = self.functions_lib.get(e.name)
+        if fn is None:
+            if e.name in self.distributions:
+                raise messages.distribution_as_function(e.name, e.name_span)
+            if self._fn is not None and e.name == self._fn.name:
+                raise messages.recursive_function(e.name, e.name_span)
+            if e.name in self.declared and self.declared[e.name][0] == "fn":
+                raise messages.used_before_declared(e.name, e.name_span, self.declared[e.name][1])
+            raise messages.unknown_function(e.name, e.name_span, list(self.functions_lib) + list(self.functions)
+                                            + list(VECTOR_FUNCTIONS))
+        if not fn.accepts(len(e.args)):
+            raise messages.function_arity(e.name, fn.describe_arity(), len(e.args), e.span)
+        shape = ()
+        for a in e.args:  # library functions apply elementwise
+            shape = self._broadcast(shape, rec(a), e.span)
+        return shape
+
+    @staticmethod
+    def _broadcast(a: tuple[int, ...], b: tuple[int, ...], span: Span) -> tuple[int, ...]:
+        """The shape of an elementwise operation: equal shapes, or a number with anything."""
+        if not a or a == b:
+            return b
+        if not b:
+            return a
+        raise messages.shapes_differ(_describe_shape(a), _describe_shape(b), span)
 
     def _not_here(self, name: str, span: Span, what: str):
         """Raise the error for a declared name used where it is not visible."""
         kind, decl_span = self.declared[name]
+        if what == "a function" and kind in ("param", "state", "input", "derived"):
+            raise messages.not_visible_in_function(name, kind, span)
         if kind == "state":
             raise messages.state_not_allowed(name, what, span)
-        if kind == "param" and name in self.globals:
+        if kind in ("param", "derived") and what == "a constant":
+            raise messages.constant_uses_parameter(name, kind, span)
+        if kind in ("param", "derived") and name in self.globals:
             raise messages.parameter_not_allowed(name, what, span)
+        if kind == "input":
+            raise messages.input_not_allowed(name, what, span)
         raise messages.used_before_declared(name, span, decl_span)
 
-    def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later) -> None:
+    def _index(self, name: str, sym: _Symbol, index: ast.Expr | None, span: Span, scope, later,
+               column: ast.Expr | None = None) -> tuple[int, ...]:
+        """Check ``name[index]`` (``name[index, column]``); return the shape of the element (a row of a matrix)."""
         if index is None:
-            if sym.size:
-                raise messages.vector_needs_index(name, sym.size, span, target=True)
-            return
-        if not sym.size:
+            return sym.shape
+        if not sym.shape:
             raise messages.not_a_vector(name, span)
+        self._index_value(name, index, sym.shape[0], scope, later)
+        if column is None:
+            return sym.shape[1:]
+        if len(sym.shape) < 2:
+            raise messages.not_a_matrix(name, span)
+        self._index_value(name, column, sym.shape[1], scope, later)
+        return ()
+
+    def _index_value(self, name: str, index: ast.Expr, size: int, scope, later) -> None:
         self._expr(index, scope, allow_time=False, what="an index", later=later)
         lo, hi = self._index_range(index, scope, index.span)
-        if lo < 0 or hi >= sym.size:
-            raise messages.index_out_of_range(name, lo, hi, sym.size, index.span)
+        if lo < 0 or hi >= size:
+            raise messages.index_out_of_range(name, lo, hi, size, index.span)
 
     def _index_range(self, e: ast.Expr, scope, span: Span) -> tuple[int, int]:
         """The smallest and largest value a checked index can take, or a ModelError.
@@ -525,29 +789,47 @@ class _Checker:
             return min(products), max(products)
         raise messages.index_not_static(span)
 
-    def _evaluate(self, e: ast.Expr, span: Span) -> float:
-        """Fold a checked constant expression in Python (no ``eval``: a tree walk); ``a ^ b`` is ``pow(a, b)``."""
-        rec = lambda x: self._evaluate(x, span)  # noqa: E731
-        if isinstance(e, ast.Number):
+    def _evaluate(self, e: ast.Expr, span: Span, env=None) -> float:
+        """Fold a checked constant expression (a number) in Python; no ``eval``: its IR is walked."""
+        return self._value(self.lowering.expr(e, (), env), span)
+
+    def _value(self, e: ir.IExpr, span: Span, loops: dict | None = None) -> float:
+        """The value of a lowered constant expression; ``a ^ b`` is ``pow(a, b)``; ``loops``: reduction variables."""
+        loops = loops or {}
+        rec = lambda x: self._value(x, span, loops)  # noqa: E731
+        if isinstance(e, ir.Num):
             return e.value
-        if isinstance(e, ast.Name):
-            return self.const_values[e.name]
-        if isinstance(e, ast.Call):
-            args = [rec(a) for a in e.args]
-            return float(python_function(self.functions[e.name].impl)(*args))
-        if isinstance(e, ast.IfExpr):
-            return rec(e.then if rec(e.cond) else e.orelse)
-        if isinstance(e, ast.Unary):
-            value = rec(e.operand)
-            return -value if e.op == "-" else float(not value)
-        if isinstance(e, ast.Binary):
-            args = [rec(e.left), rec(e.right)]
-            try:
+        if isinstance(e, ir.Ref) and e.kind == "loop":
+            return float(loops[e.name])
+        if isinstance(e, ir.Ref):
+            values = self.const_values[e.name]
+            if e.index is None:
+                return values[0]
+            k = int(rec(e.index))
+            if e.column is not None:
+                k = k * self.globals[e.name].shape[1] + int(rec(e.column))
+            return values[k]
+        if isinstance(e, ir.Reduce):
+            total = 0.0 if e.op == "+" else 1.0
+            for i in range(e.size):
+                item = self._value(e.body, span, {**loops, e.var: i})
+                total = total + item if e.op == "+" else total * item
+            return total
+        try:
+            if isinstance(e, ir.Apply):
+                return float(python_function(self.functions_lib[e.fn].impl)(*[rec(a) for a in e.args]))
+            if isinstance(e, ir.Cond):
+                return rec(e.then if rec(e.cond) else e.orelse)
+            if isinstance(e, ir.Op) and len(e.args) == 1:
+                value = rec(e.args[0])
+                return -value if e.op == "-" else float(not value)
+            if isinstance(e, ir.Op):
+                args = [rec(e.args[0]), rec(e.args[1])]
                 if e.op == "^":
-                    return float(python_function(self.functions["pow"].impl)(*args))
+                    return float(python_function(self.functions_lib["pow"].impl)(*args))
                 return float(_BINARY[e.op](*args))
-            except OverflowError:
-                raise messages.constant_overflows(span) from None
+        except OverflowError:
+            raise messages.constant_overflows(span) from None
         raise AssertionError(e)
 
 
@@ -559,6 +841,14 @@ def _literal(expr: ast.Expr) -> float | None:
     if isinstance(expr, ast.Unary) and expr.op == "-" and isinstance(expr.operand, ast.Number):
         return -expr.operand.value
     return None
+
+
+def _describe_shape(shape: tuple[int, ...]) -> str:
+    if not shape:
+        return "a number"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    return f"a {shape[0]}x{shape[1]} matrix"
 
 
 def _definitions(stmts) -> dict[str, Span]:

@@ -50,7 +50,7 @@ from ponder.lang import ir
 from ponder.lang.library import Library, python_function
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CODEGEN_VERSION = "5"
+CODEGEN_VERSION = "6"
 
 
 def _ident(prefix: str, name: str) -> str:
@@ -61,6 +61,8 @@ def _ident(prefix: str, name: str) -> str:
 
 def _num(value: float) -> str:
     value = float(value)
+    if math.isinf(value):  # the predefined `inf`
+        return "math.inf" if value > 0 else "(-math.inf)"
     if not math.isfinite(value):
         raise ValueError(f"refusing to emit a non-finite literal: {value!r}")
     return repr(value)
@@ -96,9 +98,27 @@ class _Context:
     def __init__(self, model: ir.ModelIR, states: str = "locals", particle: str = "n"):
         self.model = model
         self.params = {p.name: p for p in model.params}
+        self.const_decls = {c.name: c for c in model.consts}
+        self.input_decls = {i.name: i for i in model.inputs}
         self.state_decls = {s.name: s for s in model.states}
         self.states = states  # "locals" (X row loaded into s_ names), "row" (X[n, k]), "y" (ode vector)
         self.particle = particle
+        #: lines that must run before the line being written: the loops of ``Reduce`` nodes (see _line)
+        self.pre: list[str] = []
+        self.reductions = 0
+
+    def const(self, ref: ir.Ref) -> str:
+        c = self.const_decls[ref.name]
+        if not c.shape:
+            return _ident("c_", ref.name)
+        if ref.column is not None:
+            return f"consts[{c.offset} + {emit_index(ref.index)} * {c.shape[1]} + {emit_index(ref.column)}]"
+        return f"consts[{c.offset} + {emit_index(ref.index)}]"
+
+    def input(self, ref: ir.Ref) -> str:
+        i = self.input_decls[ref.name]
+        mode = 0 if i.interpolate == "linear" else 1
+        return f"input_at(consts, {self.model.n_const_slots + i.index}, v_t, {mode})"
 
     def param(self, ref: ir.Ref) -> str:
         p = self.params[ref.name]
@@ -117,12 +137,17 @@ class _Context:
         return f"X[{self.particle}, {s.offset} + {emit_index(ref.index)}]"
 
 
+def _loop_var(name: str) -> str:
+    """A loop variable: the user's ``i`` is ``i_i``; lowering's own (vector operations, digits) ``q_1``."""
+    return f"q_{int(name)}" if name.isdigit() else _ident("i_", name)
+
+
 def emit_index(expr: ir.IExpr) -> str:
     """An integer index expression (whole numbers, loop variables, + - *)."""
     if isinstance(expr, ir.Num):
         return str(int(expr.value))
     if isinstance(expr, ir.Ref) and expr.kind == "loop":
-        return _ident("i_", expr.name)
+        return _loop_var(expr.name)
     if isinstance(expr, ir.Op) and len(expr.args) == 1:
         return f"(-{emit_index(expr.args[0])})"
     if isinstance(expr, ir.Op) and expr.op in ("+", "-", "*"):
@@ -140,13 +165,15 @@ def emit_value(expr: ir.IExpr, ctx: _Context) -> str:
         if expr.kind == "param":
             return ctx.param(expr)
         if expr.kind == "const":
-            return _ident("c_", expr.name)
+            return ctx.const(expr)
+        if expr.kind == "input":
+            return ctx.input(expr)
         if expr.kind == "state":
             return ctx.state(expr)
         if expr.kind == "local":
             return _ident("l_", expr.name)
         if expr.kind == "loop":
-            return f"float({_ident('i_', expr.name)})"
+            return f"float({_loop_var(expr.name)})"
         if expr.kind == "time":
             return "v_t"
         if expr.kind == "dt":
@@ -166,7 +193,34 @@ def emit_value(expr: ir.IExpr, ctx: _Context) -> str:
         raise ValueError(expr.op)
     if isinstance(expr, ir.Cond):
         return f"({emit_value(expr.then, ctx)} if {emit_cond(expr.cond, ctx)} else {emit_value(expr.orelse, ctx)})"
+    if isinstance(expr, ir.Reduce):
+        return _emit_reduce(expr, ctx)
     raise ValueError(expr)
+
+
+def _emit_reduce(expr: ir.Reduce, ctx: _Context) -> str:
+    """A reduction's loop goes into ``ctx.pre`` (written before the line that uses it); its value is a local.
+
+    The body's own reductions are written inside the loop, so they may use its variable.
+    """
+    ctx.reductions += 1
+    name = f"r_{ctx.reductions}"
+    outer, ctx.pre = ctx.pre, []
+    body = emit_value(expr.body, ctx)
+    inner, ctx.pre = ctx.pre, outer
+    ctx.pre.append(f"{name} = {'0.0' if expr.op == '+' else '1.0'}")
+    ctx.pre.append(f"for {_loop_var(expr.var)} in range({int(expr.size)}):")
+    ctx.pre.extend("    " + line for line in inner)
+    ctx.pre.append(f"    {name} {expr.op}= {body}")
+    return name
+
+
+def _line(w: "_Writer", ctx: _Context, text: str) -> None:
+    """Write ``text`` after the pending reduction loops its expressions need."""
+    for line in ctx.pre:
+        w(line)
+    ctx.pre.clear()
+    w(text)
 
 
 def emit_cond(expr: ir.IExpr, ctx: _Context) -> str:
@@ -196,14 +250,14 @@ def _statements(w: _Writer, stmts, ctx: _Context) -> None:
         w("pass")
     for s in stmts:
         if isinstance(s, ir.Let):
-            w(f"{_ident('l_', s.name)} = {emit_value(s.value, ctx)}")
+            _line(w, ctx, f"{_ident('l_', s.name)} = {emit_value(s.value, ctx)}")
         elif isinstance(s, ir.Set):
-            w(f"{emit_value(s.target, ctx)} {s.op} {emit_value(s.value, ctx)}")
+            _line(w, ctx, f"{emit_value(s.target, ctx)} {s.op} {emit_value(s.value, ctx)}")
         elif isinstance(s, ir.Sample):
             target = _ident("l_", s.target.name) if s.new_local else emit_value(s.target, ctx)
-            w(f"{target} = {_dist_fn(s.dist, 'sample')}(rng, {_dist_args(s.dist, ctx)})")
+            _line(w, ctx, f"{target} = {_dist_fn(s.dist, 'sample')}(rng, {_dist_args(s.dist, ctx)})")
         elif isinstance(s, ir.IfS):
-            w(f"if {emit_cond(s.cond, ctx)}:")
+            _line(w, ctx, f"if {emit_cond(s.cond, ctx)}:")
             with w.indent():
                 _statements(w, s.then, ctx)
             if s.orelse:
@@ -211,13 +265,13 @@ def _statements(w: _Writer, stmts, ctx: _Context) -> None:
                 with w.indent():
                     _statements(w, s.orelse, ctx)
         elif isinstance(s, ir.Loop):
-            w(f"for {_ident('i_', s.var)} in range({int(s.start)}, {int(s.stop)}):")
+            w(f"for {_loop_var(s.var)} in range({int(s.start)}, {int(s.stop)}):")
             with w.indent():
                 _statements(w, s.body, ctx)
         elif isinstance(s, ir.Deriv):
             st = ctx.state_decls[s.target.name]
             slot = f"{st.offset}" if st.size == 0 else f"{st.offset} + {emit_index(s.target.index)}"
-            w(f"dy[{slot}] = {emit_value(s.value, ctx)}")
+            _line(w, ctx, f"dy[{slot}] = {emit_value(s.value, ctx)}")
         else:
             raise ValueError(s)
 
@@ -243,13 +297,50 @@ def _header(model: ir.ModelIR, version: str, library: Library) -> list[str]:
         "",
         f"N_PARAMS = {model.n_params}",
         f"N_STATES = {model.n_states}",
-        f"N_CONSTS = {len(model.consts)}",
+        f"N_CONSTS = {model.n_const_slots}",
+        f"N_INPUTS = {len(model.inputs)}",
+        f"N_DERIVED = {model.n_derived}",
         f"N_OBS = {len(model.observations)}",
         "",
         'jit = numba.njit(cache=True, nogil=True, error_model="numpy")',
         "",
     ]
+    if model.inputs:
+        lines += _INPUT_AT.splitlines() + [""]
     return lines
+
+
+#: Interpolation of an input at time ``t``, emitted into modules of models with inputs. The
+#: constants vector holds, at ``consts[slot]``, where the input's table starts: ``n``, then
+#: ``n`` increasing times, then ``n`` values. ``mode`` 0 is linear interpolation, 1 the last
+#: value at or before ``t`` (the runtime checks that the table covers every ``t`` the model needs;
+#: outside it the end values hold).
+_INPUT_AT = '''
+@jit
+def input_at(consts, slot, t, mode):
+    start = int(consts[slot])
+    n = int(consts[start])
+    times = start + 1
+    values = start + 1 + n
+    if t <= consts[times]:
+        return consts[values]
+    if t >= consts[times + n - 1]:
+        return consts[values + n - 1]
+    lo = 0
+    hi = n - 1
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if consts[times + mid] <= t:
+            lo = mid
+        else:
+            hi = mid
+    if mode == 1:
+        return consts[values + lo]
+    t0 = consts[times + lo]
+    t1 = consts[times + hi]
+    w = (t - t0) / (t1 - t0)
+    return consts[values + lo] + w * (consts[values + hi] - consts[values + lo])
+'''.strip("\n")
 
 
 def _import_line(fn, alias: str) -> str:
@@ -275,7 +366,8 @@ def _load_params(w: _Writer, model: ir.ModelIR) -> None:
 
 def _load_consts(w: _Writer, model: ir.ModelIR) -> None:
     for c in model.consts:
-        w(f"{_ident('c_', c.name)} = consts[{c.offset}]")
+        if not c.shape:
+            w(f"{_ident('c_', c.name)} = consts[{c.offset}]")
 
 
 def _load_states(w: _Writer, model: ir.ModelIR, source: str = "X[n, {}]") -> None:
@@ -295,11 +387,17 @@ def _compute_consts(w: _Writer, model: ir.ModelIR) -> None:
     w("@jit")
     w("def compute_consts(overrides, out):")
     with w.indent():
-        if not model.consts:
-            w("pass")
+        w("consts = out  # vector constants are read back from where they were written")
         for c in model.consts:
+            if c.shape:
+                for k, element in enumerate(c.elements):
+                    _line(w, ctx, f"out[{c.offset + k}] = {emit_value(element, ctx)}")
+                    w(f"if overrides[{c.offset + k}] == overrides[{c.offset + k}]:")
+                    with w.indent():
+                        w(f"out[{c.offset + k}] = overrides[{c.offset + k}]")
+                continue
             name = _ident("c_", c.name)
-            w(f"{name} = {emit_value(c.value, ctx)}")
+            _line(w, ctx, f"{name} = {emit_value(c.value, ctx)}")
             w(f"if overrides[{c.offset}] == overrides[{c.offset}]:")
             with w.indent():
                 w(f"{name} = overrides[{c.offset}]")
@@ -319,9 +417,9 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
             args = _dist_args(p.prior, ctx)
             fn = _dist_fn(p.prior, "logpdf")
             if p.size == 0:
-                w(f"lp += {fn}({_ident('p_', p.name)}, {args})")
+                _line(w, ctx, f"lp += {fn}({_ident('p_', p.name)}, {args})")
             else:
-                w(f"for k in range({p.size}):")
+                _line(w, ctx, f"for k in range({p.size}):")
                 with w.indent():
                     w(f"lp += {fn}(theta[{p.offset} + k], {args})")
         w("return lp")
@@ -350,10 +448,10 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
                 args = _dist_args(p.prior, ctx)
                 fn = _dist_fn(p.prior, "sample")
                 if p.size == 0:
-                    w(f"{_ident('p_', p.name)} = {fn}(rng, {args})")
+                    _line(w, ctx, f"{_ident('p_', p.name)} = {fn}(rng, {args})")
                     w(f"theta[{p.offset}] = {_ident('p_', p.name)}")
                 else:
-                    w(f"for k in range({p.size}):")
+                    _line(w, ctx, f"for k in range({p.size}):")
                     with w.indent():
                         w(f"theta[{p.offset} + k] = {fn}(rng, {args})")
     w("")
@@ -365,7 +463,7 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
         if not model.params:
             w("pass")
         for p in model.params:
-            w(f"lo, hi = {_dist_fn(p.prior, 'support')}({_dist_args(p.prior, ctx)})")
+            _line(w, ctx, f"lo, hi = {_dist_fn(p.prior, 'support')}({_dist_args(p.prior, ctx)})")
             w(f"for k in range({p.width}):")
             with w.indent():
                 w(f"lower[{p.offset} + k] = lo")
@@ -391,10 +489,10 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
                 else:
                     value = emit_value(s.init, ctx)
                 if s.size == 0:
-                    w(f"{_ident('s_', s.name)} = {value}")
+                    _line(w, ctx, f"{_ident('s_', s.name)} = {value}")
                     w(f"X[n, {s.offset}] = {_ident('s_', s.name)}")
                 else:
-                    w(f"for k in range({s.size}):")
+                    _line(w, ctx, f"for k in range({s.size}):")
                     with w.indent():
                         w(f"X[n, {s.offset} + k] = {value}")
     w("")
@@ -406,9 +504,9 @@ def _reset_accums(w: _Writer, model: ir.ModelIR, ctx: _Context, target: str) -> 
             continue
         value = emit_value(s.init, ctx)
         if s.size == 0:
-            w(f"{target.format(s.offset) if target != 'locals' else _ident('s_', s.name)} = {value}")
+            _line(w, ctx, f"{target.format(s.offset) if target != 'locals' else _ident('s_', s.name)} = {value}")
         else:
-            w(f"for k in range({s.size}):")
+            _line(w, ctx, f"for k in range({s.size}):")
             with w.indent():
                 slot = f"{s.offset} + k"
                 w(f"{'X[n, ' + slot + ']' if target == 'locals' else target.format(slot)} = {value}")
@@ -495,9 +593,9 @@ def _advance_ode(w: _Writer, model: ir.ModelIR, dyn: ir.OdeDynamics, library: Li
             _reset_accums(w, model, _Context(model, states="y"), "y[{}]")
             if dyn.solver == "rk4":
                 w(f"ok = rk4_integrate(theta, consts, t0, t1, y, {_num(dyn.dt)})")
-            else:
+            else:  # the adaptive solvers: rk45, rodas4
                 w(
-                    f"ok = rk45_integrate(theta, consts, t0, t1, y, {_num(dyn.dt)}, "
+                    f"ok = {_ident('', dyn.solver)}_integrate(theta, consts, t0, t1, y, {_num(dyn.dt)}, "
                     f"{_num(dyn.rtol)}, {_num(dyn.atol)}, {int(dyn.max_steps)})"
                 )
             w("for i in range(X.shape[1]):")
@@ -531,12 +629,12 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
                     args_ = _dist_args(obs.dist, ctx)
                     if kernel == "obs_args":
                         for k, a in enumerate(obs.dist.args):
-                            w(f"out[n, {j}, {k}] = {emit_value(a, ctx)}")
+                            _line(w, ctx, f"out[n, {j}, {k}] = {emit_value(a, ctx)}")
                         continue
                     if kernel == "obs_sample":
-                        w(f"out[n, {j}] = {_dist_fn(obs.dist, 'sample')}(rng, {args_})")
+                        _line(w, ctx, f"out[n, {j}] = {_dist_fn(obs.dist, 'sample')}(rng, {args_})")
                         continue
-                    w(f"y_{j} = y[{j}]")
+                    _line(w, ctx, f"y_{j} = y[{j}]")
                     w(f"if y_{j} == y_{j}:")
                     with w.indent():
                         value = f"{_dist_fn(obs.dist, 'logpdf')}(y_{j}, {args_})"
@@ -550,6 +648,25 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
                 elif not model.observations:
                     w("pass")
         w("")
+
+
+def _derived(w: _Writer, model: ir.ModelIR) -> None:
+    """``derived_rows(thetas, consts, out)``: ``out[r]`` = the derived quantities of draw ``thetas[r]``."""
+    ctx = _Context(model)
+    w("@jit")
+    w("def derived_rows(thetas, consts, out):")
+    with w.indent():
+        _load_consts(w, model)
+        w("for row in range(thetas.shape[0]):")
+        with w.indent():
+            w("theta = thetas[row]")
+            _load_params(w, model)
+            if not model.derived:
+                w("pass")
+            for d in model.derived:
+                for k, element in enumerate(d.elements):
+                    _line(w, ctx, f"out[row, {d.offset + k}] = {emit_value(element, ctx)}")
+    w("")
 
 
 def generate(model: ir.ModelIR, version: str, library: Library) -> str:
@@ -566,4 +683,5 @@ def generate(model: ir.ModelIR, version: str, library: Library) -> str:
     else:
         _advance_static(w, model)
     _observations(w, model)
+    _derived(w, model)
     return w.text()

@@ -11,6 +11,7 @@ keyed by :meth:`ModelIR.kernel_key`.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Iterator, Union
 
@@ -25,11 +26,16 @@ class Num:
 
 @dataclass(frozen=True)
 class Ref:
-    """A resolved name. ``kind``: param, const, state, local, loop, time, dt."""
+    """A resolved name. ``kind``: param, const, state, local, loop, time, dt, input.
+
+    ``index`` picks an element of a vector (or a row of a matrix constant,
+    with ``column`` its column).
+    """
 
     kind: str
     name: str
     index: "IExpr | None" = None
+    column: "IExpr | None" = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,17 @@ class Cond:
     orelse: "IExpr"
 
 
-IExpr = Union[Num, Ref, Apply, Op, Cond]
+@dataclass(frozen=True)
+class Reduce:
+    """``op`` (``+`` or ``*``) of ``body`` over ``var`` = 0 .. size-1: ``sum``, ``prod``, ``dot``, ``mean``."""
+
+    op: str
+    var: str
+    size: int
+    body: "IExpr"
+
+
+IExpr = Union[Num, Ref, Apply, Op, Cond, Reduce]
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 LOGICAL = ("and", "or", "not")
@@ -144,9 +160,46 @@ class Param:
 
 @dataclass(frozen=True)
 class Const:
+    """A constant: a number, or a vector/matrix (``shape``) stored row-major from ``offset``."""
+
     name: str
     offset: int
-    value: IExpr
+    value: IExpr  # the first element for a vector or matrix
+    shape: tuple[int, ...] = ()
+    elements: tuple[IExpr, ...] = ()  # every element, row-major (vectors and matrices)
+
+    @property
+    def width(self) -> int:
+        return math.prod(self.shape) if self.shape else 1
+
+
+@dataclass(frozen=True)
+class Input:
+    """``input NAME``: a time series, interpolated at any ``t`` (``linear`` or ``constant``).
+
+    ``path`` is the file it is read from (None: a column of each dataset);
+    at run time the constants vector carries, after the constants, one slot
+    per input holding where its table (``n, t_0..t_n-1, v_0..v_n-1``) starts.
+    """
+
+    name: str
+    index: int
+    interpolate: str
+    path: str | None
+
+
+@dataclass(frozen=True)
+class Derived:
+    """``derived NAME = expr``: computed for every draw; ``elements`` row-major, inlined."""
+
+    name: str
+    shape: tuple[int, ...]
+    offset: int
+    elements: tuple[IExpr, ...]
+
+    @property
+    def width(self) -> int:
+        return math.prod(self.shape) if self.shape else 1
 
 
 @dataclass(frozen=True)
@@ -191,12 +244,16 @@ class OdeDynamics:
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A ``data`` or ``replicate`` declaration, before the files are read."""
+    """A ``data`` or ``replicate`` declaration, before the files are read.
+
+    ``inputs``: the replicate's own input files, ``(name, path)``.
+    """
 
     pattern: str
     overrides: tuple[tuple[str, float], ...]
     span: Span
     is_glob: bool
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -212,8 +269,28 @@ class ModelIR:
     datasets: tuple[DatasetSpec, ...]
     infer: tuple[tuple[str, object], ...]
     deterministic: bool
-    source: Source = field(compare=False, repr=False)
+    inputs: tuple[Input, ...] = ()
+    derived: tuple[Derived, ...] = ()
+    source: Source = field(compare=False, repr=False, default=None)
     spans: dict = field(default_factory=dict, compare=False, repr=False)
+    #: what the check found suspicious (``ModelWarning``s), in file order
+    warnings: tuple = field(default=(), compare=False, repr=False)
+
+    @property
+    def n_const_slots(self) -> int:
+        """Length of the constants part of the constants vector (vectors and matrices take several slots)."""
+        return sum(c.width for c in self.consts)
+
+    @property
+    def n_derived(self) -> int:
+        return sum(d.width for d in self.derived)
+
+    @property
+    def derived_slot_names(self) -> list[str]:
+        out = []
+        for d in self.derived:
+            out.extend([d.name] if not d.shape else [f"{d.name}[{i}]" for i in range(d.width)])
+        return out
 
     @property
     def n_params(self) -> int:
@@ -241,7 +318,7 @@ class ModelIR:
     def kernel_key(self, salt: str) -> str:
         """Hash of everything the kernels depend on, plus ``salt`` (versions)."""
         payload = repr(
-            (self.params, self.consts, self.states, self.dynamics, self.observations)
+            (self.params, self.consts, self.states, self.dynamics, self.observations, self.inputs, self.derived)
         )
         return hashlib.sha256((salt + "\n" + payload).encode()).hexdigest()[:24]
 
@@ -277,7 +354,13 @@ def format_expr(expr: IExpr, parent: int = 0) -> str:
         v = expr.value
         return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
     if isinstance(expr, Ref):
-        return expr.name if expr.index is None else f"{expr.name}[{format_expr(expr.index)}]"
+        if expr.index is None:
+            return expr.name
+        if expr.column is not None:
+            return f"{expr.name}[{format_expr(expr.index)}, {format_expr(expr.column)}]"
+        return f"{expr.name}[{format_expr(expr.index)}]"
+    if isinstance(expr, Reduce):
+        return f"{'sum' if expr.op == '+' else 'prod'}({format_expr(expr.body)} for {expr.var} in 0..{expr.size})"
     if isinstance(expr, Apply):
         return f"{expr.fn}({', '.join(format_expr(a) for a in expr.args)})"
     if isinstance(expr, Cond):

@@ -385,7 +385,7 @@ def block_option_not_positive(name: str, value: float, span: Span) -> ModelError
 
 
 def unknown_ode_solver(name: str, span: Span) -> ModelError:
-    return ModelError(f"unknown ODE solver `{name}`", span, hint="use `rk45` (adaptive) or `rk4` (fixed step)")
+    return ModelError(f"unknown ODE solver `{name}`", span, hint="use `rk45` (adaptive, the default), `rk4` (fixed step) or `stiff` (Rodas4, for stiff systems)")
 
 
 def rk4_needs_step(span: Span) -> ModelError:
@@ -943,6 +943,12 @@ def not_name_value(word: str, usage: str) -> ModelError:
     return ModelError(f"`{word}` is not NAME=VALUE", hint=f"usage: {usage}")
 
 
+# ------------------------------------------------------------ the language for real models
+def observe_matrix(span: Span) -> ModelError:
+    return ModelError("an observation takes one index", span,
+                      hint="observe a vector of columns with `observe y[i] ~ ...` inside `for i in 0..K { }`")
+
+
 # ------------------------------------------------------------ datasets and constants given to a command (--data, --const)
 def given_data_file_not_found(pattern: Any, cwd: Any, file_name: str, nearby: Iterable[str] = ()) -> ModelError:
     """A file of ``--data`` (or of ``ponder.load(..., data=[...])``) that does not exist; such paths are relative
@@ -978,3 +984,167 @@ def override_of_a_prior_constant(name: str, span: Span, source: Source) -> Model
     """``--const NAME=...`` for a constant a prior depends on (at ``span``): the prior is not per dataset."""
     return ModelError(f"`{name}` is used by a prior, so `--const` cannot change it", span,
                       hint="the prior is shared by every dataset; edit the model's `const` line instead", source=source)
+
+
+def function_shadows_builtin(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is already a function or distribution of the library", span,
+                      hint="choose another name for your function")
+
+
+def argument_twice(name: str, span: Span) -> ModelError:
+    return ModelError(f"the argument `{name}` is listed twice", span)
+
+
+def recursive_function(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` calls itself", span,
+                      hint="functions cannot be recursive; write the repetition with `for` in a block")
+
+
+def function_of_a_vector(name: str, span: Span) -> ModelError:
+    return ModelError(f"the arguments of `{name}` must be numbers", span,
+                      hint="pass one element (`v[i]`) or a summary (`sum(v)`)")
+
+
+def not_visible_in_function(name: str, kind: str, span: Span) -> ModelError:
+    words = {"param": "parameter", "state": "state", "input": "input", "derived": "derived quantity"}
+    return ModelError(f"a function cannot use the {words.get(kind, kind)} `{name}`", span,
+                      hint=f"functions see only their arguments and constants; pass it in: `f(..., {name})`")
+
+
+def constant_uses_parameter(name: str, kind: str, span: Span) -> ModelError:
+    what = "parameter" if kind == "param" else "derived quantity"
+    return ModelError(f"a constant cannot use the {what} `{name}`", span,
+                      hint="constants are fixed before the run; for a quantity computed from parameters "
+                           "write `derived NAME = ...`")
+
+
+def input_not_allowed(name: str, what: str, span: Span) -> ModelError:
+    return ModelError(f"the input `{name}` cannot be used in {what}", span,
+                      hint="an input varies with time: use it in initial states, dynamics and observations")
+
+
+def derived_matrix(name: str, span: Span) -> ModelError:
+    return ModelError(f"the derived quantity `{name}` would be a matrix", span,
+                      hint="derived quantities are numbers or vectors")
+
+
+def unknown_interpolation(name: str, span: Span, known: Iterable[str]) -> ModelError:
+    return ModelError(f"unknown interpolation `{name}`", span,
+                      hint=did_you_mean(name, known) or f"use {one_of(known)}")
+
+
+def shapes_differ(expected: str, got: str, span: Span) -> ModelError:
+    """Two shapes in words ("a vector of 3", "a number") that an elementwise operation cannot combine."""
+    return ModelError(f"shapes do not match: {expected} and {got}", span,
+                      hint="elementwise operations need vectors of the same length, or a number")
+
+
+def vector_literal_not_here(span: Span) -> ModelError:
+    return ModelError("a vector literal can only define a constant", span,
+                      hint="name it first: `const w = [1, 2, 3]`, then use `w`")
+
+
+def ragged_literal(first: str, got: str, span: Span) -> ModelError:
+    return ModelError(f"the rows of this literal differ: {first} and {got}", span,
+                      hint="every row of a matrix has the same length")
+
+
+def vector_literal_too_deep(span: Span) -> ModelError:
+    return ModelError("literals have at most two levels: a vector `[...]` or a matrix `[[...], [...]]`", span)
+
+
+def reduction_of_a_number(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` needs a vector", span,
+                      hint="`sum`, `prod`, `mean`, `dot` and `length` take vectors such as `w` or `2 * w`")
+
+
+def not_a_matrix(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is a vector, not a matrix", span, hint=f"index it once: `{name}[i]`")
+
+
+def local_vector(name: str, span: Span, size: int) -> ModelError:
+    return ModelError(f"a local holds one number, and this value is a vector of {size}", span,
+                      hint=f"declare a vector state for it (`state {name}[{size}] = 0`) or reduce it (`sum(...)`)")
+
+
+def derivative_outside_ode(span: Span) -> ModelError:
+    return ModelError("`d(x) = ...` belongs in an `ode` block", span,
+                      hint="in a `step` block, update the state: `x += ...`")
+
+
+def matrix_target(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` cannot be assigned element by element here", span,
+                      hint="only states (vectors) are assigned; matrices are constants")
+
+
+def cannot_assign_declared(name: str, kind: str, span: Span) -> ModelError:
+    words = {"input": "input", "derived": "derived quantity", "fn": "function"}
+    return ModelError(f"cannot assign to the {words.get(kind, kind)} `{name}`", span,
+                      hint="use another name for the local")
+
+
+def observed_input(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}` is an input, so it cannot also be observed", span,
+                      hint="an input is read from the data as given; observe another column")
+
+
+def negative_column_index(column: str, low: int, span: Span) -> ModelError:
+    return ModelError(f"the column index of `{column}` reaches {low}", span, hint="indices start at 0")
+
+
+def observe_in_loop_needs_index(column: str, span: Span, var: str) -> ModelError:
+    return ModelError(f"inside `for {var} in ...`, `observe {column}` needs an index", span,
+                      hint=f"write `observe {column}[{var}] ~ ...` (data columns `{column}_0`, `{column}_1`, ...)")
+
+
+def replicate_input_not_declared(name: str, span: Span, inputs: Iterable[str]) -> ModelError:
+    inputs = list(inputs)
+    hint = did_you_mean(name, inputs) or (f"the inputs are {one_of(inputs)}" if inputs
+                                          else f"declare it first: `input {name}`")
+    return ModelError(f"`{name}` is not an input of the model", span, hint=hint)
+
+
+def replicate_input_needs_file(name: str, span: Span) -> ModelError:
+    return ModelError(f"a replicate gives its input a file: `input {name} from \"file.csv\"`", span,
+                      hint="interpolation options belong on the model's `input` line")
+
+
+def input_value_missing(name: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"the input `{name}` has a missing value here", span, source=source,
+                      hint="inputs are read at every time the model needs them: fill in every value")
+
+
+def input_file_not_found(name: str, path: str, span: Span | None, source: Source | None) -> ModelError:
+    return ModelError(f"the file of the input `{name}` does not exist: {path}", span, source=source,
+                      hint="paths are relative to the model file's folder")
+
+
+def input_file_without_column(column: str, span: Span, header: Iterable[str], source: Source) -> ModelError:
+    return ModelError(f"this input file has no column `{column}`", span, source=source,
+                      hint=did_you_mean(column, header) or f"the columns are {one_of(header)}")
+
+
+def input_does_not_cover(name: str, where: str, first: float, last: float, t0: float, t_end: float,
+                         span: Span | None, source: Source | None) -> ModelError:
+    return ModelError(
+        f"the input `{name}` in {where} runs from t = {first:g} to {last:g}, but the model needs it "
+        f"from t = {t0:g} to {t_end:g}", span, source=source,
+        hint="give values from t0 (a data row at t0 may leave the observations empty) to the last time")
+
+
+def input_column_missing(name: str, where: str, header: Iterable[str], span: Span | None,
+                         source: Source | None) -> ModelError:
+    header = [h for h in header if h != "time"]
+    hint = did_you_mean(name, header) or f"add a column `{name}` to {where}, or read it from its own file: " \
+                                          f"`input {name} from \"{name}.csv\"`"
+    return ModelError(f"the input `{name}` is not a column of {where}", span, source=source, hint=hint)
+
+
+def input_needs_data(name: str, span: Span | None, source: Source | None) -> ModelError:
+    return ModelError(f"the input `{name}` is read from the data, and there is no dataset", span, source=source,
+                      hint=f"give its values in a file: `input {name} from \"{name}.csv\"`, or give data "
+                           "with `--data FILE`")
+
+
+def vector_constant_override(name: str) -> ModelError:
+    return ModelError(f"the vector constant `{name}` cannot be overridden", hint="override a number constant")

@@ -149,8 +149,46 @@ class _Build(Transformer):
         return ast.OdeBlock(options, tuple(s for s in items if s is not None), _span(meta))
 
     def observe_decl(self, meta, items):
-        col, dist = items
-        return ast.ObserveDecl(str(col), dist, _span(meta), _tok_span(col))
+        target, dist = items
+        if target.column is not None:
+            raise messages.observe_matrix(target.span)
+        return ast.ObserveDecl(target.name, dist, _span(meta), target.name_span, target.index)
+
+    def observe_for(self, meta, items):
+        var, start, stop, *body = items
+        return ast.ObserveFor(str(var), start, stop, tuple(b for b in body if b is not None), _span(meta),
+                              _tok_span(var))
+
+    def input_file(self, meta, items):
+        return str(items[0])[1:-1]
+
+    def input_decl(self, meta, items):
+        name, *rest = items
+        options = tuple(o for part in rest if isinstance(part, tuple) for o in part)
+        path = next((p for p in rest if isinstance(p, str)), None)
+        return ast.InputDecl(str(name), path, options, _span(meta), _tok_span(name))
+
+    def fn_expr(self, meta, items):
+        name, *args, body = items
+        args = [a for a in args if a is not None]
+        return ast.FnDecl(str(name), tuple(str(a) for a in args), tuple(_tok_span(a) for a in args), (), body,
+                          _span(meta), _tok_span(name))
+
+    def fn_local(self, meta, items):
+        name, value = items
+        return (str(name), value, _tok_span(name))
+
+    def fn_block(self, meta, items):
+        name, *rest = items
+        body = rest[-1]
+        args = [a for a in rest[:-1] if isinstance(a, Token)]
+        local_defs = tuple(a for a in rest[:-1] if isinstance(a, tuple))
+        return ast.FnDecl(str(name), tuple(str(a) for a in args), tuple(_tok_span(a) for a in args), local_defs,
+                          body, _span(meta), _tok_span(name))
+
+    def derived_decl(self, meta, items):
+        name, value = items
+        return ast.DerivedDecl(str(name), value, _span(meta), _tok_span(name))
 
     def data_decl(self, meta, items):
         return ast.DataDecl(str(items[0])[1:-1], _span(meta))
@@ -158,7 +196,8 @@ class _Build(Transformer):
     def replicate_decl(self, meta, items):
         path, *overrides = items
         return ast.ReplicateDecl(
-            str(path)[1:-1], tuple(o for o in overrides if o is not None), _span(meta), _tok_span(path)
+            str(path)[1:-1], tuple(o for o in overrides if isinstance(o, ast.ConstDecl)), _span(meta),
+            _tok_span(path), tuple(o for o in overrides if isinstance(o, ast.InputDecl)),
         )
 
     def infer_block(self, meta, items):
@@ -184,7 +223,8 @@ class _Build(Transformer):
     def target(self, meta, items):
         name = items[0]
         index = items[1] if len(items) > 1 else None
-        return ast.Target(str(name), index, _span(meta), _tok_span(name))
+        column = items[2] if len(items) > 2 else None
+        return ast.Target(str(name), index, _span(meta), _tok_span(name), column)
 
     def assign_op(self, meta, items):
         return str(items[0])
@@ -207,6 +247,12 @@ class _Build(Transformer):
     def for_stmt(self, meta, items):
         var, start, stop, body = items
         return ast.For(str(var), start, stop, body, _span(meta), _tok_span(var))
+
+    def ode_body(self, meta, items):
+        return tuple(s for s in items if s is not None)
+
+    def ode_if(self, meta, items):
+        return self.if_stmt(meta, items)
 
     def derivative(self, meta, items):
         target, value = items
@@ -260,6 +306,13 @@ class _Build(Transformer):
         name, idx = items
         return ast.Index(str(name), idx, _span(meta), _tok_span(name))
 
+    def index2(self, meta, items):
+        name, row, col = items
+        return ast.Index(str(name), row, _span(meta), _tok_span(name), col)
+
+    def vector(self, meta, items):
+        return ast.Vector(tuple(items), _span(meta))
+
     def call(self, meta, items):
         name, *args = items
         args = tuple(a for a in args if a is not None)
@@ -278,6 +331,7 @@ _TOKEN_TEXT = {
 _KEYWORDS = {
     "model", "param", "const", "state", "accum", "t0", "step", "ode", "observe", "data",
     "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not", "d",
+    "input", "from", "fn", "return", "derived",
 }
 
 
@@ -312,7 +366,7 @@ def _describe_expected(expected) -> str:
 
 
 _DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE", "OBSERVE",
-                "DATA", "REPLICATE", "INFER"}
+                "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED"}
 
 
 def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:

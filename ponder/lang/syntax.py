@@ -28,10 +28,21 @@ class Name:
 
 @dataclass(frozen=True)
 class Index:
+    """``name[index]``, or ``name[index, column]`` for a matrix."""
+
     name: str
     index: "Expr"
     span: Span
     name_span: Span
+    column: "Expr | None" = None
+
+
+@dataclass(frozen=True)
+class Vector:
+    """A literal ``[a, b, c]``; a matrix is a vector of equally long vectors."""
+
+    items: tuple["Expr", ...]
+    span: Span
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class IfExpr:
     span: Span
 
 
-Expr = Union[Number, Name, Index, Call, Unary, Binary, IfExpr]
+Expr = Union[Number, Name, Index, Vector, Call, Unary, Binary, IfExpr]
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class Target:
     index: Expr | None
     span: Span
     name_span: Span
+    column: Expr | None = None  # a second index (matrices cannot be assigned: the check says so)
 
 
 @dataclass(frozen=True)
@@ -196,10 +208,57 @@ class OdeBlock:
 
 @dataclass(frozen=True)
 class ObserveDecl:
+    """``observe COL ~ Dist(...)``, or ``observe COL[i] ~ ...`` (data column ``COL_i``) inside a ``for``."""
+
     column: str
     dist: DistCall
     span: Span
     column_span: Span
+    index: Expr | None = None
+
+
+@dataclass(frozen=True)
+class ObserveFor:
+    """``for i in a..b { observe ... }`` at the top level: one observation per value of ``i``."""
+
+    var: str
+    start: Expr
+    stop: Expr
+    body: tuple["ObserveDecl | ObserveFor", ...]
+    span: Span
+    var_span: Span
+
+
+@dataclass(frozen=True)
+class InputDecl:
+    """``input NAME [(options)] [from "file.csv"]``: a time series read from data."""
+
+    name: str
+    path: str | None
+    options: tuple["Option", ...]
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class FnDecl:
+    """``fn name(args) = expr``, or the block form: ``locals`` (name, value) then ``return body``."""
+
+    name: str
+    args: tuple[str, ...]
+    arg_spans: tuple[Span, ...]
+    locals: tuple[tuple[str, Expr, Span], ...]
+    body: Expr
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True)
+class DerivedDecl:
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
 
 
 @dataclass(frozen=True)
@@ -214,6 +273,7 @@ class ReplicateDecl:
     overrides: tuple[ConstDecl, ...]
     span: Span
     path_span: Span
+    inputs: tuple[InputDecl, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,7 +295,7 @@ class InferBlock:
 
 Declaration = Union[
     ModelDecl, ParamDecl, ConstDecl, StateDecl, T0Decl, StepBlock, OdeBlock,
-    ObserveDecl, DataDecl, ReplicateDecl, InferBlock,
+    ObserveDecl, ObserveFor, DataDecl, ReplicateDecl, InferBlock, InputDecl, FnDecl, DerivedDecl,
 ]
 
 

@@ -36,6 +36,8 @@ class Dataset:
     columns: tuple[str, ...]
     overrides: tuple[tuple[str, float], ...] = ()
     extra: dict = field(default_factory=dict, compare=False)
+    #: each input's series (:class:`ponder.runtime.inputs.InputSeries`), by name
+    inputs: dict = field(default_factory=dict, compare=False)
 
     @property
     def n_times(self) -> int:
@@ -142,13 +144,14 @@ def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), miss
                       for pattern, over in files)
     consts = tuple(dict(consts).items())
     out: list[Dataset] = []
+    read: dict = {}  # input files read once, shared by the datasets that use them
     for spec in specs:
         paths = _resolve(spec, base_dir if files is None else Path.cwd(), model.source, missing_ok)
         overrides = tuple({**dict(spec.overrides), **dict(consts)}.items())
         for path in paths:
             display = _display(path, base_dir)
             table = read_table(path, display)
-            out.append(dataset_from_table(model, table, display, str(path), overrides))
+            out.append(dataset_from_table(model, table, display, str(path), overrides, base_dir, spec.inputs, read))
     return out
 
 
@@ -181,9 +184,14 @@ def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source, missing_ok: b
 
 
 def dataset_from_table(
-    model: ir.ModelIR, table: Table, name: str, path: str, overrides: tuple[tuple[str, float], ...] = ()
+    model: ir.ModelIR, table: Table, name: str, path: str, overrides: tuple[tuple[str, float], ...] = (),
+    base_dir: Path | None = None, input_files: tuple[tuple[str, str], ...] = (), read: dict | None = None,
 ) -> Dataset:
-    """Check a table against the model (time column, observed columns, times) and build a Dataset."""
+    """Check a table against the model (time column, observed columns, times, inputs) and build a Dataset.
+
+    ``input_files``: the dataset's own input files (a replicate's); ``read``
+    caches input files across datasets.
+    """
     source = table.source
     if "time" not in table.columns:
         raise messages.data_without_time_column(
@@ -209,7 +217,13 @@ def dataset_from_table(
         columns.append(table.columns[obs.column])
     values = np.column_stack(columns) if columns else np.zeros((len(times), 0))
     extra = {k: v for k, v in table.columns.items() if k != "time" and k not in {o.column for o in model.observations}}
-    return Dataset(name, path, times.copy(), values, tuple(o.column for o in model.observations), overrides, extra)
+    inputs = {}
+    if model.inputs:
+        from ponder.runtime.inputs import load_for_dataset
+
+        inputs = load_for_dataset(model, table, times, name, base_dir or Path("."), input_files, read)
+    return Dataset(name, path, times.copy(), values, tuple(o.column for o in model.observations), overrides, extra,
+                   inputs)
 
 
 def first_off_grid(model: ir.ModelIR, times: np.ndarray) -> int:

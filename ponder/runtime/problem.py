@@ -101,18 +101,50 @@ class Problem:
         return dict(self.infer)
 
     def consts(self, dataset: Dataset | None = None, overrides: Mapping[str, float] | None = None) -> np.ndarray:
-        """Constant values for ``dataset`` (its replicate overrides applied)."""
-        over = np.full(len(self.ir.consts), np.nan)
-        names = {c.name: c.offset for c in self.ir.consts}
+        """The constants vector the kernels take for ``dataset``: its constants (replicate overrides
+        applied), then its inputs' tables (:func:`ponder.runtime.inputs.pack`).
+
+        Without a dataset the inputs come from the model's ``input NAME from "file"`` lines.
+        """
+        over = np.full(self.ir.n_const_slots, np.nan)
+        decls = {c.name: c for c in self.ir.consts}
         given = dict(dataset.overrides) if dataset is not None else {}
         given.update(overrides or {})
         for key, value in given.items():
-            if key not in names:
-                raise messages.unknown_constant(key, names)
-            over[names[key]] = float(value)
-        out = np.empty(len(self.ir.consts))
+            if key not in decls:
+                raise messages.unknown_constant(key, decls)
+            if decls[key].shape:
+                raise messages.vector_constant_override(key)
+            over[decls[key].offset] = float(value)
+        out = np.empty(self.ir.n_const_slots)
         self.kernels.compute_consts(over, out)
-        return out
+        if not self.ir.inputs:
+            return out
+        from ponder.runtime.inputs import pack
+
+        inputs = dataset.inputs if dataset is not None and dataset.inputs else self.file_inputs()
+        return np.concatenate([out, pack(self.ir, inputs)])
+
+    def file_inputs(self) -> dict:
+        """The inputs read from the model's own files (``input NAME from "file"``), for runs without data."""
+        cached = self.__dict__.get("_file_inputs")
+        if cached is None:
+            from ponder.runtime.inputs import load_for_dataset
+
+            for inp in self.ir.inputs:
+                if inp.path is None:
+                    raise messages.input_needs_data(inp.name, self.ir.spans.get("input:" + inp.name), self.ir.source)
+            cached = load_for_dataset(self.ir, None, np.empty(0), "", Path(self.base_dir))
+            self.__dict__["_file_inputs"] = cached
+        return cached
+
+    def check_inputs_cover(self, dataset: Dataset | None, t_end: float) -> None:
+        """Every input of ``dataset`` (or the model's files) covers ``t0`` to ``t_end`` (a simulation's last time)."""
+        from ponder.runtime.inputs import check_covers
+
+        inputs = dataset.inputs if dataset is not None and dataset.inputs else self.file_inputs() if self.ir.inputs else {}
+        for name, series in inputs.items():
+            check_covers(series, self.ir.t0, t_end, self.ir.spans.get("input:" + name), self.ir.source)
 
 
 def compile_model(text: str, name: str = "<string>", default_name: str = "model") -> CompiledModel:

@@ -76,6 +76,7 @@ EXAMPLES: dict[Any, Any] = {
     Span: SPAN,
     Span | None: SPAN,
     Source: SOURCE,
+    Source | None: SOURCE,
     Iterable[str]: ["alpha", "beta", "gamma"],
     Iterable[Any]: ("fast", "slow"),
     ModelError: ModelError("zq_message"),

@@ -133,7 +133,7 @@ def test_the_check_result_holds_what_lowering_needs_and_no_ir():
     checked = check_program(program, BUILTIN_LIBRARY)
     assert checked.name == "m"
     assert dict(checked.sizes) == {"n": 0, "s": 0, "a": 0, "v": 2, "x": 0, "w": 2, "c": 0}
-    assert dict(checked.const_values) == {"n": 2.0, "s": 3.0}
+    assert dict(checked.const_values) == {"n": (2.0,), "s": (3.0,)}  # a constant's elements (one for a number)
     assert checked.t0 == 2.0 and dict(checked.options) == {"dt": 0.5}
     assert list(checked.loops.values()) == [(0, 2)]
     assert sorted(t.name for t in checked.new_locals) == ["e", "r", "r"]
@@ -175,7 +175,9 @@ def test_lowering_refuses_input_the_check_did_not_resolve():
         lower(parse("param a ~ Normal(0, 1)\nstate x = 2 * a"), checked)  # the same names, elsewhere
     with pytest.raises(AssertionError, match="did not"):
         lower(parse("param a ~ Normal(0, 1)\nparam b ~ Normal(a, 1)"), checked)
-    empty = Checked("m", {}, {}, {}, frozenset(), {}, 0.0, {}, {}, (), {})
+    empty = Checked(name="m", sizes={}, shapes={}, const_values={}, kinds={}, new_locals=frozenset(), loops={},
+                    t0=0.0, options={}, overrides={}, replicate_inputs={}, infer=(), spans={}, functions={},
+                    derived={}, inputs=(), observations=())
     with pytest.raises(AssertionError, match="did not"):
         lower(parse("state x = 0\nstep { for i in 0..2 { x += i } }"), empty)
 

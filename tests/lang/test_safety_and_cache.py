@@ -10,6 +10,8 @@ import tokenize
 
 import pytest
 
+from ponder.lang import codegen
+
 import ponder
 from ponder.lang import ModelError, codegen, parse
 from ponder.lang.check import check
@@ -57,6 +59,9 @@ def allowed_name(name: str) -> bool:
         return True
     if name.startswith(("p_", "c_", "s_", "l_", "i_", "v_", "y_", "dist_", "fn_")):
         return True
+    if name[:2] in ("q_", "r_") and name[2:].isdigit():  # the loops and values of vector operations
+        return True
+        return True
     stdlib = {d.logpdf.__name__ for d in DISTRIBUTIONS.values()} | {d.sample.__name__ for d in DISTRIBUTIONS.values()}
     stdlib |= {d.support.__name__ for d in DISTRIBUTIONS.values()} | {f.impl.__name__ for f in FUNCTIONS.values()}
     fixed = set(emitted_names(BUILTIN_LIBRARY.ode_solvers)) | {
@@ -65,8 +70,8 @@ def allowed_name(name: str) -> bool:
         "lp", "k", "prior_sample", "rng", "row", "shape", "prior_support", "lower", "upper", "lo", "hi", "init",
         "t0", "X", "n", "advance", "t1", "n_sub", "k_sub", "obs_logpdf", "obs_logpdf_cols", "obs_sample", "obs_args", "t",
         "y", "acc", "rhs", "dy", "i", "ok", "rk4_integrate", "rk45_integrate", "empty", "nan", "isfinite",
-        "prior_logpdf_rows", "inf",
-    }
+        "prior_logpdf_rows", "inf", "N_INPUTS", "N_DERIVED", "derived_rows", "thetas",
+    } | set(emitted_names(codegen._INPUT_AT))
     return name in stdlib or name in fixed
 
 
