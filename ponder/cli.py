@@ -337,11 +337,18 @@ def cmd_plugins(args) -> int:
 
 
 def _load(args, path=None, missing_data_ok: bool = False):
-    """The model of a command, with its ``--data`` files and ``--const`` overrides."""
+    """The model of a command, with its ``--data`` files and ``--const`` overrides; its warnings printed."""
+    import os
+
+    from ponder.console import print_warnings
     from ponder.model import load
 
-    return load(args.model if path is None else path, data=args.data, consts=_parse_consts(args.const),
-                missing_data_ok=missing_data_ok)
+    if getattr(args, "strict", False):
+        os.environ["PONDER_STRICT"] = "1"  # read by the loader, here and in worker processes
+    model = load(args.model if path is None else path, data=args.data, consts=_parse_consts(args.const),
+                 missing_data_ok=missing_data_ok)
+    print_warnings(model.ir.warnings)
+    return model
 
 
 def _parse_consts(items: list[str] | None) -> dict[str, float]:
@@ -368,6 +375,9 @@ def _data_flags(parser, simulate: bool = False) -> None:
                         "not a constant that fixes a size or step, or that a prior uses)"
                         + ("; with --times and several replicates the simulation uses the model's constants, "
                            "with these on top" if simulate else ""))
+    parser.add_argument("--strict", action="store_true",
+                        help="treat the model's warnings (unused names, states never updated) as errors "
+                        "(also PONDER_STRICT=1)")
 
 
 def _progress(total: int, label: str, quiet: bool = False):

@@ -20,8 +20,8 @@ def print_error(err: ModelError) -> None:
     lines = err.render().splitlines()
     for i, line in enumerate(lines):
         if i == 0:
-            text.append("error", style="bold red")
-            text.append(line[len("error"):], style="bold")
+            text.append(err.severity, style="bold red" if err.severity == "error" else "bold yellow")
+            text.append(line[len(err.severity):], style="bold")
         elif line.lstrip().startswith("= hint"):
             text.append(line, style="cyan")
         elif set(line.strip()) <= {"^", "|"} and "^" in line:
@@ -34,3 +34,9 @@ def print_error(err: ModelError) -> None:
             text.append(line)
         text.append("\n")
     err_console.print(text, end="")
+
+
+def print_warnings(warnings) -> None:
+    """Render a model's warnings (:class:`~ponder.lang.errors.ModelWarning`) to stderr, one after another."""
+    for warning in warnings:
+        print_error(warning)

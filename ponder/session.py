@@ -87,6 +87,7 @@ class Session:
         self.path, self.base_dir, self.model, self.edited = Path(path), Path(path).resolve().parent, model, False
         self.results = self.simulation = None
         self._say(f"[green]loaded[/] {path}: {_describe(model)}")
+        self._warn(model)
         return model
 
     def add(self, text: str):
@@ -157,6 +158,7 @@ class Session:
 
         model = self._require_model()
         self.console.print(model_summary(model))
+        self._warn(model)
         return model
 
     # ------------------------------------------------------------ running it
@@ -198,6 +200,7 @@ class Session:
         from ponder.summary import posterior_table, run_report
 
         model = self._require_model(data=True)
+        self._warn(model)
         from ponder.runtime.settings import SETTING_NAMES
 
         given = {k: settings.pop(k) for k in SETTING_NAMES if k in settings}
@@ -346,6 +349,13 @@ class Session:
 
     def _say(self, markup: str) -> None:
         self.console.print(markup)
+
+    def _warn(self, model) -> None:
+        """Print the model's warnings (unused names, states never updated) as the compiler renders them."""
+        from rich.markup import escape
+
+        for warning in model.ir.warnings:
+            self.console.print(escape(warning.render()), style="yellow", highlight=False)
 
 
 def _describe(model) -> str:

@@ -37,8 +37,34 @@ def model_summary(model) -> Group:
         table = Table(title="constants", title_justify="left", show_edge=False)
         table.add_column("name")
         table.add_column("value", justify="right")
-        for c, value in zip(m.consts, m.const_values):
-            table.add_row(c.name, f"{value:g}")
+        for c in m.consts:
+            values = m.const_values[c.offset:c.offset + c.width]
+            if not c.shape:
+                text = f"{values[0]:g}"
+            elif len(c.shape) == 1:
+                text = "[" + ", ".join(f"{v:g}" for v in values) + "]"
+            else:
+                rows = [values[i * c.shape[1]:(i + 1) * c.shape[1]] for i in range(c.shape[0])]
+                text = "[" + ", ".join("[" + ", ".join(f"{v:g}" for v in row) + "]" for row in rows) + "]"
+            table.add_row(c.name, text)
+        parts.append(table)
+
+    for title, key in (("functions", "fn:"), ("derived quantities", "derived:")):
+        lines = [_declaration_line(m, name) for name in _names_with(m, key)]
+        if lines:
+            table = Table(title=title, title_justify="left", show_edge=False)
+            table.add_column("definition")
+            for line in lines:
+                table.add_row(line)
+            parts.append(table)
+
+    if m.inputs:
+        table = Table(title="inputs", title_justify="left", show_edge=False)
+        table.add_column("name")
+        table.add_column("interpolation")
+        table.add_column("from")
+        for i in m.inputs:
+            table.add_row(i.name, i.interpolate, i.path or "each dataset's column")
         parts.append(table)
 
     table = Table(title="states", title_justify="left", show_edge=False)
@@ -74,6 +100,18 @@ def model_summary(model) -> Group:
     if m.infer:
         parts.append(Text("infer: " + "; ".join(f"{k} = {_fmt(v)}" for k, v in m.infer)))
     return Group(*parts)
+
+
+def _names_with(m: ir.ModelIR, key: str) -> list[str]:
+    """Declared names of one kind (``fn:NAME``, ``derived:NAME`` spans), in file order."""
+    found = [(span.line, name[len(key):]) for name, span in m.spans.items() if name.startswith(key)]
+    return [name for _, name in sorted(found)]
+
+
+def _declaration_line(m: ir.ModelIR, name: str) -> str:
+    """The source text of a declaration (its first line), as the user wrote it."""
+    key = "fn:" + name if "fn:" + name in m.spans else "derived:" + name
+    return m.source.line(m.spans[key].line).strip() if m.source is not None else name
 
 
 def _fmt(value) -> str:

@@ -108,6 +108,10 @@ class _Checker:
         self.warnings: list = []
         self.lowering = ExprLowering(self.kinds, self.shapes, self.functions, self.derived)
         self._fn = None  # the `fn` being checked
+        # for the warnings: locals defined and read in the dynamics block, states it updates
+        self._local_defs: dict[str, Span] = {}
+        self._local_reads: set[str] = set()
+        self._updated_states: set[str] = set()
 
     # ------------------------------------------------------------ driver
     def run(self) -> Checked:
@@ -136,6 +140,7 @@ class _Checker:
         self._observations([d for d in decls if isinstance(d, (ast.ObserveDecl, ast.ObserveFor))])
         self._datasets(decls)
         infer = self._infer([d for d in decls if isinstance(d, ast.InferBlock)])
+        self._unused(decls)
         for k, v in self.globals.items():
             if v.shape:
                 self.shapes[k] = v.shape
@@ -157,8 +162,19 @@ class _Checker:
             derived=self.derived,
             inputs=tuple(self.inputs),
             observations=tuple(self.observations),
-            warnings=tuple(self.warnings),
+            warnings=tuple(w.with_source(self.program.source) for w in sorted(
+                self.warnings, key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))),
         )
+
+    def _unused(self, decls) -> None:
+        """Warn about parameters, constants, inputs and functions nothing uses."""
+        used = {node.name for node, kind in self.kinds.items()
+                if kind in ("param", "const", "input", "fn") and hasattr(node, "name")}
+        used |= set(self.size_consts)
+        for d in decls:
+            kind = {ast.ParamDecl: "param", ast.ConstDecl: "const", ast.InputDecl: "input", ast.FnDecl: "fn"}.get(type(d))
+            if kind is not None and d.name not in used:
+                self.warnings.append(messages.declared_but_unused(kind, d.name, d.name_span))
 
     def _model_name(self, decls) -> str:
         models = [d for d in decls if isinstance(d, ast.ModelDecl)]
@@ -277,6 +293,7 @@ class _Checker:
                 raise messages.derived_matrix(d.name, d.value.span)
             self._declare(d.name, "derived", shape[0] if shape else 0, d.name_span, shape)
             self.derived[d.name] = d
+            self.spans["derived:" + d.name] = d.name_span
 
     # ------------------------------------------------------------ inputs
     def _inputs(self, decls: list[ast.InputDecl]) -> None:
@@ -329,7 +346,18 @@ class _Checker:
     def _step(self, block: ast.StepBlock) -> None:
         opts = self._options(block.options, {"dt": "number"}, "step")
         self._block(block.body, self._dynamics_scope(), in_ode=False)
+        self._dynamics_warnings("step")
         self.options = {"dt": float(opts.get("dt", 1.0))}
+
+    def _dynamics_warnings(self, block: str) -> None:
+        """Locals never used and states never updated: the marks of a misspelt state."""
+        states = [k for k, v in self.globals.items() if v.kind == "state"]
+        for name, span in self._local_defs.items():
+            if name not in self._local_reads:
+                self.warnings.append(messages.local_never_read(name, span, states))
+        for name in states:
+            if name not in self._updated_states:
+                self.warnings.append(messages.state_never_updated(name, self.globals[name].span, block))
 
     def _ode(self, block: ast.OdeBlock) -> None:
         opts = self._options(
@@ -344,8 +372,9 @@ class _Checker:
         if solver == "rk4" and "dt" not in opts:
             raise messages.rk4_needs_step(block.span)
         self._block(block.body, self._dynamics_scope(), in_ode=True)
-        if not any(isinstance(s, ast.Derivative) for s in block.body):
+        if not any(isinstance(s, ast.Derivative) for s in ir.walk(block.body)):
             raise messages.ode_without_derivative(block.span)
+        self._dynamics_warnings("ode")
         self.options = {
             "solver": solver,
             "dt": float(opts.get("dt", 0.01)),
@@ -452,6 +481,7 @@ class _Checker:
             if target.name in self.declared:  # an input, function or derived quantity: not assignable
                 raise messages.cannot_assign_declared(target.name, self.declared[target.name][0], target.name_span)
             scope.symbols[target.name] = _Symbol("local", 0, target.span)
+            self._local_defs.setdefault(target.name, target.name_span)
             self.kinds[target] = "local"
             self.new_locals.add(target)
             return
@@ -465,6 +495,8 @@ class _Checker:
             raise messages.matrix_target(target.name, target.span)
         if target.index is not None:
             self._index(target.name, sym, target.index, target.span, scope.symbols, later)
+        if sym.kind == "state":
+            self._updated_states.add(target.name)
         self.kinds[target] = sym.kind
 
     # ------------------------------------------------------------ observations
@@ -639,6 +671,8 @@ class _Checker:
                     self._not_here(e.name, e.span, what)
                 raise self._undefined(e.name, e.span, scope, later)
             self.kinds[e] = sym.kind
+            if sym.kind == "local":
+                self._local_reads.add(e.name)
             shape = sym.shape
         elif isinstance(e, ast.Index):
             sym = scope.get(e.name)

@@ -49,6 +49,8 @@ class Source:
 class ModelError(Exception):
     """A user mistake, located in a source text when the location is known."""
 
+    severity = "error"
+
     def __init__(
         self,
         message: str,
@@ -82,7 +84,7 @@ class ModelError(Exception):
 
     def render(self) -> str:
         """The whole message as plain text (no colours)."""
-        out = [f"error: {self.message}"]
+        out = [f"{self.severity}: {self.message}"]
         if self.location:
             out.append(f"  --> {self.location}")
         if self.span is not None and self.source is not None:
@@ -101,6 +103,19 @@ class ModelError(Exception):
             pad = " " * (len(str(self.span.line)) if self.span else 1)
             out.append(f"{pad} = hint: {self.hint}")
         return "\n".join(out)
+
+
+class ModelWarning(ModelError):
+    """Something that is probably a mistake but not certainly one (an unused name, a state never updated).
+
+    ``ponder check``, ``run`` and the REPL print these; with ``--strict`` or
+    ``PONDER_STRICT=1`` the first one is raised as an error instead.
+    """
+
+    severity = "warning"
+
+    def as_error(self) -> ModelError:
+        return ModelError(self.message, self.span, hint=self.hint, source=self.source)
 
 
 def located(err: ModelError, span: Span | None, source: Source | None) -> ModelError:

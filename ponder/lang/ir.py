@@ -354,13 +354,15 @@ def format_expr(expr: IExpr, parent: int = 0) -> str:
         v = expr.value
         return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
     if isinstance(expr, Ref):
+        if expr.kind == "loop" and expr.name.isdigit():  # a loop of a vector operation
+            return f"j{expr.name}"
         if expr.index is None:
             return expr.name
         if expr.column is not None:
             return f"{expr.name}[{format_expr(expr.index)}, {format_expr(expr.column)}]"
         return f"{expr.name}[{format_expr(expr.index)}]"
     if isinstance(expr, Reduce):
-        return f"{'sum' if expr.op == '+' else 'prod'}({format_expr(expr.body)} for {expr.var} in 0..{expr.size})"
+        return f"{'sum' if expr.op == '+' else 'prod'}({format_expr(expr.body)} for j{expr.var} in 0..{expr.size})"
     if isinstance(expr, Apply):
         return f"{expr.fn}({', '.join(format_expr(a) for a in expr.args)})"
     if isinstance(expr, Cond):

@@ -30,7 +30,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any, Iterable
 
-from ponder.lang.errors import ModelError, Source, Span, did_you_mean, one_of
+from ponder.lang.errors import ModelError, ModelWarning, Source, Span, did_you_mean, one_of
 
 
 def _fixed(kind: str) -> str:
@@ -1148,3 +1148,24 @@ def input_needs_data(name: str, span: Span | None, source: Source | None) -> Mod
 
 def vector_constant_override(name: str) -> ModelError:
     return ModelError(f"the vector constant `{name}` cannot be overridden", hint="override a number constant")
+
+
+# ------------------------------------------------------------ warnings: probably wrong, not certainly
+def local_never_read(name: str, span: Span, states: Iterable[str]) -> ModelWarning:
+    """A local assigned in a block and never used: often a misspelt state."""
+    hint = did_you_mean(name, states)
+    hint = hint.replace("did you mean `", "did you mean the state `") if hint else "use it, or remove the line"
+    return ModelWarning(f"the local `{name}` is assigned but never used", span, hint=hint)
+
+
+def state_never_updated(name: str, span: Span, block: str) -> ModelWarning:
+    how = f"`d({name}) = ...`" if block == "ode" else f"`{name} = ...` or `{name} += ...`"
+    return ModelWarning(f"the state `{name}` is never updated by the `{block}` block", span,
+                        hint=f"it keeps its initial value; update it with {how}, or make it a `const`")
+
+
+def declared_but_unused(kind: str, name: str, span: Span) -> ModelWarning:
+    words = {"param": "parameter", "const": "constant", "input": "input", "fn": "function"}
+    hint = ("an unused parameter is sampled from its prior and slows the sampler; remove it"
+            if kind == "param" else "remove it, or use it")
+    return ModelWarning(f"the {words.get(kind, kind)} `{name}` is never used", span, hint=hint)

@@ -27,6 +27,7 @@ import numpy as np
 
 from ponder.lang import ir, messages
 from ponder.lang.errors import Span
+from ponder.runtime.tables import _column_of, read_table
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ def from_table(name: str, table, times: np.ndarray, where: str) -> InputSeries:
 
 def read_file(name: str, path: Path, display: str, span: Span | None, model_source) -> InputSeries:
     """Read input ``name`` from its own CSV file (columns ``time`` and ``name``)."""
-    from ponder.runtime.data import read_table
-
     if not path.is_file():
         raise messages.input_file_not_found(name, display, span, model_source)
     table = read_table(path, display)
@@ -125,8 +124,6 @@ def pack(model: ir.ModelIR, inputs: dict) -> np.ndarray:
 
 
 def _column(table, row: int, field_index: int) -> int:
-    from ponder.runtime.data import _column_of
-
     return _column_of(table.source.text, table.lines[row], field_index)
 
 

@@ -10,6 +10,7 @@ are loaded in workers too) and the data are read again.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping
@@ -104,7 +105,8 @@ class Problem:
         """The constants vector the kernels take for ``dataset``: its constants (replicate overrides
         applied), then its inputs' tables (:func:`ponder.runtime.inputs.pack`).
 
-        Without a dataset the inputs come from the model's ``input NAME from "file"`` lines.
+        Without a dataset the inputs are the first dataset's, or else read from the model's
+        ``input NAME from "file"`` lines.
         """
         over = np.full(self.ir.n_const_slots, np.nan)
         decls = {c.name: c for c in self.ir.consts}
@@ -122,7 +124,14 @@ class Problem:
             return out
         from ponder.runtime.inputs import pack
 
-        inputs = dataset.inputs if dataset is not None and dataset.inputs else self.file_inputs()
+        if dataset is None and self.datasets:
+            dataset = self.datasets[0]
+        if dataset is not None and dataset.inputs:
+            inputs = dataset.inputs
+        elif all(inp.path is not None for inp in self.ir.inputs):
+            inputs = self.file_inputs()
+        else:  # no data to read the inputs from: the prior's and derived quantities' kernels do not read them,
+            return out  # and a simulation checks for them first (check_inputs_cover)
         return np.concatenate([out, pack(self.ir, inputs)])
 
     def file_inputs(self) -> dict:
@@ -157,6 +166,8 @@ def compile_model(text: str, name: str = "<string>", default_name: str = "model"
 def load_problem(spec: ProblemSpec, cls=Problem) -> Problem:
     """Compile ``spec``'s source and read its data (in a worker process, or for :func:`ponder.loads`)."""
     compiled = compile_model(spec.source, spec.name, default_name=_identifier(spec.default_name))
+    if compiled.ir.warnings and os.environ.get("PONDER_STRICT", "") not in ("", "0"):
+        raise compiled.ir.warnings[0].as_error()
     settings, options = infer_settings(compiled.ir)  # before the data: an `infer { }` mistake is reported first
     base = Path(spec.base_dir).resolve()
     for _, overrides in spec.data or ():

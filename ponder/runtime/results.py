@@ -46,6 +46,26 @@ def _param_arrays(model, theta: np.ndarray) -> dict:
     return out
 
 
+def derived_arrays(model, theta: np.ndarray, dims: dict | None = None, coords: dict | None = None) -> dict:
+    """The derived quantities of every draw: theta (..., slots) -> {name: (...[, K])}, from the model's constants.
+
+    They use the first dataset's constants (a replicate's overrides do not apply).
+    """
+    if not model.ir.derived:
+        return {}
+    flat = np.ascontiguousarray(theta.reshape(-1, theta.shape[-1]), dtype=float)
+    out = np.empty((flat.shape[0], model.ir.n_derived))
+    model.kernels.derived_rows(flat, model.consts(), out)
+    arrays = {}
+    for d in model.ir.derived:
+        block = out[:, d.offset:d.offset + d.width].reshape(theta.shape[:-1] + d.shape)
+        arrays[d.name] = block
+        if d.shape and dims is not None:
+            dims[d.name] = [f"{d.name}_dim"]
+            coords[f"{d.name}_dim"] = np.arange(d.shape[0])
+    return arrays
+
+
 def results_dict(model, target, settings, records: dict, n_iter: int, warmup: int, sampler) -> dict:
     """The nested dict of groups and variables, plus dims and coords."""
     thin = max(int(settings.thin), 1)
@@ -67,6 +87,7 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
         theta, _ = target.to_theta(z.reshape(-1, z.shape[-1]))
         theta = theta.reshape(z.shape)
         post = _param_arrays(model, theta)
+        post.update(derived_arrays(model, theta, dims, coords))
         traj = phase("trajectory", warm)
         if np.isfinite(traj).any():
             for r, _ in enumerate(model.datasets):
@@ -112,19 +133,28 @@ def results_dict(model, target, settings, records: dict, n_iter: int, warmup: in
                     "time": ("observation", np.concatenate([ds.times for ds in model.datasets])),
                 }
             groups["posterior_predictive"] = _predictive(model, target, theta, dims)
-    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims)
+    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims, coords)
     return {"groups": groups, "dims": dims, "coords": coords, "extra_coords": extra_coords}
 
 
-def _data_groups(model, dims: dict) -> tuple[dict, dict]:
+def _data_groups(model, dims: dict, coords: dict) -> tuple[dict, dict]:
     """``observed_data`` and ``constant_data`` of every dataset (dims added to ``dims``)."""
     observed, constant = {}, {}
     for r, ds in enumerate(model.datasets):
         for j, col in enumerate(ds.columns):
             observed[col + _suffix(model, r)] = ds.values[:, j]
             dims[col + _suffix(model, r)] = ["time" + _suffix(model, r)]
-        for c, value in zip(model.ir.consts, model.consts(ds)):
-            constant[c.name + _suffix(model, r)] = np.array(value)
+        values = model.consts(ds)
+        for c in model.ir.consts:
+            name = c.name + _suffix(model, r)
+            constant[name] = np.array(values[c.offset:c.offset + c.width]).reshape(c.shape)
+            if c.shape:
+                dims[name] = [f"{c.name}_dim{k}" for k in range(len(c.shape))]
+        for name, series in ds.inputs.items():  # each input at its own times
+            key = name + _suffix(model, r)
+            constant[key] = series.values
+            dims[key] = [f"{key}_time"]
+            coords[f"{key}_time"] = series.times
     return observed, constant
 
 
@@ -164,8 +194,9 @@ def method_results(model, method: str, result, seed, seconds: float, settings: d
     stats = {k: np.asarray(v) for k, v in result.sample_stats.items()}
     if result.log_weights is not None:
         stats["log_weight"] = np.asarray(result.log_weights, dtype=float)
-    groups = {"posterior": _param_arrays(model, theta), "sample_stats": stats}
-    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims)
+    groups = {"posterior": {**_param_arrays(model, theta), **derived_arrays(model, theta, dims, coords)},
+              "sample_stats": stats}
+    groups["observed_data"], groups["constant_data"] = _data_groups(model, dims, coords)
     attrs = {**_model_attrs(model, seed, seconds, settings), "method": method, "sampler": method,
              "iterations_done": int(theta.shape[1]), "warmup": 0, "partial": 0}
     for key, value in result.attrs.items():

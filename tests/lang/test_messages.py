@@ -129,12 +129,13 @@ def _tree(path: Path) -> ast.AST:
 
 
 def _model_error_calls(tree: ast.AST) -> list[ast.Call]:
-    """``ModelError(...)`` and ``x.ModelError(...)`` calls."""
+    """``ModelError(...)`` and ``x.ModelError(...)`` calls (and ``ModelWarning``: warnings are messages too)."""
+    names = ("ModelError", "ModelWarning")
     return [
         node for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and ((isinstance(node.func, ast.Name) and node.func.id == "ModelError")
-             or (isinstance(node.func, ast.Attribute) and node.func.attr == "ModelError"))
+        and ((isinstance(node.func, ast.Name) and node.func.id in names)
+             or (isinstance(node.func, ast.Attribute) and node.func.attr in names))
     ]
 
 
@@ -286,7 +287,7 @@ def test_every_function_returns_a_model_error_that_renders(fn, kwargs):
         assert err.source is kwargs["source"], f"messages.{fn.__name__} drops its source"
     text = err.render()
     lines = text.splitlines()
-    assert lines[0] == f"error: {err.message}"
+    assert lines[0] == f"{err.severity}: {err.message}" and err.severity in ("error", "warning")
     if err.hint:
         assert lines[-1].endswith(f"= hint: {err.hint}")
     if "span" in kwargs and "source" in kwargs:
