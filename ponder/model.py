@@ -169,7 +169,8 @@ class Model(Problem):
         randomised between P(Y <= y - 1) and P(Y <= y) for discrete
         families. Under the model these are independent N(0, 1) (the
         probability integral transform), so a Q-Q plot checks the error model.
-        NaN where the data are missing or every particle has zero weight.
+        NaN where the data are missing or every particle has zero weight, and for the columns
+        of a multivariate observation.
         """
         from scipy import stats
 
@@ -182,8 +183,10 @@ class Model(Problem):
         rng = _rng(seed)
         X = np.empty((n, self.ir.n_states))
         k.init(theta, consts, self.ir.t0, X, rng)
-        families = [self.library.distributions[obs.dist.name] for obs in self.ir.observations]
-        args = np.full((n, len(families), 3), np.nan)
+        # one family per column; a multivariate observation's columns have none (their residuals stay NaN)
+        families = [self.library.distributions[obs.dist.name] if not obs.size else None
+                    for obs in self.ir.observations for _ in range(obs.width)]
+        args = np.full((n, len(families), max([f.arity for f in families if f is not None], default=1)), np.nan)
         logw = np.empty(n)
         ancestors = np.empty(n, dtype=np.int64)
         u = np.full((ds.n_times, len(families)), np.nan)
@@ -194,7 +197,7 @@ class Model(Problem):
             y = np.ascontiguousarray(ds.values[i])
             k.obs_args(theta, consts, X, float(t), args)
             for j, family in enumerate(families):
-                if np.isfinite(y[j]):
+                if family is not None and np.isfinite(y[j]):
                     frozen = family.scipy(*(args[:, j, a] for a in range(family.arity)))
                     upper = np.mean(frozen.cdf(y[j]))
                     lower = np.mean(frozen.cdf(y[j] - 1)) if family.discrete else upper
@@ -310,7 +313,7 @@ class Model(Problem):
 
         self.check_inputs_cover(ds, float(times_arr[-1]))
         states = np.empty((len(times_arr), self.ir.n_states))
-        obs = np.empty((len(times_arr), len(self.ir.observations)))
+        obs = np.empty((len(times_arr), len(self.ir.observed_columns)))
         link(self.compiled).simulate_run(
             theta, self.consts(ds, consts), self.ir.t0, np.ascontiguousarray(times_arr), _rng(seed), states, obs
         )

@@ -105,6 +105,7 @@ class _Checker:
         self.derived: dict[str, ast.DerivedDecl] = {}
         self.inputs: list[tuple[str, str, str | None]] = []
         self.observations: list = []
+        self.multivariate: dict[ast.DistCall, tuple[int, tuple[str, ...]]] = {}
         self.warnings: list = []
         self.lowering = ExprLowering(self.kinds, self.shapes, self.functions, self.derived)
         self._fn = None  # the `fn` being checked
@@ -162,6 +163,7 @@ class _Checker:
             derived=self.derived,
             inputs=tuple(self.inputs),
             observations=tuple(self.observations),
+            multivariate=self.multivariate,
             warnings=tuple(w.with_source(self.program.source) for w in sorted(
                 self.warnings, key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))),
         )
@@ -279,9 +281,12 @@ class _Checker:
         for d in decls:
             size = self._size(d.size)
             scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param")}
-            self._dist(d.prior, scope, allow_time=False)
-            if self.distributions[d.prior.name].discrete:
+            self._dist(d.prior, scope, allow_time=False, target=size)
+            dist = self.distributions[d.prior.name]
+            if dist.discrete:
                 raise messages.discrete_prior(d.name, d.prior.name, d.prior.name_span)
+            if not dist.prior_ok:
+                raise messages.not_a_prior(d.prior.name, d.prior.name_span)
             self._declare(d.name, "param", size, d.name_span)
 
     # ------------------------------------------------------------ derived quantities
@@ -313,7 +318,7 @@ class _Checker:
             size = self._size(d.size)
             scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "state")}
             if d.init_dist is not None:
-                self._dist(d.init_dist, scope, allow_time=True)
+                self._dist(d.init_dist, scope, allow_time=True, target=size)
             else:
                 self._expr(d.init, scope, allow_time=True, what="an initial value")
             self._declare(d.name, "state", size, d.name_span)
@@ -396,7 +401,8 @@ class _Checker:
             if in_ode:
                 raise messages.draw_in_ode(stmt.span)
             shape = self._target_shape(stmt.target, scope)
-            self._dist(stmt.dist, scope.symbols, allow_time=True, later=later, shape=shape)
+            self._dist(stmt.dist, scope.symbols, allow_time=True, later=later, shape=shape,
+                       target=shape[0] if shape else 0)
             self._target(stmt.target, scope, later, allow_new=True, op="~")
         elif isinstance(stmt, ast.Assign):
             shape = self._target_shape(stmt.target, scope)
@@ -530,18 +536,28 @@ class _Checker:
                 raise messages.negative_column_index(d.column, lo, d.index.span)
         elif any(value is None for _, value in env):
             raise messages.observe_in_loop_needs_index(d.column, d.column_span, env[-1][0])
-        self._dist(d.dist, scope, allow_time=True)
+        size = self._dist(d.dist, scope, allow_time=True, target=None)
+        if size and (d.index is not None or env):
+            raise messages.multivariate_observation_indexed(d.dist.name, d.column, d.span)
+        if size:  # one observation of `size` columns: COL_0 .. COL_(size-1)
+            for k in range(size):
+                self._column(f"{d.column}_{k}", d)
+            self.observations.append((d.column, d, (), size))
+            return
         loop_vars = [name for name, _ in env]
         for values in itertools.product(*[range(*scope[v].loop_range) for v in loop_vars]):
             bound = tuple(zip(loop_vars, values))
             column = d.column
             if d.index is not None:
                 column = f"{d.column}_{int(self._evaluate(d.index, d.index.span, dict(bound)))}"
-            if column in self._seen_columns:
-                raise messages.column_observed_twice(column, d.column_span, self._seen_columns[column])
-            self._seen_columns[column] = d.span
-            self.spans.setdefault("observe:" + column, d.column_span)
-            self.observations.append((column, d, bound))
+            self._column(column, d)
+            self.observations.append((column, d, bound, 0))
+
+    def _column(self, column: str, d: ast.ObserveDecl) -> None:
+        if column in self._seen_columns:
+            raise messages.column_observed_twice(column, d.column_span, self._seen_columns[column])
+        self._seen_columns[column] = d.span
+        self.spans.setdefault("observe:" + column, d.column_span)
 
     # ------------------------------------------------------------ data
     def _datasets(self, decls) -> None:
@@ -608,8 +624,14 @@ class _Checker:
         return int(value)
 
     # ------------------------------------------------------------ expressions
-    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None, shape: tuple[int, ...] = ()) -> None:
-        """Check a distribution call; ``shape``: the arguments may be vectors of this shape (elementwise draws)."""
+    def _dist(self, call: ast.DistCall, scope, allow_time: bool, later=None, shape: tuple[int, ...] = (),
+              target: int | None = 0) -> int:
+        """Check a distribution call; return the length of its value for a multivariate one, else 0.
+
+        ``shape``: the arguments may be vectors of this shape (elementwise
+        draws). ``target``: the length of what the value goes to (0 a
+        number; None: an observation, whose length the arguments give).
+        """
         dist = self.distributions.get(call.name)
         if dist is None:
             if call.name in self.functions_lib or call.name in self.functions:
@@ -617,6 +639,8 @@ class _Checker:
             raise messages.unknown_distribution(call.name, call.name_span, self.distributions)
         if len(call.args) != dist.arity:
             raise messages.distribution_arity(call.name, dist.params, len(call.args), call.span)
+        if dist.multivariate:
+            return self._multivariate(call, dist, scope, allow_time, later, target)
         for arg, pname, bounds in zip(call.args, dist.params, dist.param_bounds):
             got = self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument", vectors=bool(shape))
             if got and got != shape:
@@ -626,6 +650,25 @@ class _Checker:
                 raise messages.argument_out_of_range(
                     pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
+        return 0
+
+    def _multivariate(self, call: ast.DistCall, dist, scope, allow_time: bool, later, target: int | None) -> int:
+        """Check a multivariate distribution's arguments against its ``arg_shapes``; return K."""
+        if target == 0:
+            raise messages.multivariate_needs_vector(call.name, call.name_span)
+        shapes = [self._expr(a, scope, allow_time, "an argument", later, vectors=True) for a in call.args]
+        k = target
+        for arg, want, got in zip(call.args, dist.arg_shapes, shapes):
+            if want and got and k is None:
+                k = got[0]
+        if k is None:
+            raise messages.multivariate_size_unknown(call.name, call.span)
+        for arg, pname, want, got in zip(call.args, dist.params, dist.arg_shapes, shapes):
+            expected = {"": (), "K": (k,), "KK": (k, k)}[want]
+            if got != expected and not (want == "K" and got == ()):  # a number stands for every element
+                raise messages.shapes_differ(_describe_shape(expected), _describe_shape(got), arg.span)
+        self.multivariate[call] = (k, dist.arg_shapes)
+        return k
 
     def _expr(self, e: ast.Expr, scope, allow_time: bool, what: str = "a value", later=None,
               vectors: bool = False, literals: bool = False) -> tuple[int, ...]:

@@ -106,6 +106,17 @@ class _Context:
         #: lines that must run before the line being written: the loops of ``Reduce`` nodes (see _line)
         self.pre: list[str] = []
         self.reductions = 0
+        #: work arrays of multivariate arguments, allocated once at the top of the kernel (see _kernel_top)
+        self.scratch: list[tuple[str, tuple[int, ...]]] = []
+
+    def whole(self, ref_kind: str, name: str, size: int) -> str:
+        """The slice of a whole vector parameter or state (the value of a multivariate draw)."""
+        if ref_kind == "param":
+            return f"theta[{self.params[name].offset}:{self.params[name].offset + size}]"
+        s = self.state_decls[name]
+        if self.states == "y":
+            return f"y[{s.offset}:{s.offset + size}]"
+        return f"X[{self.particle}, {s.offset}:{s.offset + size}]"
 
     def const(self, ref: ir.Ref) -> str:
         c = self.const_decls[ref.name]
@@ -241,7 +252,55 @@ def _dist_fn(dist: ir.Dist, what: str) -> str:
 
 
 def _dist_args(dist: ir.Dist, ctx: _Context) -> str:
-    return ", ".join(emit_value(a, ctx) for a in dist.args)
+    return ", ".join(_dist_arg(a, ctx) for a in dist.args)
+
+
+def _dist_arg(arg: ir.IExpr, ctx: _Context) -> str:
+    """A distribution argument: a number, or a vector/matrix (a slice when it is a whole named one, else a work
+    array filled element by element before the line that uses it)."""
+    if not isinstance(arg, ir.Elements):
+        return emit_value(arg, ctx)
+    whole = _whole_array(arg, ctx)
+    if whole is not None:
+        return whole
+    name = f"a_{len(ctx.scratch) + 1}_{ctx.reductions}"
+    ctx.scratch.append((name, arg.shape))
+    for i, item in enumerate(arg.items):
+        value = emit_value(item, ctx)
+        slot = str(i) if len(arg.shape) == 1 else f"{i // arg.shape[1]}, {i % arg.shape[1]}"
+        ctx.pre.append(f"{name}[{slot}] = {value}")
+    return name
+
+
+def _whole_array(arg: ir.Elements, ctx: _Context) -> str | None:
+    """``arg`` as a slice when its elements are exactly one constant, parameter or state in order, else None."""
+    first = arg.items[0]
+    if not isinstance(first, ir.Ref) or first.kind not in ("const", "param", "state"):
+        return None
+    for i, item in enumerate(arg.items):
+        idx = (i,) if len(arg.shape) == 1 else (i // arg.shape[1], i % arg.shape[1])
+        got = (item.index, item.column) if isinstance(item, ir.Ref) else None
+        want = (ir.Num(float(idx[0])), ir.Num(float(idx[1])) if len(idx) > 1 else None)
+        if not isinstance(item, ir.Ref) or (item.kind, item.name) != (first.kind, first.name) or got != want:
+            return None
+    size = math.prod(arg.shape)
+    if first.kind == "const":
+        c = ctx.const_decls[first.name]
+        if c.shape != arg.shape:
+            return None
+        flat = f"consts[{c.offset}:{c.offset + size}]"
+        return flat if len(arg.shape) == 1 else f"{flat}.reshape(({arg.shape[0]}, {arg.shape[1]}))"
+    decl = ctx.params.get(first.name) if first.kind == "param" else ctx.state_decls.get(first.name)
+    if len(arg.shape) != 1 or decl.size != size:
+        return None
+    return ctx.whole(first.kind, first.name, size)
+
+
+def _kernel_top(w: "_Writer", ctx: _Context, mark: int) -> None:
+    """Insert the allocations of the kernel's work arrays at line ``mark`` (the first line of its body)."""
+    lines = [f"    {name} = np.empty({shape if len(shape) > 1 else shape[0]})" for name, shape in ctx.scratch]
+    w.lines[mark:mark] = lines
+    ctx.scratch.clear()
 
 
 # ------------------------------------------------------------ statements
@@ -253,6 +312,9 @@ def _statements(w: _Writer, stmts, ctx: _Context) -> None:
             _line(w, ctx, f"{_ident('l_', s.name)} = {emit_value(s.value, ctx)}")
         elif isinstance(s, ir.Set):
             _line(w, ctx, f"{emit_value(s.target, ctx)} {s.op} {emit_value(s.value, ctx)}")
+        elif isinstance(s, ir.Sample) and s.dist.size:  # a whole vector state at once
+            out = ctx.whole("state", s.target.name, s.dist.size)
+            _line(w, ctx, f"{_dist_fn(s.dist, 'sample')}(rng, {out}, {_dist_args(s.dist, ctx)})")
         elif isinstance(s, ir.Sample):
             target = _ident("l_", s.target.name) if s.new_local else emit_value(s.target, ctx)
             _line(w, ctx, f"{target} = {_dist_fn(s.dist, 'sample')}(rng, {_dist_args(s.dist, ctx)})")
@@ -300,7 +362,7 @@ def _header(model: ir.ModelIR, version: str, library: Library) -> list[str]:
         f"N_CONSTS = {model.n_const_slots}",
         f"N_INPUTS = {len(model.inputs)}",
         f"N_DERIVED = {model.n_derived}",
-        f"N_OBS = {len(model.observations)}",
+        f"N_OBS = {len(model.observed_columns)}",
         "",
         'jit = numba.njit(cache=True, nogil=True, error_model="numpy")',
         "",
@@ -409,6 +471,7 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
     ctx = _Context(model)
     w("@jit")
     w("def prior_logpdf(theta, consts):")
+    mark = len(w.lines)
     with w.indent():
         _load_consts(w, model)
         _load_params(w, model)
@@ -416,13 +479,16 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
         for p in model.params:
             args = _dist_args(p.prior, ctx)
             fn = _dist_fn(p.prior, "logpdf")
-            if p.size == 0:
+            if p.prior.size:
+                _line(w, ctx, f"lp += {fn}({ctx.whole('param', p.name, p.size)}, {args})")
+            elif p.size == 0:
                 _line(w, ctx, f"lp += {fn}({_ident('p_', p.name)}, {args})")
             else:
                 _line(w, ctx, f"for k in range({p.size}):")
                 with w.indent():
                     w(f"lp += {fn}(theta[{p.offset} + k], {args})")
         w("return lp")
+    _kernel_top(w, ctx, mark)
     w("")
     w("@jit")
     w("def prior_logpdf_rows(theta, consts, out):")
@@ -437,6 +503,7 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
     w("")
     w("@jit")
     w("def prior_sample(rng, consts, out):")
+    mark = len(w.lines)
     with w.indent():
         _load_consts(w, model)
         w("for row in range(out.shape[0]):")
@@ -447,16 +514,20 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
             for p in model.params:
                 args = _dist_args(p.prior, ctx)
                 fn = _dist_fn(p.prior, "sample")
-                if p.size == 0:
+                if p.prior.size:
+                    _line(w, ctx, f"{fn}(rng, {ctx.whole('param', p.name, p.size)}, {args})")
+                elif p.size == 0:
                     _line(w, ctx, f"{_ident('p_', p.name)} = {fn}(rng, {args})")
                     w(f"theta[{p.offset}] = {_ident('p_', p.name)}")
                 else:
                     _line(w, ctx, f"for k in range({p.size}):")
                     with w.indent():
                         w(f"theta[{p.offset} + k] = {fn}(rng, {args})")
+    _kernel_top(w, ctx, mark)
     w("")
     w("@jit")
     w("def prior_support(theta, consts, lower, upper):")
+    mark = len(w.lines)
     with w.indent():
         _load_consts(w, model)
         _load_params(w, model)
@@ -468,6 +539,7 @@ def _prior(w: _Writer, model: ir.ModelIR) -> None:
             with w.indent():
                 w(f"lower[{p.offset} + k] = lo")
                 w(f"upper[{p.offset} + k] = hi")
+    _kernel_top(w, ctx, mark)
     w("")
 
 
@@ -475,6 +547,7 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
     ctx = _Context(model)
     w("@jit")
     w("def init(theta, consts, t0, X, rng):")
+    mark = len(w.lines)
     with w.indent():
         _load_params(w, model)
         _load_consts(w, model)
@@ -484,6 +557,10 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
             if not model.states:
                 w("pass")
             for s in model.states:
+                if s.init_dist is not None and s.init_dist.size:
+                    out = ctx.whole("state", s.name, s.size)
+                    _line(w, ctx, f"{_dist_fn(s.init_dist, 'sample')}(rng, {out}, {_dist_args(s.init_dist, ctx)})")
+                    continue
                 if s.init_dist is not None:
                     value = f"{_dist_fn(s.init_dist, 'sample')}(rng, {_dist_args(s.init_dist, ctx)})"
                 else:
@@ -495,6 +572,7 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
                     _line(w, ctx, f"for k in range({s.size}):")
                     with w.indent():
                         w(f"X[n, {s.offset} + k] = {value}")
+    _kernel_top(w, ctx, mark)
     w("")
 
 
@@ -527,6 +605,7 @@ def _advance_step(w: _Writer, model: ir.ModelIR, dyn: ir.StepDynamics) -> None:
     ctx = _Context(model, states="row")
     w("@jit")
     w("def advance(theta, consts, X, t0, t1, rng):")
+    mark = len(w.lines)
     with w.indent():
         _load_params(w, model)
         _load_consts(w, model)
@@ -540,6 +619,7 @@ def _advance_step(w: _Writer, model: ir.ModelIR, dyn: ir.StepDynamics) -> None:
             with w.indent():
                 w("v_t = t0 + k_sub * v_dt")
                 _statements(w, dyn.body, ctx)
+    _kernel_top(w, ctx, mark)
     w("")
 
 
@@ -612,9 +692,11 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
         "obs_sample": "theta, consts, X, t, rng, out",
         "obs_args": "theta, consts, X, t, out",
     }
+    starts = [sum(o.width for o in model.observations[:i]) for i in range(len(model.observations))]
     for kernel, args in signatures.items():
         w("@jit")
         w(f"def {kernel}({args}):")
+        mark = len(w.lines)
         with w.indent():
             _load_params(w, model)
             _load_consts(w, model)
@@ -625,7 +707,10 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
                 _load_states(w, model)
                 if kernel == "obs_logpdf":
                     w("acc = 0.0")
-                for j, obs in enumerate(model.observations):
+                for j, obs in zip(starts, model.observations):
+                    if obs.size:
+                        _multivariate_observation(w, ctx, kernel, j, obs)
+                        continue
                     args_ = _dist_args(obs.dist, ctx)
                     if kernel == "obs_args":
                         for k, a in enumerate(obs.dist.args):
@@ -647,7 +732,36 @@ def _observations(w: _Writer, model: ir.ModelIR) -> None:
                     w("out[n] = acc")
                 elif not model.observations:
                     w("pass")
+        _kernel_top(w, ctx, mark)
         w("")
+
+
+def _multivariate_observation(w: _Writer, ctx: _Context, kernel: str, j: int, obs: ir.Observation) -> None:
+    """Columns ``j`` .. ``j + K - 1`` observed jointly; skipped when any of them is missing.
+
+    Its log density goes to the first column of ``obs_logpdf_cols`` (0 in the others); ``obs_args``
+    leaves its columns alone (residual checks take one family per column).
+    """
+    k = obs.size
+    if kernel == "obs_args":
+        w("pass")
+        return
+    args_ = _dist_args(obs.dist, ctx)
+    if kernel == "obs_sample":
+        _line(w, ctx, f"{_dist_fn(obs.dist, 'sample')}(rng, out[n, {j}:{j + k}], {args_})")
+        return
+    _line(w, ctx, f"ok_{j} = True")
+    w(f"for q in range({j}, {j + k}):")
+    with w.indent():
+        w(f"ok_{j} = ok_{j} and y[q] == y[q]")
+    if kernel == "obs_logpdf_cols":
+        w(f"for q in range({j}, {j + k}):")
+        with w.indent():
+            w("out[n, q] = 0.0")
+    w(f"if ok_{j}:")
+    with w.indent():
+        value = f"{_dist_fn(obs.dist, 'logpdf')}(y[{j}:{j + k}], {args_})"
+        w(f"acc += {value}" if kernel == "obs_logpdf" else f"out[n, {j}] = {value}")
 
 
 def _derived(w: _Writer, model: ir.ModelIR) -> None:

@@ -71,7 +71,15 @@ class Reduce:
     body: "IExpr"
 
 
-IExpr = Union[Num, Ref, Apply, Op, Cond, Reduce]
+@dataclass(frozen=True)
+class Elements:
+    """A vector or matrix argument of a multivariate distribution: its elements, row-major."""
+
+    shape: tuple[int, ...]
+    items: tuple["IExpr", ...]
+
+
+IExpr = Union[Num, Ref, Apply, Op, Cond, Reduce, Elements]
 
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 LOGICAL = ("and", "or", "not")
@@ -84,10 +92,11 @@ def is_boolean(expr: IExpr) -> bool:
 
 @dataclass(frozen=True)
 class Dist:
-    """A distribution call ``Name(args)`` resolved against the stdlib."""
+    """A distribution call ``Name(args)`` resolved against the stdlib; ``size``: K of a multivariate one (else 0)."""
 
     name: str
     args: tuple[IExpr, ...]
+    size: int = 0
 
 
 # ------------------------------------------------------------ statements
@@ -218,8 +227,19 @@ class State:
 
 @dataclass(frozen=True)
 class Observation:
+    """The error model of data column ``column``, or of ``size`` columns ``column_0`` ... (multivariate)."""
+
     column: str
     dist: Dist
+    size: int = 0
+
+    @property
+    def columns(self) -> list[str]:
+        return [self.column] if not self.size else [f"{self.column}_{k}" for k in range(self.size)]
+
+    @property
+    def width(self) -> int:
+        return max(self.size, 1)
 
 
 @dataclass(frozen=True)
@@ -275,6 +295,11 @@ class ModelIR:
     spans: dict = field(default_factory=dict, compare=False, repr=False)
     #: what the check found suspicious (``ModelWarning``s), in file order
     warnings: tuple = field(default=(), compare=False, repr=False)
+
+    @property
+    def observed_columns(self) -> list[str]:
+        """Every observed data column, in order (a multivariate observation has several)."""
+        return [c for o in self.observations for c in o.columns]
 
     @property
     def n_const_slots(self) -> int:

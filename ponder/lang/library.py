@@ -24,6 +24,15 @@ A **distribution** (:class:`Distribution`) has
 * ``scipy(*args)`` -- the frozen ``scipy.stats`` twin, for tests and
   residual checks; ``discrete`` -- whether values are integers.
 
+A **multivariate** distribution (``arg_shapes`` given) has a vector value
+of some length K: each argument's entry in ``arg_shapes`` says what it is
+(``""`` a number, ``"K"`` a vector of K, ``"KK"`` a K x K matrix), and
+then ``logpdf(x, *args)`` takes the value ``x`` as a 1-D float64 array,
+vector arguments as 1-D and matrix arguments as 2-D arrays, and
+``sample(rng, out, *args)`` writes a draw into the 1-D array ``out``
+(NaNs for invalid arguments). ``support(*args)`` gives the bounds of every
+element.
+
 A **function** (:class:`Function`) has a Numba implementation ``impl``
 (float64 arguments, a float64 result, never raising) and a NumPy twin for
 the tests; ``min_arity``/``max_arity`` bound its number of arguments
@@ -95,10 +104,19 @@ class Distribution:
     scipy: Callable
     discrete: bool = False
     doc: str = ""
+    #: per argument: "" a number, "K" a vector, "KK" a matrix; empty for a scalar family
+    arg_shapes: tuple[str, ...] = ()
+    #: whether it can be a parameter's prior (False: needs a transform ponder does not have, e.g. a simplex)
+    prior_ok: bool = True
 
     @property
     def arity(self) -> int:
         return len(self.params)
+
+    @property
+    def multivariate(self) -> bool:
+        """True when the value is a vector (see ``arg_shapes``)."""
+        return bool(self.arg_shapes)
 
     def implementations(self) -> tuple[Callable, ...]:
         return (self.logpdf, self.sample, self.support)

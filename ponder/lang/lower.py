@@ -27,7 +27,7 @@ What lowering removes from the language, so code generation never sees it:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Union
 
 from ponder.lang import ir
@@ -68,8 +68,10 @@ class Checked:
     functions: Mapping[str, ast.FnDecl]  #: the model's ``fn`` definitions
     derived: Mapping[str, ast.DerivedDecl]  #: the model's ``derived`` quantities, in order
     inputs: tuple[tuple[str, str, str | None], ...]  #: ``(name, interpolate, path)`` of each ``input``
-    observations: tuple[tuple[str, ast.ObserveDecl, tuple[tuple[str, int], ...]], ...]  #: (column, decl, loop values)
+    observations: tuple[tuple[str, ast.ObserveDecl, tuple[tuple[str, int], ...], int], ...]  #: (column, decl, loop values, K)
     warnings: tuple = ()  #: :class:`~ponder.lang.errors.ModelWarning`s, in file order
+    #: each multivariate distribution call: the length K of its value, and its ``arg_shapes``
+    multivariate: Mapping[ast.DistCall, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
 
 
 def lower(program: ast.Program, checked: Checked) -> ir.ModelIR:
@@ -239,8 +241,8 @@ class _Lower:
             states=tuple(states),
             t0=c.t0,
             dynamics=dynamics,
-            observations=tuple(ir.Observation(column, self.dist(d.dist, dict(env)))
-                               for column, d, env in c.observations),
+            observations=tuple(ir.Observation(column, self.dist(d.dist, dict(env)), size)
+                               for column, d, env, size in c.observations),
             datasets=tuple(self.dataset(d) for d in decls if isinstance(d, (ast.DataDecl, ast.ReplicateDecl))),
             infer=c.infer,
             deterministic=all(s.init_dist is None for s in states) and not draws,
@@ -273,6 +275,8 @@ class _Lower:
         return tuple(self.statement(s) for s in stmts)
 
     def statement(self, s: ast.Statement) -> ir.IStmt:
+        if isinstance(s, ast.Draw) and s.dist in self.checked.multivariate:  # one draw of a whole vector
+            return ir.Sample(self.target(s.target), self.dist(s.dist), False)
         if isinstance(s, (ast.Draw, ast.Assign, ast.Derivative)):
             shape = self.checked.shapes.get(s.target, ())
             if shape:  # a whole vector: one statement per element, in a loop
@@ -308,6 +312,19 @@ class _Lower:
 
     # ------------------------------------------------------------ expressions
     def dist(self, call: ast.DistCall, env=None) -> ir.Dist:
+        if call in self.checked.multivariate:
+            k, arg_shapes = self.checked.multivariate[call]
+            args = []
+            for arg, want in zip(call.args, arg_shapes):
+                if not want:
+                    args.append(self.exprs.expr(arg, (), env))
+                    continue
+                shape = (k,) if want == "K" else (k, k)
+                if not self.checked.shapes.get(arg):  # one number for every element
+                    args.append(ir.Elements(shape, (self.exprs.expr(arg, (), env),) * math.prod(shape)))
+                else:
+                    args.append(ir.Elements(shape, self.exprs.elements(arg, shape, env)))
+            return ir.Dist(call.name, tuple(args), k)
         return ir.Dist(call.name, tuple(self.exprs.expr(a, (), env) for a in call.args))
 
     def expr(self, e: ast.Expr) -> ir.IExpr:

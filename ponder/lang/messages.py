@@ -55,6 +55,7 @@ TOKEN_HINTS = {
     "missing_brace": "missing `}` before this line",
     "call_without_parentheses": "a distribution needs its arguments in parentheses, such as `Normal(0, 1)`",
     "param_with_equals": "parameters take a prior with `~`: `param a ~ Normal(0, 1)`",
+    "observe_with_equals": "an observation takes its error model with `~`: `observe y ~ Normal(x, sigma)`",
     "two_values": "two values in a row: is an operator or a `,` missing?",
     "double_star": "powers are written `x ^ 2`, not `x ** 2`",
     "elif": "write `else if`",
@@ -1169,3 +1170,26 @@ def declared_but_unused(kind: str, name: str, span: Span) -> ModelWarning:
     hint = ("an unused parameter is sampled from its prior and slows the sampler; remove it"
             if kind == "param" else "remove it, or use it")
     return ModelWarning(f"the {words.get(kind, kind)} `{name}` is never used", span, hint=hint)
+
+
+def not_a_prior(distribution: str, span: Span) -> ModelError:
+    return ModelError(f"`{distribution}` cannot be a prior", span,
+                      hint="its values lie on a simplex, which ponder's samplers cannot move on; write "
+                           "`param w[K] ~ Gamma(alpha, 1)` and `derived p = w / sum(w)` (p then has the "
+                           "Dirichlet(alpha) law)")
+
+
+def multivariate_needs_vector(distribution: str, span: Span) -> ModelError:
+    return ModelError(f"`{distribution}` draws a vector, and this is a number", span,
+                      hint="draw it into a vector: `param v[K] ~ ...`, `state x[K] ~ ...`, or a whole vector state")
+
+
+def multivariate_size_unknown(distribution: str, span: Span) -> ModelError:
+    return ModelError(f"the length of this `{distribution}` is not known", span,
+                      hint="give it a vector argument, e.g. a constant `const p = [0.2, 0.3, 0.5]`")
+
+
+def multivariate_observation_indexed(distribution: str, column: str, span: Span) -> ModelError:
+    return ModelError(f"`{distribution}` observes several columns at once, so `{column}` takes no index or loop",
+                      span, hint=f"write `observe {column} ~ {distribution}(...)`: it observes columns "
+                                 f"`{column}_0`, `{column}_1`, ...")

@@ -369,6 +369,18 @@ _DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE"
                 "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED"}
 
 
+def _declaration_keyword(err: UnexpectedToken) -> str | None:
+    """The keyword that starts the declaration the parser was in (``PARAM``, ``OBSERVE``, ...), if it saw one."""
+    for tok in reversed(getattr(err, "token_history", None) or []):
+        if tok.type in _DECL_STARTS:
+            return tok.type
+    state = getattr(err, "state", None)
+    for tok in reversed(list(getattr(state, "value_stack", None) or [])):
+        if isinstance(tok, Token) and tok.type in _DECL_STARTS:
+            return tok.type
+    return None
+
+
 def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
     if isinstance(err, UnexpectedCharacters):
         char = source.text[err.pos_in_stream] if err.pos_in_stream < len(source.text) else "?"
@@ -394,7 +406,7 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
     elif "LPAR" in expected and prev is not None and prev.type == "NAME" and expected <= {"LPAR"}:
         situation = "call_without_parentheses"
     elif tok.type == "EQUAL" and "TILDE" in expected:
-        situation = "param_with_equals"
+        situation = "observe_with_equals" if _declaration_keyword(err) == "OBSERVE" else "param_with_equals"
     elif tok.type == "NAME" and prev is not None and prev.type in ("NAME", "NUMBER", "RPAR") and expected & {"PLUS", "STAR", "MINUS"}:
         situation = "two_values"
     elif tok.type == "STAR" and prev is not None and prev.type == "STAR":

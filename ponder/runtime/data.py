@@ -130,17 +130,17 @@ def dataset_from_table(
         raise messages.data_before_t0(times[0], model.t0, Span.point(table.lines[0], time_col), source)
     _check_grid(model, times, table, time_col)
     columns = []
-    for obs in model.observations:
-        if obs.column not in table.columns:
-            span = model.spans.get("observe:" + obs.column)
-            raise messages.observed_column_missing(obs.column, name, span, table.header, model.source)
-        columns.append(table.columns[obs.column])
+    for column in model.observed_columns:
+        if column not in table.columns:
+            span = model.spans.get("observe:" + column)
+            raise messages.observed_column_missing(column, name, span, table.header, model.source)
+        columns.append(table.columns[column])
     values = np.column_stack(columns) if columns else np.zeros((len(times), 0))
-    extra = {k: v for k, v in table.columns.items() if k != "time" and k not in {o.column for o in model.observations}}
+    extra = {k: v for k, v in table.columns.items() if k != "time" and k not in set(model.observed_columns)}
     inputs = {}
     if model.inputs:
         inputs = load_for_dataset(model, table, times, name, base_dir or Path("."), input_files, read)
-    return Dataset(name, path, times.copy(), values, tuple(o.column for o in model.observations), overrides, extra,
+    return Dataset(name, path, times.copy(), values, tuple(model.observed_columns), overrides, extra,
                    inputs)
 
 
@@ -167,5 +167,5 @@ def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: in
 def times_dataset(model: ir.ModelIR, times: np.ndarray) -> Dataset:
     """A dataset with the given times and every value missing (for simulation)."""
     times = np.asarray(times, dtype=float)
-    k = len(model.observations)
-    return Dataset("times", "", times, np.full((len(times), k), np.nan), tuple(o.column for o in model.observations))
+    k = len(model.observed_columns)
+    return Dataset("times", "", times, np.full((len(times), k), np.nan), tuple(model.observed_columns))

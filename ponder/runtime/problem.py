@@ -91,7 +91,7 @@ class Problem:
 
     @property
     def observed_names(self) -> list[str]:
-        return [o.column for o in self.ir.observations]
+        return self.ir.observed_columns
 
     @property
     def is_deterministic(self) -> bool:

@@ -12,10 +12,11 @@ copies into kernel modules; they reach it as :attr:`Library.ode_solvers`.
 from ponder.lang.library import Distribution, Function, Library
 from ponder.stdlib.distributions import DISTRIBUTIONS
 from ponder.stdlib.functions import FUNCTIONS
+from ponder.stdlib.multivariate import MULTIVARIATE
 from ponder.stdlib.ode import SOURCE as ODE_SOLVERS
 
 #: The built-in library alone (the plugin manager's library adds plugins' entries).
-BUILTIN_LIBRARY = Library(DISTRIBUTIONS, FUNCTIONS, {name: "ponder" for name in [*DISTRIBUTIONS, *FUNCTIONS]},
-                          ODE_SOLVERS)
+BUILTIN_LIBRARY = Library({**DISTRIBUTIONS, **MULTIVARIATE}, FUNCTIONS,
+                          {name: "ponder" for name in [*DISTRIBUTIONS, *MULTIVARIATE, *FUNCTIONS]}, ODE_SOLVERS)
 
-__all__ = ["BUILTIN_LIBRARY", "DISTRIBUTIONS", "Distribution", "FUNCTIONS", "Function", "Library", "ODE_SOLVERS"]
+__all__ = ["BUILTIN_LIBRARY", "DISTRIBUTIONS", "MULTIVARIATE", "Distribution", "FUNCTIONS", "Function", "Library", "ODE_SOLVERS"]

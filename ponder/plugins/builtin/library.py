@@ -6,8 +6,9 @@ from ponder.plugins.hookspecs import hookimpl
 @hookimpl
 def ponder_add_distributions(registry):
     from ponder.stdlib.distributions import DISTRIBUTIONS
+    from ponder.stdlib.multivariate import MULTIVARIATE
 
-    for name, dist in DISTRIBUTIONS.items():
+    for name, dist in {**DISTRIBUTIONS, **MULTIVARIATE}.items():
         registry.add(name, dist, dist.doc)
 
 
