@@ -336,7 +336,9 @@ class Model(Problem):
         for j, name in enumerate(self.observed_names):
             variables[name] = ("time", obs[:, j])
         for s in self.ir.states:
-            name = s.name if s.name not in variables else f"{s.name}_state"
+            # renamed when it, or a column the CSV writer makes of it (NAME_k), is an observed column
+            clash = s.name in variables or any(f"{s.name}_{k}" in variables for k in range(s.size))
+            name = f"{s.name}_state" if clash else s.name
             if s.size == 0:
                 variables[name] = ("time", states[:, s.offset])
             else:

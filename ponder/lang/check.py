@@ -316,7 +316,7 @@ class _Checker:
     def _states(self, decls: list[ast.StateDecl]) -> None:
         for d in decls:
             size = self._size(d.size)
-            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "state")}
+            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "state", "input", "derived")}
             if d.init_dist is not None:
                 self._dist(d.init_dist, scope, allow_time=True, target=size)
             else:
@@ -393,7 +393,13 @@ class _Checker:
 
     def _block(self, stmts, scope: _Scope, in_ode: bool) -> None:
         later = _definitions(stmts)
+        given: dict[tuple, Span] = {}  # the derivatives of this block (an `if` branch is a block of its own)
         for stmt in stmts:
+            if isinstance(stmt, ast.Derivative):
+                key = (stmt.target.name, repr(_strip_spans(stmt.target.index)))
+                if key in given:
+                    raise messages.derivative_twice(stmt.target.name, stmt.target.span, given[key])
+                given[key] = stmt.target.span
             self._statement(stmt, scope, in_ode, later)
 
     def _statement(self, stmt, scope: _Scope, in_ode: bool, later: dict[str, Span]) -> None:
@@ -581,8 +587,10 @@ class _Checker:
                     if sym is None or sym.kind != "input":
                         inputs = [k for k, v in self.globals.items() if v.kind == "input"]
                         raise messages.replicate_input_not_declared(i.name, i.name_span, inputs)
-                    if i.path is None or i.options:
+                    if i.path is None:
                         raise messages.replicate_input_needs_file(i.name, i.span)
+                    if i.options:
+                        raise messages.replicate_input_option(i.name, i.options[0].span)
                     if i.name in own:
                         raise messages.overridden_twice(i.name, i.name_span)
                     own[i.name] = i.path
@@ -768,7 +776,8 @@ class _Checker:
         if user is not None:
             if len(e.args) != len(user.args):
                 n = len(user.args)
-                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span)
+                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span,
+                                              f"{user.name}({', '.join(user.args)})")
             shape = ()
             for a in e.args:
                 shape = self._broadcast(shape, rec(a), e.span)
@@ -806,11 +815,13 @@ class _Checker:
         """Raise the error for a declared name used where it is not visible."""
         kind, decl_span = self.declared[name]
         if what == "a function" and kind in ("param", "state", "input", "derived"):
-            raise messages.not_visible_in_function(name, kind, span)
+            raise messages.not_visible_in_function(name, kind, span, self._fn.name if self._fn else "f")
         if kind == "state":
             raise messages.state_not_allowed(name, what, span)
         if kind in ("param", "derived") and what == "a constant":
             raise messages.constant_uses_parameter(name, kind, span)
+        if kind == "derived":
+            raise messages.derived_not_allowed(name, what, span)
         if kind in ("param", "derived") and name in self.globals:
             raise messages.parameter_not_allowed(name, what, span)
         if kind == "input":
@@ -926,6 +937,16 @@ def _describe_shape(shape: tuple[int, ...]) -> str:
     if len(shape) == 1:
         return f"a vector of {shape[0]}"
     return f"a {shape[0]}x{shape[1]} matrix"
+
+
+def _strip_spans(node):
+    """A syntax node's content without its spans (two spellings of one index compare equal)."""
+    if node is None or isinstance(node, (str, float, int)):
+        return node
+    if isinstance(node, tuple):
+        return tuple(_strip_spans(x) for x in node)
+    return (type(node).__name__,) + tuple(_strip_spans(getattr(node, f)) for f in node.__dataclass_fields__
+                                          if not f.endswith("span"))
 
 
 def _definitions(stmts) -> dict[str, Span]:

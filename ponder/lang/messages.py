@@ -101,8 +101,9 @@ def reserved_name(name: str, span: Span) -> ModelError:
 
 
 def declared_twice(name: str, span: Span, kind: str, first: Span) -> ModelError:
-    """``kind``: what the name already is (``param``, ``const``, ``state``), declared at ``first``."""
-    return ModelError(f"`{name}` is declared twice", span, hint=f"it is already a {kind} on line {first.line}")
+    """``kind``: what the name already is (``param``, ``const``, ``state``, ``input``, ...), declared at ``first``."""
+    article = "an" if kind[:1] in "aeiou" else "a"
+    return ModelError(f"`{name}` is declared twice", span, hint=f"it is already {article} {kind} on line {first.line}")
 
 
 def used_before_defined(name: str, span: Span, definition: Span) -> ModelError:
@@ -145,7 +146,7 @@ def time_not_allowed(name: str, what: str, span: Span) -> ModelError:
 
 def state_not_allowed(name: str, what: str, span: Span) -> ModelError:
     return ModelError(f"the state `{name}` cannot be used in {what}", span,
-                      hint="priors and constants cannot depend on states")
+                      hint="priors, constants and derived quantities cannot depend on states")
 
 
 def parameter_not_allowed(name: str, what: str, span: Span) -> ModelError:
@@ -297,9 +298,10 @@ def distribution_as_function(name: str, span: Span) -> ModelError:
     )
 
 
-def function_arity(name: str, arity: str, given: int, span: Span) -> ModelError:
-    """``arity`` in words ("1 argument", "2 or more arguments")."""
-    return ModelError(f"`{name}` takes {arity}, not {given}", span)
+def function_arity(name: str, arity: str, given: int, span: Span, signature: str | None = None) -> ModelError:
+    """``arity`` in words ("1 argument", "2 or more arguments"); ``signature``: a model's own function's."""
+    return ModelError(f"`{name}` takes {arity}, not {given}", span,
+                      hint=f"it is defined as `fn {signature}`" if signature else None)
 
 
 # ------------------------------------------------------------ sizes and indices
@@ -1006,10 +1008,11 @@ def function_of_a_vector(name: str, span: Span) -> ModelError:
                       hint="pass one element (`v[i]`) or a summary (`sum(v)`)")
 
 
-def not_visible_in_function(name: str, kind: str, span: Span) -> ModelError:
+def not_visible_in_function(name: str, kind: str, span: Span, function: str = "f") -> ModelError:
     words = {"param": "parameter", "state": "state", "input": "input", "derived": "derived quantity"}
     return ModelError(f"a function cannot use the {words.get(kind, kind)} `{name}`", span,
-                      hint=f"functions see only their arguments and constants; pass it in: `f(..., {name})`")
+                      hint=f"functions see only their arguments and constants; add an argument "
+                           f"(`fn {function}(..., {name})`) and pass `{name}` where you call it")
 
 
 def constant_uses_parameter(name: str, kind: str, span: Span) -> ModelError:
@@ -1106,8 +1109,22 @@ def replicate_input_not_declared(name: str, span: Span, inputs: Iterable[str]) -
 
 
 def replicate_input_needs_file(name: str, span: Span) -> ModelError:
-    return ModelError(f"a replicate gives its input a file: `input {name} from \"file.csv\"`", span,
-                      hint="interpolation options belong on the model's `input` line")
+    return ModelError(f"a replicate gives its input a file: `input {name} from \"file.csv\"`", span)
+
+
+def replicate_input_option(name: str, span: Span) -> ModelError:
+    return ModelError(f"a replicate's input `{name}` takes no options", span,
+                      hint=f"interpolation options belong on the model's own `input {name}` line")
+
+
+def derived_not_allowed(name: str, what: str, span: Span) -> ModelError:
+    return ModelError(f"the derived quantity `{name}` cannot be used in {what}", span,
+                      hint="priors are declared before derived quantities are computed; write its formula here")
+
+
+def call_as_target(name: str, span: Span) -> ModelError:
+    return ModelError(f"`{name}(...) = ...` is not a statement", span,
+                      hint="assign a name (`x = ...`), or write a derivative `d(x) = ...` in an `ode` block")
 
 
 def input_value_missing(name: str, span: Span, source: Source) -> ModelError:
@@ -1193,3 +1210,8 @@ def multivariate_observation_indexed(distribution: str, column: str, span: Span)
     return ModelError(f"`{distribution}` observes several columns at once, so `{column}` takes no index or loop",
                       span, hint=f"write `observe {column} ~ {distribution}(...)`: it observes columns "
                                  f"`{column}_0`, `{column}_1`, ...")
+
+
+def derivative_twice(name: str, span: Span, first: Span) -> ModelError:
+    return ModelError(f"`d({name})` is given twice", span,
+                      hint=f"the first is on line {first.line}; give each derivative once (or once per `if` branch)")

@@ -143,10 +143,8 @@ class _Build(Transformer):
         return ast.StepBlock(options, items[-1], _span(meta))
 
     def ode_block(self, meta, items):
-        options = ()
-        if items and isinstance(items[0], tuple):
-            options, items = items[0], items[1:]
-        return ast.OdeBlock(options, tuple(s for s in items if s is not None), _span(meta))
+        options = items[0] if len(items) == 2 else ()
+        return ast.OdeBlock(options, items[-1], _span(meta))
 
     def observe_decl(self, meta, items):
         target, dist = items
@@ -248,14 +246,10 @@ class _Build(Transformer):
         var, start, stop, body = items
         return ast.For(str(var), start, stop, body, _span(meta), _tok_span(var))
 
-    def ode_body(self, meta, items):
-        return tuple(s for s in items if s is not None)
-
-    def ode_if(self, meta, items):
-        return self.if_stmt(meta, items)
-
     def derivative(self, meta, items):
-        target, value = items
+        name, target, value = items
+        if str(name) != "d":
+            raise messages.call_as_target(str(name), _tok_span(name))
         return ast.Derivative(target, value, _span(meta))
 
     def dist_call(self, meta, items):
@@ -330,7 +324,7 @@ _TOKEN_TEXT = {
 
 _KEYWORDS = {
     "model", "param", "const", "state", "accum", "t0", "step", "ode", "observe", "data",
-    "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not", "d",
+    "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not",
     "input", "from", "fn", "return", "derived",
 }
 

@@ -151,9 +151,6 @@ def test_step_input_is_read_at_the_start_of_each_sub_step(work, mode):
     np.testing.assert_allclose(ds["last"].values, f(np.array(STEP_TIMES) - 0.25), rtol=0, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an initial state cannot use an input: check.py _states builds the scope "
-                   "of `state NAME = ...` from consts, params and states only, so `state r0 = rain` is refused with "
-                   "'the input `rain` cannot be used in an initial value', whose hint says inputs are for initial states")
 def test_an_initial_state_reads_the_input_at_t0(work):
     text = STEP_INPUT.format(mode="linear").replace("state last = 0", "state last = 0\nstate r0 = rain")
     ds = _load(text, work).simulate(SU, times=STEP_TIMES)
@@ -424,9 +421,6 @@ for i in 0..3 { observe y[i] ~ Normal(y[i], 1) }
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: `ponder simulate --states` writes the vector state `y` as columns "
-                   "y_0, y_1, y_2 beside the observed columns y_0, y_1, y_2 (Model._to_xarray renames only a state "
-                   "whose own name is an observed column), so the CSV has each column twice and does not read back")
 def test_cli_simulate_states_of_a_vector_named_like_the_observations(work, capsys):
     (work / "same.model").write_text(SAME_NAME)
     out = work / "sim_same.csv"
@@ -543,9 +537,6 @@ def test_simulating_past_the_end_of_an_input(work):
 
 
 # ------------------------------------------------------------ checking errors the bad/ cases cannot hold
-@pytest.mark.xfail(strict=True, reason="BUG: `d(x) = ...` in a step block is a parse error (unexpected `(`, no "
-                   "hint): the grammar's step statements have no derivative, so check.py's "
-                   "messages.derivative_outside_ode is never reached")
 def test_derivative_in_a_step_block_says_where_it_belongs():
     with pytest.raises(ModelError) as info:
         ponder.loads("param k ~ Gamma(2, 1)\nstate x = 1\nstep { d(x) = -k * x }\n", name="m.model")
@@ -554,9 +545,6 @@ def test_derivative_in_a_step_block_says_where_it_belongs():
     assert "--> m.model:3:8" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a name `d` at the start of a statement that follows another on a new "
-                   "line (no `;`) is lexed as the keyword of `d(x) = ...`: 'unexpected keyword `d`' (the same "
-                   "statement after `;` or first in the block parses)")
 def test_a_state_named_d_can_be_assigned_on_its_own_line():
     from ponder.lang.parser import parse
 
@@ -573,9 +561,6 @@ def _check_error(text: str) -> str:
     return info.value.render()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (message): a prior using a derived quantity declared on the line above "
-                   "is told '`r` is used before it is declared ... `r` is declared on line 2; declare it above this "
-                   "line' (priors are checked before the derived quantities)")
 def test_a_prior_using_a_derived_quantity_is_told_the_real_reason():
     text = _check_error("param b ~ Normal(0, 1)\nderived r = b * 2\nparam c ~ Normal(r, 1)\nstate x = 0\n"
                         "step { x += c }\n")
@@ -583,16 +568,12 @@ def test_a_prior_using_a_derived_quantity_is_told_the_real_reason():
     assert "used before it is declared" not in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (message): an input declared twice gets the hint 'it is already a input "
-                   "on line 1' (messages.declared_twice writes `a {kind}`)")
 def test_an_input_declared_twice():
     text = _check_error("input rain\ninput rain\nstate x = 0\nstep { x += rain }\n")
     assert text.startswith("error: `rain` is declared twice")
     assert "it is already an input on line 1" in text, text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (message): a replicate's input with a file and an interpolation option "
-                   "is told 'a replicate gives its input a file', though it has one; only the hint names the option")
 def test_a_replicate_input_with_an_option_is_told_about_the_option():
     text = _check_error('input rain from "r.csv"\nstate x = 0\nstep { x += rain }\nobserve y ~ Normal(x, 1)\n'
                         'replicate "a.csv" { input rain (interpolate = constant) from "b.csv" }\n')
