@@ -87,8 +87,11 @@ def cmd_simulate(args) -> int:
             consts = {**dict(declared[0].overrides), **consts}  # the one replicate, its file not there yet
         result = model.simulate(params, times=times, seed=args.seed, dataset=None, consts=consts)
     columns = ["time"] + model.observed_names
+    inputs = [v for v in result.data_vars if result[v].attrs.get("role") == "input"]
     if args.states:
-        columns += [v for v in result.data_vars if v not in model.observed_names]
+        columns += [v for v in result.data_vars if v not in model.observed_names and v not in inputs]
+    if args.inputs:
+        columns += inputs
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header, series = [], []
@@ -338,15 +341,13 @@ def cmd_plugins(args) -> int:
 
 def _load(args, path=None, missing_data_ok: bool = False):
     """The model of a command, with its ``--data`` files and ``--const`` overrides; its warnings printed."""
-    import os
-
     from ponder.console import print_warnings
     from ponder.model import load
 
-    if getattr(args, "strict", False):
-        os.environ["PONDER_STRICT"] = "1"  # read by the loader, here and in worker processes
     model = load(args.model if path is None else path, data=args.data, consts=_parse_consts(args.const),
-                 missing_data_ok=missing_data_ok)
+                 missing_data_ok=missing_data_ok)  # PONDER_STRICT=1 makes the loader raise the first warning
+    if getattr(args, "strict", False) and model.ir.warnings:
+        raise model.ir.warnings[0].as_error()
     print_warnings(model.ir.warnings)
     return model
 
@@ -413,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="random seed (same seed, same data)")
     p.add_argument("--out", "-o", help="output CSV (default: standard output)")
     p.add_argument("--states", action="store_true", help="also write the latent states")
+    p.add_argument("--inputs", action="store_true",
+                   help="also write the inputs at the simulated times (as the model reads them), so the file can "
+                   "be the data of a model that reads `input NAME` from its columns")
     _data_flags(p, simulate=True)
     p.set_defaults(func=cmd_simulate)
 

@@ -297,8 +297,9 @@ class Model(Problem):
 
         Returns an ``xarray.Dataset`` with coordinate ``time``: one variable
         per observed column (named like the column) and one per state; a
-        state whose name is also an observed column is named ``<name>_state``.
-        The same ``seed`` gives the same result.
+        state whose name is also an observed column is named ``<name>_state``;
+        and each input at the output times, as the model reads it (attribute
+        ``role = "input"``). The same ``seed`` gives the same result.
         """
         theta = self.theta(params)
         ds = self.datasets[dataset] if dataset is not None and dataset < len(self.datasets) else None
@@ -317,7 +318,15 @@ class Model(Problem):
         link(self.compiled).simulate_run(
             theta, self.consts(ds, consts), self.ir.t0, np.ascontiguousarray(times_arr), _rng(seed), states, obs
         )
-        return self._to_xarray(times_arr, states, obs, seed)
+        result = self._to_xarray(times_arr, states, obs, seed)
+        if self.ir.inputs:
+            from ponder.runtime.inputs import values_at
+
+            series = ds.inputs if ds is not None and ds.inputs else self.file_inputs()
+            for inp in self.ir.inputs:
+                result[inp.name] = ("time", values_at(series[inp.name], times_arr, inp.interpolate))
+                result[inp.name].attrs["role"] = "input"
+        return result
 
     def _check_times(self, times: np.ndarray) -> None:
         if times.ndim != 1 or len(times) == 0:

@@ -72,7 +72,10 @@ def model_summary(model) -> Group:
     table.add_column("size", justify="right")
     table.add_column("initial value")
     for s in m.states:
-        init = ir.format_dist(s.init_dist) if s.init_dist else ir.format_expr(s.init)
+        if s.init_elements:
+            init = "[" + ", ".join(ir.format_expr(e) for e in s.init_elements) + "]"
+        else:
+            init = ir.format_dist(s.init_dist) if s.init_dist else ir.format_expr(s.init)
         table.add_row(s.name + (" (accum)" if s.is_accum else ""), str(s.size) if s.size else "",
                       ("~ " if s.init_dist else "") + init)
     parts.append(table)

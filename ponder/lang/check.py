@@ -320,7 +320,9 @@ class _Checker:
             if d.init_dist is not None:
                 self._dist(d.init_dist, scope, allow_time=True, target=size)
             else:
-                self._expr(d.init, scope, allow_time=True, what="an initial value")
+                shape = self._expr(d.init, scope, allow_time=True, what="an initial value", vectors=bool(size))
+                if shape and shape != (size,):
+                    raise messages.shapes_differ(_describe_shape((size,)), _describe_shape(shape), d.init.span)
             self._declare(d.name, "state", size, d.name_span)
 
     # ------------------------------------------------------------ dynamics

@@ -561,6 +561,10 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
                     out = ctx.whole("state", s.name, s.size)
                     _line(w, ctx, f"{_dist_fn(s.init_dist, 'sample')}(rng, {out}, {_dist_args(s.init_dist, ctx)})")
                     continue
+                if s.init_elements:
+                    for k, element in enumerate(s.init_elements):
+                        _line(w, ctx, f"X[n, {s.offset + k}] = {emit_value(element, ctx)}")
+                    continue
                 if s.init_dist is not None:
                     value = f"{_dist_fn(s.init_dist, 'sample')}(rng, {_dist_args(s.init_dist, ctx)})"
                 else:
@@ -579,6 +583,12 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
 def _reset_accums(w: _Writer, model: ir.ModelIR, ctx: _Context, target: str) -> None:
     for s in model.states:
         if not s.is_accum:
+            continue
+        if s.init_elements:
+            for k, element in enumerate(s.init_elements):
+                slot = f"{s.offset + k}"
+                _line(w, ctx, f"{'X[n, ' + slot + ']' if target == 'locals' else target.format(slot)} = "
+                              f"{emit_value(element, ctx)}")
             continue
         value = emit_value(s.init, ctx)
         if s.size == 0:

@@ -219,6 +219,7 @@ class State:
     init: IExpr | None
     init_dist: Dist | None
     is_accum: bool
+    init_elements: tuple[IExpr, ...] = ()  # a vector state's initial value element by element (`state x[3] = w`)
 
     @property
     def width(self) -> int:

@@ -215,9 +215,11 @@ class _Lower:
         states, offset = [], 0
         for d in decls:
             if isinstance(d, ast.StateDecl):
-                init = None if d.init is None else self.expr(d.init)
+                init = None if d.init is None else self.expr(d.init, True)
                 init_dist = None if d.init_dist is None else self.dist(d.init_dist)
-                states.append(ir.State(d.name, self._size(d.name), offset, init, init_dist, d.is_accum))
+                elements = self.exprs.elements(d.init, (self._size(d.name),)) if c.shapes.get(d.init) else ()
+                states.append(ir.State(d.name, self._size(d.name), offset, elements[0] if elements else init,
+                                       init_dist, d.is_accum, elements))
                 offset += states[-1].width
         dynamics = None
         for d in decls:
@@ -327,5 +329,8 @@ class _Lower:
             return ir.Dist(call.name, tuple(args), k)
         return ir.Dist(call.name, tuple(self.exprs.expr(a, (), env) for a in call.args))
 
-    def expr(self, e: ast.Expr) -> ir.IExpr:
+    def expr(self, e: ast.Expr, vector_ok: bool = False) -> ir.IExpr:
+        """A number-valued expression (``vector_ok``: a vector one stands for its first element; see elements)."""
+        if vector_ok and self.checked.shapes.get(e):
+            return self.exprs.expr(e, (ir.Num(0.0),))
         return self.exprs.expr(e)

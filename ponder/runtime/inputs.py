@@ -108,6 +108,15 @@ def load_for_dataset(model: ir.ModelIR, table, times: np.ndarray, where: str, ba
     return out
 
 
+def values_at(series: InputSeries, times: np.ndarray, interpolate: str) -> np.ndarray:
+    """The input at ``times`` as the kernels read it: linear interpolation, or the last value at or before t."""
+    times = np.asarray(times, dtype=float)
+    if interpolate == "linear":
+        return np.interp(times, series.times, series.values)
+    index = np.clip(np.searchsorted(series.times, times, side="right") - 1, 0, len(series.times) - 1)
+    return series.values[index]
+
+
 def pack(model: ir.ModelIR, inputs: dict) -> np.ndarray:
     """The inputs' part of the constants vector: one start slot per input, then each table."""
     base = model.n_const_slots

@@ -588,3 +588,30 @@ def test_ponder_check_of_a_bad_model_exits_2_without_traceback():
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error: `fact` calls itself")
     assert re.search(r"--> .*fn_recursive\.model:1:39", result.stderr), result.stderr
+
+
+# ------------------------------------------------------------ vector initial values; simulate --inputs
+def test_a_vector_state_starts_from_a_vector_value_and_an_accumulator_restarts_from_it(work):
+    model = _load("const w = [1, 2, 3]\nparam a ~ Normal(0, 1)\nstate x[3] = 2 * w\naccum c[3] = w\n"
+                  "step { x += a; c += 1 }\nobserve y ~ Normal(sum(x) + sum(c), 1)", work)
+    ds = model.simulate({"a": 0.5}, times=[0, 1, 3], seed=1)
+    w = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ds["x"].values, [2 * w, 2 * w + 0.5, 2 * w + 1.5])
+    np.testing.assert_array_equal(ds["c"].values, [w, w + 1, w + 2])  # restarts after every observation time
+
+
+def test_simulate_writes_the_inputs_it_used_and_the_file_reads_back_as_data(work, capsys):
+    text_file = ('input rain from "rain.csv"\nt0 = 0.1\nparam k ~ Uniform(0, 1)\nstate x = 0\n'
+                 'step(dt = 0.25) { x += dt * rain }\nobserve y ~ Normal(k * x, 0.1)')
+    (work / "from_file.model").write_text(text_file)
+    out = work / "sim_inputs.csv"
+    code = ponder.cli.main(["simulate", str(work / "from_file.model"), "-p", "k=0.5", "--times", "0.1:5.1:1",
+                            "--inputs", "--seed", "2", "--out", str(out)])
+    assert code == 0
+    header = out.read_text().splitlines()[0].split(",")
+    assert header == ["time", "y", "rain"]
+    written = np.loadtxt(out, delimiter=",", skiprows=1)
+    np.testing.assert_allclose(written[:, 2], np.interp(written[:, 0], RAIN_T, RAIN_V), rtol=0, atol=1e-12)
+    # the same model reading `rain` from the data's own column, on the written file
+    from_column = _load(text_file.replace('input rain from "rain.csv"', "input rain"), work, data=[str(out)])
+    assert np.allclose(from_column.datasets[0].inputs["rain"].values, written[:, 2])
