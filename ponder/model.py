@@ -335,6 +335,9 @@ class Model(Problem):
             raise messages.times_not_increasing()
         if times[0] < self.ir.t0:
             raise messages.times_before_t0(times[0], self.ir.t0)
+        steps = data_mod.too_many_steps(self.ir, times)
+        if steps:
+            raise messages.times_too_many_steps(steps, data_mod.MAX_STEPS, self.ir.dynamics.dt)
         if data_mod.first_off_grid(self.ir, times) >= 0:
             raise messages.times_off_grid(self.ir.dynamics.dt)
 

@@ -34,6 +34,9 @@ from ponder.lang.library import Library, python_function
 from ponder.lang.lower import PREDEFINED, VECTOR_FUNCTIONS, Checked, ExprLowering, lower
 
 RESERVED = {"t", "dt", "time"}
+#: Limits checked when a model is checked (documented in the README): a vector's length, a loop bound.
+MAX_VECTOR_SIZE = 1_000_000
+MAX_LOOP_BOUND = 2**31 - 1
 #: ``input NAME (interpolate = ...)``: the default first
 INTERPOLATIONS = ("linear", "constant")
 #: The ``ode(solver = ...)`` names: the kernel's integrator for each is ``<name>_integrate``
@@ -272,8 +275,10 @@ class _Checker:
         if expr is None:
             return 0
         value = self._constant(expr, "a vector size")
-        if value != math.floor(value) or value < 1:
+        if not math.isfinite(value) or value != math.floor(value) or value < 1:
             raise messages.bad_vector_size(value, expr.span)
+        if value > MAX_VECTOR_SIZE:
+            raise messages.vector_too_long(value, MAX_VECTOR_SIZE, expr.span)
         return int(value)
 
     # ------------------------------------------------------------ parameters
@@ -347,6 +352,8 @@ class _Checker:
                 value = self._constant(opt.value, f"option `{opt.name}`")
                 if not value > 0:
                     raise messages.block_option_not_positive(opt.name, value, opt.value.span)
+                if not math.isfinite(value) or value > MAX_LOOP_BOUND:
+                    raise messages.block_option_not_finite(opt.name, value, opt.value.span)
                 values[opt.name] = value
         return values
 
@@ -465,8 +472,10 @@ class _Checker:
 
     def _loop_bound(self, expr: ast.Expr) -> int:
         value = self._constant(expr, "a loop bound")
-        if value != math.floor(value):
+        if not math.isfinite(value) or value != math.floor(value):
             raise messages.not_a_whole_number("a loop bound", value, expr.span)
+        if abs(value) > MAX_LOOP_BOUND:
+            raise messages.loop_bound_too_large(value, MAX_LOOP_BOUND, expr.span)
         return int(value)
 
     def _target_shape(self, target: ast.Target, scope: _Scope) -> tuple[int, ...]:
@@ -656,11 +665,22 @@ class _Checker:
             if got and got != shape:
                 raise messages.shapes_differ(_describe_shape(shape), _describe_shape(got), arg.span)
             literal = _literal(arg)
+            if literal is None and not got:
+                literal = self._constant_value(arg)
             if literal is not None and not bounds.contains(literal):
                 raise messages.argument_out_of_range(
                     pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
         return 0
+
+    def _constant_value(self, e: ast.Expr) -> float | None:
+        """The value of a checked expression of numbers and constants (``1/0``, ``2 * K``), else None."""
+        for node in ir.walk(e):
+            if isinstance(node, (ast.Name, ast.Index)) and self.kinds.get(node) not in ("const", "number"):
+                return None
+            if isinstance(node, ast.Call) and self.kinds.get(node) == "fn":
+                return None  # a model's function may read its arguments only; not worth folding here
+        return self._evaluate(e, e.span)
 
     def _multivariate(self, call: ast.DistCall, dist, scope, allow_time: bool, later, target: int | None) -> int:
         """Check a multivariate distribution's arguments against its ``arg_shapes``; return K."""

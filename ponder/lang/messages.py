@@ -307,7 +307,7 @@ def function_arity(name: str, arity: str, given: int, span: Span, signature: str
 # ------------------------------------------------------------ sizes and indices
 def bad_vector_size(value: float, span: Span) -> ModelError:
     return ModelError(
-        f"a vector size must be a whole number of at least 1, not {value:g}",
+        f"a vector size must be a whole number of at least 1, not {value:g}",  # inf and nan print as such
         span,
         hint="write a size such as `[3]`, or a `const` that holds one",
     )
@@ -385,6 +385,20 @@ def block_option_takes_number(name: str, span: Span) -> ModelError:
 
 def block_option_not_positive(name: str, value: float, span: Span) -> ModelError:
     return ModelError(f"option `{name}` must be positive, not {value:g}", span)
+
+
+def block_option_not_finite(name: str, value: float, span: Span) -> ModelError:
+    return ModelError(f"option `{name}` must be a finite number, not {value:g}", span,
+                      hint="a step, a tolerance or a step count is a finite number (at most 2^31 - 1)")
+
+
+def vector_too_long(value: float, limit: int, span: Span) -> ModelError:
+    return ModelError(f"a vector of {value:g} values is longer than ponder allows ({limit:,})", span,
+                      hint="every particle holds every state; split the model or use fewer elements")
+
+
+def loop_bound_too_large(value: float, limit: int, span: Span) -> ModelError:
+    return ModelError(f"the loop bound {value:g} is beyond the limit of {limit:,}", span)
 
 
 def unknown_ode_solver(name: str, span: Span) -> ModelError:
@@ -603,6 +617,16 @@ def times_not_increasing() -> ModelError:
 
 def times_before_t0(time: float, t0: float) -> ModelError:
     return ModelError(f"the first time {time:g} is earlier than t0 = {t0:g}")
+
+
+def data_too_many_steps(steps: float, limit: int, dt: float, span: Span, source: Source) -> ModelError:
+    return ModelError(f"reaching this time takes {steps:.3g} steps of length {dt:g}, more than the limit of {limit:.0e}",
+                      span, source=source, hint="use a longer `step(dt = ...)`, or an `ode` block")
+
+
+def times_too_many_steps(steps: float, limit: int, dt: float) -> ModelError:
+    return ModelError(f"the last time takes {steps:.3g} steps of length {dt:g}, more than the limit of {limit:.0e}",
+                      hint="use a longer `step(dt = ...)` or fewer times")
 
 
 def times_off_grid(dt: float) -> ModelError:

@@ -154,8 +154,26 @@ def first_off_grid(model: ir.ModelIR, times: np.ndarray) -> int:
     return int(np.argmax(off)) if off.any() else -1
 
 
+#: The most sub-steps a `step` model may take from t0 to its last time (beyond, a count overflows or never ends).
+MAX_STEPS = 10**9
+
+
+def too_many_steps(model: ir.ModelIR, times: np.ndarray) -> float:
+    """The number of `step` sub-steps from t0 to the last time when it exceeds :data:`MAX_STEPS`, else 0."""
+    dyn = model.dynamics
+    if not isinstance(dyn, ir.StepDynamics) or len(times) == 0:
+        return 0.0
+    steps = (float(np.max(times)) - model.t0) / dyn.dt
+    return steps if not steps <= MAX_STEPS else 0.0
+
+
 def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: int) -> None:
-    """Observation times of a `step` model must fall on its step grid."""
+    """Observation times of a `step` model must fall on its step grid, within :data:`MAX_STEPS` steps of t0."""
+    steps = too_many_steps(model, times)
+    if steps:
+        last = int(np.argmax(times))
+        raise messages.data_too_many_steps(steps, MAX_STEPS, model.dynamics.dt,
+                                           Span.point(table.lines[last], time_col), table.source)
     i = first_off_grid(model, times)
     if i >= 0:
         dyn = model.dynamics
