@@ -114,7 +114,9 @@ def _names_with(m: ir.ModelIR, key: str) -> list[str]:
 def _declaration_line(m: ir.ModelIR, name: str) -> str:
     """The source text of a declaration (its first line), as the user wrote it."""
     key = "fn:" + name if "fn:" + name in m.spans else "derived:" + name
-    return m.source.line(m.spans[key].line).strip() if m.source is not None else name
+    if m.source is None:
+        return name
+    return m.source.line(m.spans[key].line).split("#", 1)[0].strip()  # no strings in these lines: `#` starts a comment
 
 
 def _fmt(value) -> str:
