@@ -31,6 +31,7 @@ from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span
 from ponder.lang.library import Library, python_function
+from ponder.lang.limits import recursion_room
 from ponder.lang.lower import PREDEFINED, VECTOR_FUNCTIONS, Checked, ExprLowering, lower
 
 RESERVED = {"t", "dt", "time"}
@@ -51,13 +52,16 @@ def check(program: ast.Program, library: Library, default_name: str = "model") -
     The two passes: :func:`check_program`, then :func:`~ponder.lang.lower.lower`.
     Raises ModelError on the first mistake.
     """
-    return lower(program, check_program(program, library, default_name))
+    checked = check_program(program, library, default_name)
+    with recursion_room():
+        return lower(program, checked)
 
 
 def check_program(program: ast.Program, library: Library, default_name: str = "model") -> Checked:
     """Check ``program`` against ``library``; return what lowering needs. Raises ModelError on the first mistake."""
     try:
-        return _Checker(program, library, default_name).run()
+        with recursion_room():
+            return _Checker(program, library, default_name).run()
     except ModelError as err:
         raise err.with_source(program.source) from None
 

@@ -48,6 +48,7 @@ import re
 
 from ponder.lang import ir
 from ponder.lang.library import Library, python_function
+from ponder.lang.limits import recursion_room
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 CODEGEN_VERSION = "6"
@@ -196,17 +197,34 @@ def emit_value(expr: ir.IExpr, ctx: _Context) -> str:
     if isinstance(expr, ir.Op):
         if len(expr.args) == 1:
             return f"(-{emit_value(expr.args[0], ctx)})"
+        if expr.op in ("+", "-", "*", "/"):
+            return _emit_chain(expr, ctx)
         a, b = (emit_value(x, ctx) for x in expr.args)
         if expr.op == "^":
             return f"fn_pow({a}, {b})"
-        if expr.op in ("+", "-", "*", "/"):
-            return f"({a} {expr.op} {b})"
         raise ValueError(expr.op)
     if isinstance(expr, ir.Cond):
         return f"({emit_value(expr.then, ctx)} if {emit_cond(expr.cond, ctx)} else {emit_value(expr.orelse, ctx)})"
     if isinstance(expr, ir.Reduce):
         return _emit_reduce(expr, ctx)
     raise ValueError(expr)
+
+
+_CHAIN = {"+": "add", "-": "add", "*": "mul", "/": "mul"}
+
+
+def _emit_chain(expr: ir.Op, ctx: _Context) -> str:
+    """``((a + b) - c) + d`` as ``(a + b - c + d)``: Python's left-to-right order, so the same floats,
+    without one parenthesis (and one recursion) per term."""
+    rights = []
+    node = expr
+    while isinstance(node, ir.Op) and len(node.args) == 2 and _CHAIN.get(node.op) == _CHAIN[expr.op]:
+        rights.append((node.op, node.args[1]))
+        node = node.args[0]
+    text = emit_value(node, ctx)
+    for op, right in reversed(rights):
+        text += f" {op} {emit_value(right, ctx)}"
+    return f"({text})"
 
 
 def _emit_reduce(expr: ir.Reduce, ctx: _Context) -> str:
@@ -795,6 +813,11 @@ def _derived(w: _Writer, model: ir.ModelIR) -> None:
 
 def generate(model: ir.ModelIR, version: str, library: Library) -> str:
     """Python source of the kernel module for ``model``, calling ``library``'s implementations."""
+    with recursion_room():
+        return _generate(model, version, library)
+
+
+def _generate(model: ir.ModelIR, version: str, library: Library) -> str:
     w = _Writer()
     w.lines.extend(_header(model, version, library))
     _compute_consts(w, model)

@@ -343,9 +343,12 @@ class ModelIR:
 
     def kernel_key(self, salt: str) -> str:
         """Hash of everything the kernels depend on, plus ``salt`` (versions)."""
-        payload = repr(
-            (self.params, self.consts, self.states, self.dynamics, self.observations, self.inputs, self.derived)
-        )
+        from ponder.lang.limits import recursion_room
+
+        with recursion_room():  # repr recurses through deep expressions
+            payload = repr(
+                (self.params, self.consts, self.states, self.dynamics, self.observations, self.inputs, self.derived)
+            )
         return hashlib.sha256((salt + "\n" + payload).encode()).hexdigest()[:24]
 
 

@@ -1239,3 +1239,18 @@ def multivariate_observation_indexed(distribution: str, column: str, span: Span)
 def derivative_twice(name: str, span: Span, first: Span) -> ModelError:
     return ModelError(f"`d({name})` is given twice", span,
                       hint=f"the first is on line {first.line}; give each derivative once (or once per `if` branch)")
+
+
+def nested_too_deeply(what: str, limit: int, span: Span | None) -> ModelError:
+    return ModelError(f"{what} nest more than {limit} deep here", span,
+                      hint="name the inner parts (a local or a `fn`) to flatten it")
+
+
+def chain_too_long(limit: int, span: Span | None) -> ModelError:
+    return ModelError(f"this sum or product has more than {limit} terms", span,
+                      hint="use a vector constant or parameter and `sum(...)`")
+
+
+def parse_tree_too_deep(limit: int, span: Span, source: Source) -> ModelError:
+    return ModelError(f"this model nests more than {limit} levels deep", span, source=source,
+                      hint="name the inner parts (a local or a `fn`) to flatten it")

@@ -14,7 +14,7 @@ import math
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from ponder.lang import messages
+from ponder.lang import limits, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Source, Span
 
@@ -39,13 +39,23 @@ def parse(text: str, name: str = "<input>") -> ast.Program:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
         raise _syntax_error(err, source) from None
+    depth, deepest = limits.tree_depth(tree)
+    if depth > limits.MAX_TREE_DEPTH:
+        meta = deepest.meta
+        raise messages.parse_tree_too_deep(limits.MAX_TREE_DEPTH, Span.point(meta.line, meta.column), source)
     try:
-        declarations = _Build().transform(tree)
+        with limits.recursion_room():
+            declarations = _Build().transform(tree)
     except VisitError as err:
         if isinstance(err.orig_exc, ModelError):
             raise err.orig_exc.with_source(source) from None
         raise
-    return ast.Program(tuple(declarations), source)
+    program = ast.Program(tuple(declarations), source)
+    try:
+        limits.check_nesting(program)
+    except ModelError as err:
+        raise err.with_source(source) from None
+    return program
 
 
 def is_incomplete(text: str) -> bool:

@@ -37,3 +37,51 @@ def test_a_step_count_beyond_the_limit_points_at_the_data_row(tmp_path):
     model = ponder.loads(text.replace('data "d.csv"\n', ""))
     with pytest.raises(ModelError, match="more than the limit"):
         model.simulate({}, times=[1.0, 2.0])
+
+
+# ------------------------------------------------------------ nesting: located limits, never Python's
+def _nested(kind: str, n: int) -> str:
+    if kind == "sum":
+        return "param a ~ Normal(0, 1)\nstate x = " + " - ".join(["a"] * n) + "\nobserve y ~ Normal(x, 1)"
+    if kind == "if":
+        return ("state x = 0\nstep {\n" + "".join(f"if x < {i} {{\n" for i in range(n)) + "x += 1\n" + "}\n" * n
+                + "}\nobserve y ~ Normal(x, 1)")
+    if kind == "for":
+        return ("state x = 0\nstep {\n" + "".join(f"for i{i} in 0..2 {{\n" for i in range(n)) + "x += 1\n"
+                + "}\n" * n + "}\nobserve y ~ Normal(x, 1)")
+    if kind == "ifexpr":
+        return ("param a ~ Normal(0, 1)\nstate x = " + "".join(f"if a < {i} then {i} else " for i in range(n))
+                + "0\nobserve y ~ Normal(x, 1)")
+    if kind == "neg":
+        return "param a ~ Normal(0, 1)\nstate x = " + "-" * n + "a\nobserve y ~ Normal(x, 1)"
+    if kind == "abs":
+        return "param a ~ Normal(0, 1)\nstate x = " + "abs(" * n + "a" + ")" * n + "\nobserve y ~ Normal(x, 1)"
+    if kind == "pow":
+        return "param a ~ Normal(0, 1)\nstate x = " + " ^ ".join(["a"] * n) + "\nobserve y ~ Normal(x, 1)"
+    raise ValueError(kind)
+
+
+def test_long_sums_and_deep_blocks_within_the_limits_compile_and_run():
+    """A 1500-term chain is one flat Python expression; 30 nested ifs and 10 nested loops fit Python's limits."""
+    model = ponder.loads(_nested("sum", 1500))
+    assert model.simulate({"a": 0.5}, times=[1.0], seed=1)["x"].values[0] == 0.5 - 1499 * 0.5
+    assert ponder.loads(_nested("for", 10)).simulate({}, times=[1.0])["x"].values[0] == 2.0**10
+    assert ponder.loads(_nested("if", 30)).simulate({}, times=[1.0])["x"].values[0] == 0.0
+
+
+@pytest.mark.parametrize("kind, n, message", [
+    ("sum", 2500, "more than 2000 terms"),
+    ("if", 98, "`if` and `for` blocks nest more than 40 deep"),
+    ("for", 20, "`for` loops nest more than 10 deep"),
+    ("ifexpr", 200, "expressions nest more than 60 deep"),
+    ("neg", 1000, "expressions nest more than 60 deep"),
+    ("abs", 1000, "expressions nest more than 60 deep"),
+    ("pow", 1000, "expressions nest more than 60 deep"),
+    ("abs", 5000, "nests more than 3000 levels deep"),
+])
+def test_too_deep_nesting_is_a_located_error(kind, n, message):
+    from ponder.lang.parser import parse
+
+    with pytest.raises(ModelError) as err:
+        parse(_nested(kind, n), "m.model")
+    assert message in err.value.message and err.value.location.startswith("m.model:")
