@@ -62,9 +62,10 @@ def _nested(kind: str, n: int) -> str:
 
 
 def test_long_sums_and_deep_blocks_within_the_limits_compile_and_run():
-    """A 1500-term chain is one flat Python expression; 30 nested ifs and 10 nested loops fit Python's limits."""
-    model = ponder.loads(_nested("sum", 1500))
-    assert model.simulate({"a": 0.5}, times=[1.0], seed=1)["x"].values[0] == 0.5 - 1499 * 0.5
+    """A 400-term chain is one flat Python expression (nested, it passed Python's 200 parentheses); 30 nested ifs
+    and 10 nested loops fit Python's limits (100 indentation levels, 20 nested loops)."""
+    model = ponder.loads(_nested("sum", 400))
+    assert model.simulate({"a": 0.5}, times=[1.0], seed=1)["x"].values[0] == 0.5 - 399 * 0.5
     assert ponder.loads(_nested("for", 10)).simulate({}, times=[1.0])["x"].values[0] == 2.0**10
     assert ponder.loads(_nested("if", 30)).simulate({}, times=[1.0])["x"].values[0] == 0.0
 
