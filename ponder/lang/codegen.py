@@ -51,7 +51,7 @@ from ponder.lang.library import Library, python_function
 from ponder.lang.limits import recursion_room
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-CODEGEN_VERSION = "6"
+CODEGEN_VERSION = "7"
 
 
 def _ident(prefix: str, name: str) -> str:

@@ -398,7 +398,8 @@ def vector_too_long(value: float, limit: int, span: Span) -> ModelError:
 
 
 def loop_bound_too_large(value: float, limit: int, span: Span) -> ModelError:
-    return ModelError(f"the loop bound {value:g} is beyond the limit of {limit:,}", span)
+    return ModelError(f"the loop bound {value:g} is beyond the limit of {limit:,}", span,
+                      hint="a loop runs inside every step of every particle; use a vector and `sum(...)`")
 
 
 def unknown_ode_solver(name: str, span: Span) -> ModelError:
@@ -1019,7 +1020,7 @@ def function_shadows_builtin(name: str, span: Span) -> ModelError:
 
 
 def argument_twice(name: str, span: Span) -> ModelError:
-    return ModelError(f"the argument `{name}` is listed twice", span)
+    return ModelError(f"the argument `{name}` is listed twice", span, hint="give each argument its own name")
 
 
 def recursive_function(name: str, span: Span) -> ModelError:
