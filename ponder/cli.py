@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -63,6 +64,10 @@ def cmd_check(args) -> int:
 
 
 def cmd_simulate(args) -> int:
+    from ponder.runtime import outputs
+
+    if args.out:
+        outputs.check_file(args.out, "output CSV")
     params = parse_params(args.param)
     consts = _parse_consts(args.const)
     if args.times and args.times_from:
@@ -108,7 +113,10 @@ def cmd_simulate(args) -> int:
     for row in zip(*series):
         writer.writerow([format_number(v) for v in row])
     if args.out:
-        Path(args.out).write_text(buffer.getvalue())
+        out = Path(args.out)
+        tmp = outputs.scratch(out)
+        tmp.write_text(buffer.getvalue())
+        os.replace(tmp, out)  # atomic: a CSV is either the old one or the whole new one
         _console(stderr=True).print(
             f"wrote {len(result['time'])} rows to [bold]{args.out}[/] (seed {args.seed})", highlight=False
         )
@@ -229,8 +237,10 @@ def cmd_summary(args) -> int:
 
 def cmd_plot(args) -> int:
     from ponder import plots
+    from ponder.runtime import outputs
     from ponder.runtime.results import read_results
 
+    outputs.check_folder(args.out, "figure folder")
     idata = read_results(args.results)
     unknown = [k for k in args.kind or [] if k not in plots.figure_kinds()]
     if unknown:
@@ -249,8 +259,10 @@ def cmd_plot(args) -> int:
 
 def cmd_report(args) -> int:
     from ponder.report import write_report
+    from ponder.runtime import outputs
     from ponder.runtime.results import read_results
 
+    outputs.check_file(args.out, "report")
     idata = read_results(args.results)
     with _console(stderr=True).status("writing the report (summary and figures)"):
         out = write_report(idata, args.out, results_path=args.results)

@@ -27,6 +27,7 @@ Changing a text here changes what users see; the expected messages in
 
 from __future__ import annotations
 
+import errno
 from pathlib import PurePath
 from typing import Any, Iterable
 
@@ -1255,3 +1256,69 @@ def chain_too_long(limit: int, span: Span | None) -> ModelError:
 def parse_tree_too_deep(limit: int, span: Span, source: Source) -> ModelError:
     return ModelError(f"this model nests more than {limit} levels deep", span, source=source,
                       hint="name the inner parts (a local or a `fn`) to flatten it")
+
+
+# ------------------------------------------------------------ output paths
+def output_is_a_folder(path: str, what: str) -> ModelError:
+    return ModelError(f"the {what} `{path}` is a folder", hint=f"give a file name, such as `{path}/out` plus the "
+                                                               "file's extension")
+
+
+def output_not_a_regular_file(path: str, what: str) -> ModelError:
+    return ModelError(f"the {what} `{path}` is not a regular file (a device, a pipe or a socket)",
+                      hint="ponder replaces only regular files; give another path")
+
+
+def output_folder_is_a_file(path: str, what: str) -> ModelError:
+    return ModelError(f"the {what} `{path}` is a file, not a folder", hint="give a folder name for the figures")
+
+
+def output_not_writable(path: str, what: str, reason: str) -> ModelError:
+    return ModelError(f"cannot write the {what} `{path}`: {reason}",
+                      hint="choose a folder you can write to; nothing was run")
+
+
+def output_in_use(path: str, lock: str) -> ModelError:
+    return ModelError(f"another ponder run is writing `{path}`", hint=f"wait for it, or give another `-o`; "
+                                                                    f"the run holds the lock `{lock}`")
+
+
+def results_not_written(path: str, reason: str, saved: str | None) -> ModelError:
+    where = f"they are saved in `{saved}`" if saved else "they are lost"
+    return ModelError(f"the run finished but its results could not be written to `{path}` ({reason}); {where}",
+                      hint="move that file where you want it; `ponder summary` reads it")
+
+
+# ------------------------------------------------------------ reading text files
+_UTF8_HINT = "save the file as UTF-8 (in most editors: Save As, encoding UTF-8)"
+
+
+def file_not_utf8(path: str, byte: int, span: Span, source: Source) -> ModelError:
+    """The first byte of ``path`` that is not UTF-8 (a latin-1 `é`, say)."""
+    return ModelError(f"`{path}` is not UTF-8 text (the byte 0x{byte:02X} here)", span, source=source,
+                      hint=_UTF8_HINT)
+
+
+def file_ends_inside_character(path: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"`{path}` ends inside a UTF-8 character", span, source=source,
+                      hint="the file was cut short, or is not UTF-8: " + _UTF8_HINT)
+
+
+def file_is_utf16(path: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"`{path}` is UTF-16 text, not UTF-8", span, source=source, hint=_UTF8_HINT)
+
+
+def file_has_nul_byte(path: str, span: Span, source: Source) -> ModelError:
+    return ModelError(f"`{path}` has a NUL byte here: it is not a text file, or not UTF-8", span, source=source,
+                      hint=_UTF8_HINT)
+
+
+def file_unreadable(path: str, reason: str, code: int, span: Span | None = None,
+                    source: Source | None = None) -> ModelError:
+    """``path`` could not be read: ``reason`` is the OS's (short) and ``code`` its errno; ``span`` the line naming it."""
+    hints = {errno.EISDIR: "give the path of a file, not of a folder",
+             errno.ENOENT: "check the path",
+             errno.EACCES: "check the file's permissions (`ls -l`)",
+             errno.EPERM: "check the file's permissions (`ls -l`)"}
+    return ModelError(f"cannot read `{path}`: {reason}", span, source=source,
+                      hint=hints.get(code, "give an ordinary file that can be read"))

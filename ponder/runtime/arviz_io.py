@@ -15,6 +15,8 @@ import functools
 import warnings
 from pathlib import Path
 
+from ponder.lang import messages
+
 
 @functools.lru_cache(maxsize=1)
 def arviz():
@@ -83,15 +85,36 @@ def _node(results, name: str):
 
 
 def write(results, path: Path) -> Path:
-    """Write netCDF (engine ``h5netcdf``) atomically: to ``PATH.tmp``, then renamed over ``path``."""
+    """Write netCDF (engine ``h5netcdf``) atomically: to a fresh temporary file next to ``path``, renamed over it."""
     import os
+
+    from ponder.runtime.outputs import scratch
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    results.to_netcdf(str(tmp), engine="h5netcdf")
-    os.replace(tmp, path)
+    tmp = scratch(path)  # its own name: two writers never share a temporary file
+    try:
+        results.to_netcdf(str(tmp), engine="h5netcdf")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
+
+
+def write_results(idata, out_path: Path, ckpt_path: Path | None) -> None:
+    """Write the finished results to ``out_path`` and drop the checkpoint; if the write fails after all (the disk
+    filled, the folder went away), save them next to the checkpoint instead and say where."""
+    try:
+        write(idata, out_path)
+    except OSError as err:
+        if ckpt_path is None:
+            raise messages.results_not_written(str(out_path), err.strerror or str(err), None) from None
+        rescue = ckpt_path.with_name(out_path.name + ".saved.nc")
+        write(idata, rescue)
+        raise messages.results_not_written(str(out_path), err.strerror or str(err), str(rescue)) from None
+    if ckpt_path is not None and ckpt_path.exists():
+        ckpt_path.unlink()
 
 
 def read(path: Path):

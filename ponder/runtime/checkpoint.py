@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ponder.runtime.outputs import scratch
+
 from ponder.lang import messages
 
 
@@ -30,7 +32,7 @@ def save(path: Path, fingerprint: str, state: dict, records: dict, iteration: in
     header = {"fingerprint": fingerprint, "iteration": int(iteration), "extra": extra}
     arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = scratch(path)  # its own name: a second writer never truncates this one's file
     with open(tmp, "wb") as fh:
         np.savez(fh, **arrays)
         fh.flush()

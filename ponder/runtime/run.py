@@ -26,7 +26,7 @@ import numpy as np
 
 from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
-from ponder.runtime import arviz_io
+from ponder.runtime import arviz_io, outputs
 from ponder.runtime.executors import make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.samplers.contract import plan_of, record_keys
@@ -115,10 +115,22 @@ def sample(
     pool of workers across runs.
     """
     from ponder.runtime import checkpoint as ckpt
-    from ponder.runtime.results import build_inference_data
 
     out_path = Path(out) if out is not None else None
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
+    held = contextlib.ExitStack()  # the lock on the output path, held until the run ends
+    if out_path is not None:  # before any work: a path that cannot be written would lose the run at its end
+        outputs.check_file(out_path, "results file")
+        outputs.check_file(ckpt_path, "checkpoint")
+        held.enter_context(outputs.lock(out_path))
+    with held:
+        return _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, sampler_options, given)
+
+
+def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, sampler_options, given):
+    from ponder.runtime import checkpoint as ckpt
+    from ponder.runtime.results import build_inference_data
+
     sampler_options = dict(sampler_options or {})
     if resume and ckpt_path is not None and ckpt_path.exists():
         # settings and options not given again (the seed above all) are the interrupted run's
@@ -211,9 +223,7 @@ def sample(
         seconds = elapsed_before + time.time() - started
         idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds, state=state)
         if out_path is not None:
-            arviz_io.write(idata, out_path)
-            if ckpt_path is not None and ckpt_path.exists():
-                ckpt_path.unlink()
+            arviz_io.write_results(idata, out_path, ckpt_path)
         return idata
     finally:
         if own_executor:

@@ -68,6 +68,7 @@ SPAN = Span(1, 7, 1, 12)
 #: An example argument for each annotation the catalogue uses.
 EXAMPLES: dict[Any, Any] = {
     str: "zq",
+    str | None: "zq",
     int: 3,
     float: 2.5,
     bool: True,

@@ -9,6 +9,7 @@ options and seed), and writes ponder's results.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -18,7 +19,7 @@ import numpy as np
 
 from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
-from ponder.runtime import arviz_io, checkpoint
+from ponder.runtime import arviz_io, checkpoint, outputs
 from ponder.runtime.executors import make_executor
 
 
@@ -52,12 +53,23 @@ def run_method(model, method: str, out=None, resume: bool = False, executor="ser
     (the seed, if not given, is the interrupted run's).
     """
     from ponder.plugins.manager import plugins
-    from ponder.runtime.results import method_results
 
     factory = plugins().methods.get(method)
     given = coerce_options(declared_options(factory), options or {}, f"the `{method}` method")
     out_path = Path(out) if out is not None else None
     ckpt = rounds_path(out_path) if out_path is not None else None
+    held = contextlib.ExitStack()  # the lock on the output path, held until the run ends
+    if out_path is not None:  # before any work: a path that cannot be written would lose the run at its end
+        outputs.check_file(out_path, "results file")
+        outputs.check_file(ckpt, "checkpoint")
+        held.enter_context(outputs.lock(out_path))
+    with held:
+        return _run_method(model, method, factory, given, out_path, ckpt, resume, executor, workers, seed, progress)
+
+
+def _run_method(model, method, factory, given, out_path, ckpt, resume, executor, workers, seed, progress):
+    from ponder.runtime.results import method_results
+
     if seed is None and resume and ckpt is not None and ckpt.exists():
         seed = checkpoint.saved_settings(ckpt).get("seed")
     if seed is None:
@@ -79,7 +91,5 @@ def run_method(model, method: str, out=None, resume: bool = False, executor="ser
     settings = {"method": method, "options": given, "seed": seed, "executor": executor if own else "object"}
     idata = method_results(model, method, result, seed, time.time() - started, settings)
     if out_path is not None:
-        arviz_io.write(idata, out_path)
-        if ckpt is not None and ckpt.exists():
-            ckpt.unlink()
+        arviz_io.write_results(idata, out_path, ckpt)
     return idata
