@@ -19,6 +19,7 @@ import numpy as np
 from ponder.lang import messages
 from ponder.runtime import data as data_mod
 from ponder.runtime.problem import Problem, ProblemSpec, load_problem
+from ponder.runtime.tables import read_text
 
 
 def load(path: str | Path, data=None, consts: Mapping[str, float] | None = None,
@@ -37,7 +38,7 @@ def load(path: str | Path, data=None, consts: Mapping[str, float] | None = None,
     if not path.is_file():
         nearby = [p.name for p in path.parent.iterdir() if p.suffix == ".model"] if path.parent.is_dir() else []
         raise messages.model_file_not_found(path, nearby)
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path)
     return loads(text, base_dir=path.parent, name=str(path), default_name=path.stem, data=data, consts=consts,
                  missing_data_ok=missing_data_ok)
 

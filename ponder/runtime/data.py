@@ -70,7 +70,7 @@ def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), miss
         overrides = tuple({**dict(spec.overrides), **dict(consts)}.items())
         for path in paths:
             display = _display(path, base_dir)
-            table = read_table(path, display)
+            table = read_table(path, display, spec.span, model.source)
             out.append(dataset_from_table(model, table, display, str(path), overrides, base_dir, spec.inputs, read))
     return out
 
@@ -93,7 +93,7 @@ def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source, missing_ok: b
                 raise messages.given_data_no_match(spec.pattern, base_dir)
             raise messages.no_file_matches(spec.pattern, spec.span, base_dir, source)
         return found
-    if not full.is_file():
+    if not full.is_file() and not full.is_dir():  # a folder: reading it says so
         if missing_ok:
             return []
         nearby = [p.name for p in full.parent.iterdir() if p.is_file()] if full.parent.is_dir() else []

@@ -56,7 +56,7 @@ def read_file(name: str, path: Path, display: str, span: Span | None, model_sour
     """Read input ``name`` from its own CSV file (columns ``time`` and ``name``)."""
     if not path.is_file():
         raise messages.input_file_not_found(name, display, span, model_source)
-    table = read_table(path, display)
+    table = read_table(path, display, span, model_source)
     for column in ("time", name):
         if column not in table.columns:
             raise messages.input_file_without_column(

@@ -32,9 +32,61 @@ class Table:
     lines: tuple[int, ...]  # file line of each data row
 
 
-def read_table(path: Path, display: str | None = None) -> Table:
-    """Read a numeric CSV file; non-numeric cells are ModelErrors located in the file."""
-    text = path.read_text(encoding="utf-8-sig")
+def read_text(path: Path, display: str | None = None, span: Span | None = None,
+              source: Source | None = None) -> str:
+    """The text of a UTF-8 file, a leading byte-order mark dropped: model, data and input files.
+
+    A file that cannot be read is a ModelError naming it and the OS's reason,
+    at ``span`` in ``source`` (the line that names the file) when given; a
+    file that is not UTF-8 is a ModelError located at its first bad byte.
+    """
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        reason = (err.strerror or type(err).__name__).lower()
+        raise messages.file_unreadable(name, reason, err.errno or 0, span, source) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        shown = raw.decode("utf-16", errors="replace")
+        raise messages.file_is_utf16(name, Span.point(1, 1), _excerpt(name, shown.lstrip("\ufeff"), 1))
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        where, bad = _position(raw, err.start)
+        line_text = raw[raw.rfind(b"\n", 0, err.start) + 1:].split(b"\n", 1)[0].decode("utf-8", errors="replace")
+        excerpt = _excerpt(name, line_text, where.line)
+        if err.reason == "unexpected end of data":
+            raise messages.file_ends_inside_character(name, where, excerpt) from None
+        raise messages.file_not_utf8(name, bad, where, excerpt) from None
+    if "\0" in text:
+        where, _ = _position(raw, raw.index(b"\0"))
+        line_text = text.split("\n")[where.line - 1].replace("\0", "\ufffd")
+        raise messages.file_has_nul_byte(name, where, _excerpt(name, line_text, where.line))
+    return text
+
+
+def _position(raw: bytes, offset: int) -> tuple[Span, int]:
+    """The span of the byte at ``offset`` of ``raw`` (valid UTF-8 before it), and that byte."""
+    start = raw.rfind(b"\n", 0, offset) + 1
+    line = raw.count(b"\n", 0, offset) + 1
+    column = len(raw[start:offset].decode("utf-8")) + 1
+    return Span.point(line, column), raw[offset]
+
+
+def _excerpt(name: str, line_text: str, line: int) -> Source:
+    """A Source holding only ``line_text`` (its first 120 characters, escaped), as line ``line``."""
+    shown = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in line_text.split("\n", 1)[0][:120])
+    return Source(name, "\n" * (line - 1) + shown)
+
+
+def read_table(path: Path, display: str | None = None, span: Span | None = None,
+               source: Source | None = None) -> Table:
+    """Read a numeric CSV file; non-numeric cells are ModelErrors located in the file.
+
+    ``span`` in ``source``: the line naming the file, where an unreadable file is reported.
+    """
+    text = read_text(path, display, span, source)
     source = Source(display or str(path), text)
     rows = list(csv.reader(io.StringIO(text)))
     line_numbers = _row_lines(text)
