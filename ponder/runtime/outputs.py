@@ -15,6 +15,7 @@ gives each write its own temporary name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -75,11 +76,15 @@ def lock(path: Path):
     with open(lock_path, "a+") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise messages.output_in_use(str(path), str(lock_path)) from None
+            locked = True
+        except OSError as err:
+            if err.errno in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                raise messages.output_in_use(str(path), str(lock_path)) from None
+            locked = False  # a file system without locks (some network mounts): the run goes on unguarded
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            if locked:
+                fcntl.flock(fh, fcntl.LOCK_UN)
     with contextlib.suppress(OSError):
         lock_path.unlink()
