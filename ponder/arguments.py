@@ -1,22 +1,40 @@
-"""Command arguments shared by the command line and the REPL: NAME=VALUE lists and time grids."""
+"""Command arguments shared by the command line and the REPL: NAME=VALUE lists and time grids.
+
+Limits (checked here, before any work, so that a mistake is a message and
+not minutes of allocation or a MemoryError): at most :data:`MAX_TIMES`
+simulated times (``--times``) and :data:`MAX_PARTICLES` particles (``--particles``
+and the particle filter's ``particles`` option: every particle array holds
+N x states x 8 bytes, so 2**24 particles of 8 states take 1 GiB per array).
+"""
 
 from __future__ import annotations
 
+import math
+
 from ponder.lang import messages
 
+#: the most times ``--times START:STOP:STEP`` may make (10**7 float64 times are 80 MB, per column)
+MAX_TIMES = 10**7
+#: the most particles a particle filter may be given (N or the MAX of MIN:MAX)
+MAX_PARTICLES = 2**24
 
-def parse_params(items: list[str] | None) -> dict[str, list[float] | float]:
-    """``["a=1", "v=1,2,3"]`` -> ``{"a": 1.0, "v": [1.0, 2.0, 3.0]}``."""
+
+def parse_params(items: list[str] | None, flag: str = "--param") -> dict[str, list[float] | float]:
+    """``["a=1", "v=1,2,3"]`` -> ``{"a": 1.0, "v": [1.0, 2.0, 3.0]}``; ``flag`` names the flag in messages."""
     out: dict[str, list[float] | float] = {}
     for item in items or []:
         if "=" not in item:
-            raise messages.param_needs_name_value(item)
+            if flag == "--param":
+                raise messages.param_needs_name_value(item)
+            raise messages.flag_needs_name_value(flag, item)
         key, _, raw = item.partition("=")
         key = key.strip()
         try:
             values = [float(v) for v in raw.split(",")]
         except ValueError:
-            raise messages.param_not_a_number(raw, item) from None
+            if flag == "--param":
+                raise messages.param_not_a_number(raw, item) from None
+            raise messages.flag_value_not_a_number(flag, raw, item) from None
         out[key] = values[0] if len(values) == 1 else values
     return out
 
@@ -31,8 +49,11 @@ def parse_times(spec: str):
             if len(parts) == 2:
                 parts.append(1.0)
             start, stop, step = parts
-            if step <= 0 or stop < start:
+            if not all(math.isfinite(p) for p in parts) or step <= 0 or stop < start:
                 raise ValueError
+            count = math.floor((stop - start) / step + 1e-9) + 1
+            if count > MAX_TIMES:
+                raise messages.too_many_times(spec, float(count), MAX_TIMES)
             n = int(np.floor((stop - start) / step + 1e-9)) + 1
             return np.round(start + step * np.arange(n), 12)
         return np.array([float(p) for p in spec.split(",")])
@@ -56,6 +77,8 @@ def parse_sampler_options(items: list[str] | None) -> dict:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise messages.option_needs_name_value(item)
+        if not raw.strip():
+            raise messages.option_without_value(item)
         try:
             value = int(raw)
         except ValueError:
@@ -65,3 +88,30 @@ def parse_sampler_options(items: list[str] | None) -> dict:
                 value = raw
         out[key.strip()] = value
     return out
+
+
+def check_particles(value) -> None:
+    """A ModelError unless ``value`` ("N" or "MIN:MAX", as the ``particles`` option's text) is at most :data:`MAX_PARTICLES`.
+
+    Its form is checked too (the filter's ``parse_particles`` would refuse it later, after the model's set-up).
+    """
+    parts = str(value).split(":")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise messages.not_a_particle_number(value) from None
+    if len(numbers) not in (1, 2) or numbers[0] < 1 or numbers[-1] < numbers[0]:
+        raise messages.not_a_particle_number(value)
+    if numbers[-1] > MAX_PARTICLES:
+        raise messages.too_many_particles(value, MAX_PARTICLES)
+
+
+def checkpoint_seconds(text: str) -> float:
+    """``--checkpoint-every SECONDS``: a finite number above 0 (argparse's ``type``)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise messages.checkpoint_every_invalid(text) from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise messages.checkpoint_every_invalid(text)
+    return seconds

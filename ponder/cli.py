@@ -14,7 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ponder.arguments import format_number, parse_params, parse_sampler_options, parse_times
+from ponder.arguments import checkpoint_seconds, format_number, parse_params, parse_sampler_options, parse_times
 from ponder.console import console as _console
 from ponder.console import print_error
 from ponder.lang import messages
@@ -241,11 +241,11 @@ def cmd_plot(args) -> int:
     from ponder.runtime.results import read_results
 
     outputs.check_folder(args.out, "figure folder")
+    truth = parse_params(args.truth, flag="--truth") or None  # before the results are read
     idata = read_results(args.results)
     unknown = [k for k in args.kind or [] if k not in plots.figure_kinds()]
     if unknown:
         raise messages.unknown_figure_kind(unknown[0], plots.figure_kinds())
-    truth = parse_params(args.truth) or None
     with _console(stderr=True).status("drawing figures"):
         paths = plots.write_figures(idata, args.out, kinds=args.kind or None, formats=tuple(args.format or ["png"]),
                                     truth=truth)
@@ -450,8 +450,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--method", help="a whole-run inference method instead of a sampler (`ponder plugins` lists them)")
     p.add_argument("--out", "-o", default="results.nc", help="results file (default results.nc)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint next to --out")
-    p.add_argument("--checkpoint-every", type=float, default=5.0, metavar="SECONDS",
-                   help="seconds between checkpoints (default 5)")
+    p.add_argument("--checkpoint-every", type=checkpoint_seconds, default=5.0, metavar="SECONDS",
+                   help="seconds between checkpoints, above 0 (default 5)")
     p.add_argument("--option", action="extend", nargs="+", metavar="NAME=VALUE",
                    help="options of the sampler or the likelihood, e.g. reset=20 de=0.1 (ensemble), scale=0.5 (mh), "
                    "target_sd=0.5 (pf); `ponder plugins NAME` lists them")

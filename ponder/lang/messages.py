@@ -1322,3 +1322,50 @@ def file_unreadable(path: str, reason: str, code: int, span: Span | None = None,
              errno.EPERM: "check the file's permissions (`ls -l`)"}
     return ModelError(f"cannot read `{path}`: {reason}", span, source=source,
                       hint=hints.get(code, "give an ordinary file that can be read"))
+
+
+# ------------------------------------------------------------ flags and options: values and limits
+def _bound(value: float) -> str:
+    """A bound as users write it: whole numbers exactly (2**63, not 9.22337e+18), others short."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e19 else f"{value:g}"
+
+
+def option_empty_value(name: str, owner: str, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} is given no value", hint=f"write NAME=VALUE with a value; {description}")
+
+
+def option_without_value(item: str) -> ModelError:
+    return ModelError(f"`--option {item}` has no value after `=`", hint="for example `--option reset=20`; leave the "
+                                                                      "option out to keep its default")
+
+
+def option_not_above(name: str, owner: str, bound: float, value: Any, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} must be above {_bound(bound)}, not `{value}`", hint=description)
+
+
+def option_not_below(name: str, owner: str, bound: float, value: Any, description: str) -> ModelError:
+    return ModelError(f"{_option(name, owner)} must be below {_bound(bound)}, not `{value}`", hint=description)
+
+
+def too_many_particles(value: Any, limit: int) -> ModelError:
+    return ModelError(f"`{value}` asks for more particles than the limit of {limit} (2**24)",
+                      hint="each particle array takes N x states x 8 bytes; a range `MIN:MAX` such as `64:4096` "
+                      "lets the filter choose N")
+
+
+def too_many_times(spec: str, count: float, limit: int) -> ModelError:
+    return ModelError(f"`--times {spec}` makes {count:.3g} times, over the limit of {limit}",
+                      hint="use a larger STEP or a shorter range")
+
+
+def checkpoint_every_invalid(text: str) -> ModelError:
+    return ModelError(f"`--checkpoint-every {text}` is not a positive number of seconds",
+                      hint="for example `--checkpoint-every 30`; the default is 5")
+
+
+def flag_needs_name_value(flag: str, item: str) -> ModelError:
+    return ModelError(f"`{flag} {item}` needs the form NAME=VALUE", hint=f"for example `{flag} sigma=0.5`")
+
+
+def flag_value_not_a_number(flag: str, raw: str, item: str) -> ModelError:
+    return ModelError(f"`{raw}` is not a number (in `{flag} {item}`)", hint="vectors are written `v=1,2,3`")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ponder.lang import messages
 
@@ -22,9 +22,13 @@ from ponder.lang import messages
 class Option:
     """One option: its name, type (int, float, str or bool), default, help text and allowed values.
 
-    ``minimum``/``maximum`` bound numbers (inclusive); ``choices`` lists the
-    allowed values of a ``str`` option; ``default`` None means "the plugin
-    decides" (shown as ``auto``).
+    ``minimum``/``maximum`` bound numbers (inclusive), ``above``/``below``
+    (exclusive: a scale that must be positive has ``above=0``); ``choices``
+    lists the allowed values of a ``str`` option; ``check`` is called with the
+    converted value and raises a ModelError for values the bounds cannot
+    describe (a particle number over its limit); ``default`` None means "the
+    plugin decides" (shown as ``auto``). Numbers must be finite, no value may
+    be empty text, and a ``bool`` is one of true/false, yes/no, 1/0.
     """
 
     name: str
@@ -34,14 +38,21 @@ class Option:
     choices: tuple = ()
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None
+    below: float | None = None
+    check: Callable[[Any], Any] | None = None
 
     def coerce(self, value: Any, owner: str) -> Any:
         """``value`` (text from a command line, or a Python value) as this option's type; a ModelError if it is not one.
 
         ``owner`` names whose option it is in messages ("the `mh` sampler"); empty for run settings.
         """
+        if isinstance(value, str) and not value.strip():
+            raise messages.option_empty_value(self.name, owner, self.describe())
         try:
             converted = _convert(self.type, value)
+        except OverflowError:  # an int option given an infinite float
+            raise messages.option_not_finite(self.name, owner, value, self.describe()) from None
         except (TypeError, ValueError):
             raise messages.option_wrong_type(self.name, owner, self.type, value, self.describe()) from None
         if self.choices and converted not in self.choices:
@@ -53,6 +64,12 @@ class Option:
                 raise messages.option_below_minimum(self.name, owner, self.minimum, value, self.describe())
             if self.maximum is not None and converted > self.maximum:
                 raise messages.option_above_maximum(self.name, owner, self.maximum, value, self.describe())
+            if self.above is not None and not converted > self.above:
+                raise messages.option_not_above(self.name, owner, self.above, value, self.describe())
+            if self.below is not None and not converted < self.below:
+                raise messages.option_not_below(self.name, owner, self.below, value, self.describe())
+        if self.check is not None:
+            self.check(converted)
         return converted
 
     def describe(self) -> str:
@@ -66,9 +83,9 @@ def _convert(kind: type, value: Any) -> Any:
     if kind is bool:
         if isinstance(value, str):
             word = value.strip().lower()
-            if word in ("true", "yes", "on", "1"):
+            if word in ("true", "yes", "1"):
                 return True
-            if word in ("false", "no", "off", "0"):
+            if word in ("false", "no", "0"):
                 return False
             raise ValueError(value)
         if isinstance(value, (bool, int)) and value in (0, 1):

@@ -12,20 +12,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+from ponder.arguments import MAX_PARTICLES, check_particles
 from ponder.lang import messages
 from ponder.lang.errors import ModelError, located
 from ponder.plugins.options import Option, coerce_options, declared_options
 
+#: the most samples (and warm-up iterations) per chain a run may ask for
+MAX_SAMPLES = 10**9
+
 SETTINGS = (
     Option("sampler", str, "ensemble", "the sampler (ensemble, mh, pt or a plugin's)"),
     Option("likelihood", str, "auto", "auto, direct, pf or a plugin's"),
-    Option("samples", int, 1000, "draws per chain after warm-up", minimum=1),
-    Option("warmup", int, None, "warm-up iterations (default: as many as samples)", minimum=0),
+    Option("samples", int, 1000, "draws per chain after warm-up", minimum=1, maximum=MAX_SAMPLES),
+    Option("warmup", int, None, "warm-up iterations (default: as many as samples)", minimum=0, maximum=MAX_SAMPLES),
     Option("chains", int, None, "chains, walkers or replicas (the sampler's default)", minimum=1),
-    Option("particles", str, None, "N or MIN:MAX for the particle filter (runs: 64:4096)"),
+    Option("particles", str, None, f"N or MIN:MAX for the particle filter (runs: 64:4096; N at most {MAX_PARTICLES})",
+           check=check_particles),
     Option("executor", str, "serial", "serial, threads, processes, mpi or a plugin's"),
     Option("workers", int, None, "workers of the executor", minimum=1),
-    Option("seed", int, None, "random seed (default: a fresh one, printed in the report)", minimum=0),
+    Option("seed", int, None, "random seed in [0, 2**63) (default: a fresh one, printed in the report)", minimum=0,
+           below=2**63),
     Option("resampling", str, None, "the particle filter's resampling scheme"),
     Option("thin", int, 1, "keep every thin-th draw", minimum=1),
 )

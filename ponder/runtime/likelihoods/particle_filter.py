@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 
+from ponder.arguments import MAX_PARTICLES, check_particles
 from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.data import Dataset
@@ -104,13 +105,14 @@ class ParticleFilter:
     name = "pf"
     capabilities = Capabilities(exact=False, auto_for="stochastic")
     options = (
-        Option("particles", str, None, "N, or MIN:MAX for an adaptive number (default 1024; runs: 64:4096)"),
+        Option("particles", str, None, "N, or MIN:MAX for an adaptive number (default 1024; runs: 64:4096; N at most "
+               f"{MAX_PARTICLES})", check=check_particles),
         # the names of ponder.runtime.resampling.SCHEMES (a test keeps them equal), written out so that
         # listing the options does not import Numba
         Option("resampling", str, "systematic", "resampling scheme",
                choices=("systematic", "stratified", "multinomial", "residual")),
         Option("ess_threshold", float, 1.0, "resample when ESS/N falls below this", minimum=0.0, maximum=1.0),
-        Option("target_sd", float, 1.0, "adaptive N aims at this sd of the log-likelihood estimate", minimum=0.0),
+        Option("target_sd", float, 1.0, "adaptive N aims at this sd of the log-likelihood estimate", above=0.0),
     )
 
     def __init__(

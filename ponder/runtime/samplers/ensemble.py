@@ -41,7 +41,7 @@ from ponder.runtime.evaluation import EVAL_KEYS
 class EnsembleSampler:
     name = "ensemble"
     options = (
-        Option("a", float, 2.0, "stretch scale (above 1)", minimum=1.0),
+        Option("a", float, 2.0, "stretch scale (above 1)", minimum=1.0, above=1.0),
         Option("de", float, 0.0, "fraction of differential-evolution moves", minimum=0.0, maximum=1.0),
         Option("reset", int, 0, "re-estimate a walker's likelihood after this many rejections in a row (0: off)",
                minimum=0),

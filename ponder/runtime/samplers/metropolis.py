@@ -31,9 +31,9 @@ from ponder.runtime.seeds import generator
 class MetropolisSampler:
     name = "mh"
     options = (
-        Option("scale", float, None, "initial proposal scale (default 1.19 / sqrt(d))", minimum=0.0),
+        Option("scale", float, None, "initial proposal scale, above 0 (default 1.19 / sqrt(d))", above=0.0),
         Option("target_accept", float, None, "acceptance rate the warm-up adapts to (default 0.234; 0.44 for d = 1)",
-               minimum=0.0, maximum=1.0),
+               above=0.0, below=1.0),
     )
 
     def __init__(self, target, chains: int | None = None, scale: float | None = None, target_accept: float | None = None,

@@ -79,7 +79,7 @@ class ParallelTempering:
     options = (
         Option("explorer", str, None, "local moves: slice (exact likelihoods only; their default) or mh",
                choices=("slice", "mh")),
-        Option("slice_width", float, 1.0, "initial slice width on the unconstrained scale", minimum=0.0),
+        Option("slice_width", float, 1.0, "initial slice width on the unconstrained scale (above 0)", above=0.0),
     )
 
     def __init__(self, target, chains: int | None = None, explorer: str | None = None, slice_width: float = 1.0,
