@@ -42,7 +42,9 @@ def cmd_check(args) -> int:
         path = Path(args.model)
         if not path.is_file():
             raise messages.model_file_not_found(path)
-        program = parse(path.read_text(encoding="utf-8"), str(path))
+        from ponder.runtime.tables import read_text
+
+        program = parse(read_text(path), str(path))
         if args.show == "tree":
             for decl in program.declarations:
                 print(decl)
@@ -133,6 +135,10 @@ def cmd_loglik(args) -> int:
 
     if args.repeat < 1:
         raise messages.repeat_too_small(args.repeat)
+    if args.particles is not None:
+        from ponder.arguments import check_particles
+
+        check_particles(args.particles)
     model = _load(args)
     progress = _progress(args.repeat, "estimating", quiet=args.json or args.repeat < 5)
     with progress:

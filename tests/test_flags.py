@@ -120,3 +120,14 @@ def test_option_values_are_checked_by_declaration():
         with pytest.raises(ModelError, match=match):
             coerce_options(declared, bad, "it")
     assert MAX_SAMPLES == 10**9
+
+
+def test_a_run_too_large_for_memory_is_refused_before_sampling(capsys, tmp_path):
+    err = _refused(capsys, tmp_path, *_run(tmp_path, "--samples", "900000000", "--warmup", "0"), seconds=3.0)
+    assert "GiB, more than this machine's" in err and "every iteration of every chain is kept" in err
+
+
+def test_loglik_checks_its_particle_number_before_loading(capsys, tmp_path):
+    err = _refused(capsys, tmp_path, "loglik", STRAIGHTWALK, "-p", "origin=100", "drift=0.5", "sigma=2",
+                   "--particles", str(MAX_PARTICLES + 1))
+    assert "more particles than the limit" in err

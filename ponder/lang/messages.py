@@ -1369,3 +1369,9 @@ def flag_needs_name_value(flag: str, item: str) -> ModelError:
 
 def flag_value_not_a_number(flag: str, raw: str, item: str) -> ModelError:
     return ModelError(f"`{raw}` is not a number (in `{flag} {item}`)", hint="vectors are written `v=1,2,3`")
+
+
+def run_too_large(needed: float, available: float, iterations: int) -> ModelError:
+    return ModelError(f"recording {iterations:,} iterations takes {needed / 2**30:,.1f} GiB, more than this machine's "
+                      f"{available / 2**30:,.1f} GiB of memory", hint="ask for fewer `--samples` (and `--warmup`) "
+                      "or fewer chains: every iteration of every chain is kept")

@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
+import os
 import signal
 import time
 from pathlib import Path
@@ -160,8 +162,10 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
             elapsed_before = extra.get("elapsed", 0.0)
         else:
             state = sampler.start()
-            records = {k: np.zeros((total,) + np.shape(_rows(state[k], rows)), dtype=np.asarray(state[k]).dtype)
-                       for k in record_keys(state)}
+            shapes = {k: ((total,) + np.shape(_rows(state[k], rows)), np.asarray(state[k]).dtype)
+                      for k in record_keys(state)}
+            _check_memory(sum(math.prod(shape) * dtype.itemsize for shape, dtype in shapes.values()), total)
+            records = {k: np.zeros(shape, dtype=dtype) for k, (shape, dtype) in shapes.items()}
             iteration = 0
             elapsed_before = 0.0
         last_save = time.monotonic()
@@ -228,6 +232,16 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
     finally:
         if own_executor:
             executor.shutdown()
+
+
+def _check_memory(needed: int, iterations: int) -> None:
+    """Refuse, before sampling, a run whose records would not fit in this machine's memory."""
+    try:
+        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+        return
+    if needed > 0.8 * available:
+        raise messages.run_too_large(needed, available, iterations)
 
 
 def _rows(values, rows):
