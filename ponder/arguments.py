@@ -12,11 +12,10 @@ from __future__ import annotations
 import math
 
 from ponder.lang import messages
+from ponder.runtime.settings import MAX_PARTICLES, check_particles  # noqa: F401 (the run's limits, re-exported)
 
 #: the most times ``--times START:STOP:STEP`` may make (10**7 float64 times are 80 MB, per column)
 MAX_TIMES = 10**7
-#: the most particles a particle filter may be given (N or the MAX of MIN:MAX)
-MAX_PARTICLES = 2**24
 
 
 def parse_params(items: list[str] | None, flag: str = "--param") -> dict[str, list[float] | float]:
@@ -88,22 +87,6 @@ def parse_sampler_options(items: list[str] | None) -> dict:
                 value = raw
         out[key.strip()] = value
     return out
-
-
-def check_particles(value) -> None:
-    """A ModelError unless ``value`` ("N" or "MIN:MAX", as the ``particles`` option's text) is at most :data:`MAX_PARTICLES`.
-
-    Its form is checked too (the filter's ``parse_particles`` would refuse it later, after the model's set-up).
-    """
-    parts = str(value).split(":")
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        raise messages.not_a_particle_number(value) from None
-    if len(numbers) not in (1, 2) or numbers[0] < 1 or numbers[-1] < numbers[0]:
-        raise messages.not_a_particle_number(value)
-    if numbers[-1] > MAX_PARTICLES:
-        raise messages.too_many_particles(value, MAX_PARTICLES)
 
 
 def checkpoint_seconds(text: str) -> float:

@@ -12,10 +12,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ponder.arguments import MAX_PARTICLES, check_particles
 from ponder.lang import messages
 from ponder.lang.errors import ModelError, located
 from ponder.plugins.options import Option, coerce_options, declared_options
+
+#: The most particles a filter may use: each particle array takes N x states x 8 bytes (2**24 x 8 states: 1 GiB).
+MAX_PARTICLES = 2**24
+
+
+def check_particles(value) -> None:
+    """A ModelError unless ``value`` ("N" or "MIN:MAX", as the ``particles`` option's text) is at most :data:`MAX_PARTICLES`.
+
+    Its form is checked too (the filter's ``parse_particles`` would refuse it later, after the model's set-up).
+    """
+    parts = str(value).split(":")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        raise messages.not_a_particle_number(value) from None
+    if len(numbers) not in (1, 2) or numbers[0] < 1 or numbers[-1] < numbers[0]:
+        raise messages.not_a_particle_number(value)
+    if numbers[-1] > MAX_PARTICLES:
+        raise messages.too_many_particles(value, MAX_PARTICLES)
 
 #: the most samples (and warm-up iterations) per chain a run may ask for
 MAX_SAMPLES = 10**9

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from ponder.arguments import MAX_PARTICLES, check_particles
+from ponder.runtime.settings import MAX_PARTICLES, check_particles
 from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.data import Dataset
