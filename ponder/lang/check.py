@@ -66,6 +66,15 @@ def check_program(program: ast.Program, library: Library, default_name: str = "m
         raise err.with_source(program.source) from None
 
 
+#: What each kind of declaration sees: constants (and sizes, steps, t0), priors, derived quantities, initial states.
+_SCOPES = {
+    "const": ("const",),
+    "prior": ("const", "param"),
+    "derived": ("const", "param", "derived"),
+    "state": ("const", "param", "state", "input", "derived"),
+}
+
+
 @dataclass
 class _Symbol:
     kind: str  # param, const, state, local, loop, input, derived, fnarg
@@ -96,6 +105,8 @@ class _Checker:
         self.functions_lib = library.functions
         self.default_name = default_name
         self.globals: dict[str, _Symbol] = {}
+        #: the names each kind of declaration may use, by the scopes of _SCOPES
+        self.scopes: dict[str, dict[str, _Symbol]] = {scope: {} for scope in _SCOPES}
         self.const_values: dict[str, float] = {}
         self.size_consts: dict[str, Span] = {}  # consts baked into sizes and steps
         self.spans: dict[str, Span] = {}
@@ -206,6 +217,9 @@ class _Checker:
         if name in self.functions:
             raise messages.declared_twice(name, span, "function", self.functions[name].name_span)
         self.globals[name] = _Symbol(kind, size, span, shape=shape)
+        for scope, kinds in _SCOPES.items():  # kept up to date, not rebuilt per declaration (50,000 consts)
+            if kind in kinds:
+                self.scopes[scope][name] = self.globals[name]
         self.spans[name] = span
 
     def _undefined(self, name: str, span: Span, scope: dict[str, _Symbol], later: dict[str, Span] | None = None,
@@ -228,7 +242,7 @@ class _Checker:
             if isinstance(d, ast.FnDecl):
                 self._function(d)
                 continue
-            scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
+            scope = self.scopes["const"]
             shape = self._expr(d.value, scope, allow_time=False, what="a constant", vectors=True, literals=True)
             self._declare(d.name, "const", shape[0] if shape else 0, d.name_span, shape)
             if shape:
@@ -245,7 +259,7 @@ class _Checker:
                                           self.globals[d.name].kind, first)
         if d.name in self.functions_lib or d.name in self.distributions or d.name in VECTOR_FUNCTIONS:
             raise messages.function_shadows_builtin(d.name, d.name_span)
-        scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
+        scope = dict(self.scopes["const"])  # a copy: the arguments and locals are added to it
         for arg, span in zip(d.args, d.arg_spans):
             if arg in scope and scope[arg].kind == "fnarg":
                 raise messages.argument_twice(arg, span)
@@ -267,8 +281,7 @@ class _Checker:
 
     def _constant(self, expr: ast.Expr, what: str) -> float:
         """Evaluate an expression of literals and constants now (sizes, steps, t0)."""
-        scope = {k: v for k, v in self.globals.items() if v.kind == "const"}
-        self._expr(expr, scope, allow_time=False, what=what)
+        self._expr(expr, self.scopes["const"], allow_time=False, what=what)
         # ir.walk visits any tree of frozen dataclasses, the syntax tree included
         for node in ir.walk(expr):
             if isinstance(node, (ast.Name, ast.Index)) and self.kinds.get(node) == "const":
@@ -289,7 +302,7 @@ class _Checker:
     def _params(self, decls: list[ast.ParamDecl]) -> None:
         for d in decls:
             size = self._size(d.size)
-            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param")}
+            scope = self.scopes["prior"]
             self._dist(d.prior, scope, allow_time=False, target=size)
             dist = self.distributions[d.prior.name]
             if dist.discrete:
@@ -301,7 +314,7 @@ class _Checker:
     # ------------------------------------------------------------ derived quantities
     def _derived(self, decls: list[ast.DerivedDecl]) -> None:
         for d in decls:
-            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "derived")}
+            scope = self.scopes["derived"]
             shape = self._expr(d.value, scope, allow_time=False, what="a derived quantity", vectors=True)
             if len(shape) > 1:
                 raise messages.derived_matrix(d.name, d.value.span)
@@ -325,7 +338,7 @@ class _Checker:
     def _states(self, decls: list[ast.StateDecl]) -> None:
         for d in decls:
             size = self._size(d.size)
-            scope = {k: v for k, v in self.globals.items() if v.kind in ("const", "param", "state", "input", "derived")}
+            scope = self.scopes["state"]
             if d.init_dist is not None:
                 self._dist(d.init_dist, scope, allow_time=True, target=size)
             else:
