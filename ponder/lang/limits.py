@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import fields, is_dataclass
+
+from ponder.lang import messages
+from ponder.lang import syntax as ast
 
 MAX_EXPRESSION_NESTING = 60
 MAX_CHAIN = 2000
@@ -63,11 +67,6 @@ def tree_depth(tree) -> tuple[int, object]:
 
 def check_nesting(program) -> None:
     """Raise a located ModelError where ``program`` nests beyond the limits above (an iterative walk)."""
-    from dataclasses import fields, is_dataclass
-
-    from ponder.lang import messages
-    from ponder.lang import syntax as ast
-
     expressions = (ast.Number, ast.Name, ast.Index, ast.Vector, ast.Call, ast.Unary, ast.Binary, ast.IfExpr)
     groups = {"+": "add", "-": "add", "*": "mul", "/": "mul"}
 

@@ -10,8 +10,6 @@ import tokenize
 
 import pytest
 
-from ponder.lang import codegen
-
 import ponder
 from ponder.lang import ModelError, codegen, parse
 from ponder.lang.check import check
