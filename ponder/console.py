@@ -5,10 +5,25 @@ from __future__ import annotations
 from ponder.lang.errors import ModelError
 
 
-def console(stderr: bool = False):
+#: the width of a console that does not write to a terminal: wide enough that no table is cut or wrapped
+LOG_WIDTH = 1000
+
+
+def console(stderr: bool = False, file=None, soft_wrap: bool = True):
+    """A rich console on stdout (or stderr, or ``file``); ``soft_wrap``: long lines are left to the terminal.
+
+    Off a terminal (output redirected to a file or a pipe) it is
+    :data:`LOG_WIDTH` wide unless ``COLUMNS`` says otherwise: rich's default
+    of 80 columns would cut table cells to "parame…" in a log.
+    """
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, file=file, highlight=False, soft_wrap=soft_wrap)
+    if not out.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        out.width = LOG_WIDTH
+    return out
 
 
 def print_error(err: ModelError) -> None:

@@ -47,9 +47,9 @@ class Session:
     """The model being written, the last simulation and the last results."""
 
     def __init__(self, path: str | Path | None = None, console=None, plot_dir: str | Path = "ponder-plots"):
-        from rich.console import Console
+        from ponder.console import console as make_console
 
-        self.console = console or Console(highlight=False)
+        self.console = console or make_console(soft_wrap=False)
         self.pieces: list[edit.Piece] = []
         self.trailer = ""
         self.base_dir = Path.cwd()
