@@ -70,6 +70,8 @@ def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, mode
             raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(known)}")
     if model is None and (set(kinds) & {"trace", "qq"} or set(kinds) - set(KINDS)):
         model = model_of(idata)  # rebuilt once, not once per figure
+    elif model is None and set(kinds) & {"predictive", "latent", "pf"} and _needs_model_for_names(idata):
+        model = _model_or_none(idata)  # only the replicates' file names are wanted: without them, their numbers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -91,6 +93,16 @@ def model_of(idata):
     attrs = idata.posterior.attrs
     base_dir = attrs.get("model_base_dir") or Path(attrs["model_path"]).parent  # older files: the path's folder
     return loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
+
+
+def _model_or_none(idata):
+    """:func:`model_of`, or None when it cannot be rebuilt (the model's data files have moved)."""
+    from ponder.lang.errors import ModelError
+
+    try:
+        return model_of(idata)
+    except (ModelError, OSError, KeyError):
+        return None
 
 
 def simulation_figure(dataset) -> Figure:
@@ -212,13 +224,62 @@ def _times(da) -> np.ndarray:
     return np.asarray(da[dim].values, dtype=float)
 
 
+def _n_replicates(idata) -> int:
+    """How many datasets the run had: 1, or the number of ``_rR`` suffixes of its observed data."""
+    observed = _group(idata, "observed_data")
+    found = [_split_replicate(str(n))[1] for n in (observed.data_vars if observed is not None else ())]
+    return max([r for r in found if r is not None], default=-1) + 1 or 1
+
+
+def _stored_dataset_names(idata) -> list[str] | None:
+    """The data files of the run's replicates, from the ``datasets`` attribute (a JSON list) when the results have it."""
+    value = idata.posterior.attrs.get("datasets")
+    try:
+        names = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return None
+    return [str(n) for n in names] if isinstance(names, (list, tuple)) else None
+
+
+def _needs_model_for_names(idata) -> bool:
+    return _n_replicates(idata) > 1 and _stored_dataset_names(idata) is None
+
+
+def replicate_labels(idata, model=None) -> list[str]:
+    """A label per replicate: its data file's name (with as many parent folders as tell them apart).
+
+    The names come from the results' ``datasets`` attribute, else from
+    ``model`` when it has as many datasets; without either, ``replicate R``.
+    """
+    n = _n_replicates(idata)
+    names = _stored_dataset_names(idata)
+    if names is None and model is not None and len(getattr(model, "datasets", ())) == n:
+        names = [getattr(ds, "name", None) for ds in model.datasets]
+    if names is None or len(names) != n or not all(names):
+        return [f"replicate {r}" for r in range(n)]
+    return _shortest_unique([Path(str(name)).parts for name in names])
+
+
+def _shortest_unique(parts: list[tuple[str, ...]]) -> list[str]:
+    """Each path's shortest ending that no other path shares (``a/x.csv``, ``b/x.csv``, ``y.csv``)."""
+    out = []
+    for i, mine in enumerate(parts):
+        others = [p for j, p in enumerate(parts) if j != i]
+        k = next((k for k in range(1, len(mine)) if all(p[-k:] != mine[-k:] for p in others)), len(mine))
+        out.append(str(Path(*mine[-k:])))
+    return out
+
+
 # ---------------------------------------------------------------- trace
 def _trace(idata, truth, model):
     elements = _elements(idata.posterior)
     if not elements:
         return None
     model = model if model is not None else model_of(idata)
-    prior = model.prior_sample(PRIOR_DRAWS, seed=0)
+    exact = prior_densities(model)
+    prior = None
+    if any(name in model.param_names and name not in exact for _, name, _ in elements):
+        prior = model.prior_sample(PRIOR_DRAWS, seed=0)  # a KDE of draws where the marginal is not known exactly
     shown = elements[:MAX_TRACE_ROWS]
     fig = _new_figure(1.9 * len(shown) + 0.8)
     axes = fig.subplots(len(shown), 2, squeeze=False, gridspec_kw={"width_ratios": [2, 1]})
@@ -226,8 +287,14 @@ def _trace(idata, truth, model):
         values, n_warmup = _along_run(idata, "posterior", name)
         draws, mark = _element(values, index), _truth_of(truth, name, index)
         _trace_panel(axes[k, 0], draws, n_warmup, label, mark, last=k == len(shown) - 1)
-        prior_draws = _element(prior[name], index) if name in prior else None
-        _marginal_panel(axes[k, 1], draws[:, n_warmup:].ravel(), prior_draws, label, mark)
+        if exact.get(name) is not None:
+            prior_density = exact[name]
+        elif prior is not None and name in prior:
+            prior_draws = _element(prior[name], index)
+            prior_density = lambda x, d=prior_draws: _density(d, x)  # noqa: E731
+        else:
+            prior_density = None
+        _marginal_panel(axes[k, 1], draws[:, n_warmup:].ravel(), prior_density, label, mark)
     axes[0, 1].legend(fontsize=8, loc="best", framealpha=0.8)
     more = f" (first {len(shown)} of {len(elements)})" if len(shown) < len(elements) else ""
     _title(fig, idata, f"traces and marginal posteriors{more}")
@@ -245,7 +312,8 @@ def _trace_panel(ax, draws: np.ndarray, n_warmup: int, label: str, truth: float 
     ax.set_ylabel(label)
 
 
-def _marginal_panel(ax, draws: np.ndarray, prior: np.ndarray | None, label: str, truth: float | None) -> None:
+def _marginal_panel(ax, draws: np.ndarray, prior, label: str, truth: float | None) -> None:
+    """The posterior's KDE and ``prior(x)``, the prior's marginal density (None: not drawn)."""
     draws = draws[np.isfinite(draws)]
     lo, hi = _padded_range(np.append(draws, [] if truth is None else [truth]), 0.1)
     x = np.linspace(lo, hi, 200)
@@ -253,13 +321,92 @@ def _marginal_panel(ax, draws: np.ndarray, prior: np.ndarray | None, label: str,
     ax.fill_between(x, density, color=POSTERIOR, alpha=0.35, linewidth=0)
     ax.plot(x, density, color=POSTERIOR, linewidth=1.5, label="posterior")
     if prior is not None:
-        ax.plot(x, _density(prior, x), color=PRIOR, linestyle="--", linewidth=1.5, label="prior")
+        ax.plot(x, prior(x), color=PRIOR, linestyle="--", linewidth=1.5, label="prior")
     if truth is not None:
         ax.axvline(truth, color=TRUTH, linewidth=1.2, label="truth")
     ax.set_xlim(lo, hi)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(label)
     ax.set_yticks([])
+
+
+def prior_densities(model) -> dict:
+    """``{name: density}`` for the parameters whose prior's marginal density is known exactly.
+
+    ``density(x)`` is the prior density of one element at the points ``x``
+    (the elements of a vector parameter are iid). It is known when the
+    prior is a univariate, continuous distribution whose arguments are
+    numbers and constants only (``LogNormal(log(10), 1)``, ``Uniform(0, K)``);
+    a prior with an argument that is another parameter (a hierarchical
+    prior), a model's own ``fn``, or a multivariate or discrete law is left
+    out (the trace figure then draws a KDE of prior draws).
+    """
+    out = {}
+    library = getattr(model, "library", None)
+    if library is None:
+        return out
+    values = _const_blocks(model)
+    for p in model.ir.params:
+        dist = library.distributions.get(p.prior.name)
+        if dist is None or p.prior.size or getattr(dist, "discrete", False) or getattr(dist, "multivariate", False):
+            continue
+        try:
+            args = [_constant(a, values, library) for a in p.prior.args]
+        except (_NotConstant, ArithmeticError, ValueError, IndexError, TypeError):
+            continue
+        out[p.name] = _density_of(dist, args)
+    return out
+
+
+def _const_blocks(model) -> dict:
+    """``{name: (values, shape)}`` of the constants: the model's own values, without a replicate's overrides
+    (the prior uses those)."""
+    values = np.asarray(model.ir.const_values, dtype=float)
+    return {c.name: (values[c.offset:c.offset + c.width], c.shape) for c in model.ir.consts}
+
+
+def _density_of(dist, args: list[float]):
+    logpdf = dist.logpdf
+
+    def density(x):
+        with np.errstate(all="ignore"):
+            return np.exp([float(logpdf(float(v), *args)) for v in np.asarray(x, dtype=float).ravel()])
+
+    return density
+
+
+class _NotConstant(Exception):
+    """An expression that reads a parameter (or anything else that is not a number or a constant)."""
+
+
+def _constant(e, consts: dict, library) -> float:
+    """The value of a prior argument made of numbers, constants and library functions (the IR is walked, never run)."""
+    from ponder.lang import ir
+    from ponder.lang.library import python_function
+
+    rec = lambda x: _constant(x, consts, library)  # noqa: E731
+    if isinstance(e, ir.Num):
+        return float(e.value)
+    if isinstance(e, ir.Ref) and e.kind == "const" and e.name in consts:
+        block, shape = consts[e.name]
+        k = 0 if e.index is None else int(rec(e.index))
+        if e.column is not None:
+            k = k * shape[1] + int(rec(e.column))
+        return float(block[k])
+    if isinstance(e, ir.Apply) and e.fn in library.functions:
+        return float(python_function(library.functions[e.fn].impl)(*[rec(a) for a in e.args]))
+    if isinstance(e, ir.Cond):
+        return rec(e.then if rec(e.cond) else e.orelse)
+    if isinstance(e, ir.Op) and len(e.args) == 1 and e.op == "-":
+        return -rec(e.args[0])
+    if isinstance(e, ir.Op) and e.op == "^" and "pow" in library.functions:
+        return float(python_function(library.functions["pow"].impl)(rec(e.args[0]), rec(e.args[1])))
+    if isinstance(e, ir.Op) and len(e.args) == 2 and e.op in _ARITHMETIC:
+        return float(_ARITHMETIC[e.op](rec(e.args[0]), rec(e.args[1])))
+    raise _NotConstant(e)
+
+
+_ARITHMETIC = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b, "/": lambda a, b: a / b}
 
 
 def _padded_range(values: np.ndarray, pad: float) -> tuple[float, float]:
@@ -335,11 +482,12 @@ def _predictive(idata, truth, model):
     if not names:
         return None
     fig, axes = _panels(len(names), 3.0)
+    labels = replicate_labels(idata, model)
     for ax, name in zip(axes, names):
         times = _times(predicted[name])
         _bands(ax, times, _flat(predicted[name].values))
         ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
-        _label_timed(ax, name)
+        _label_timed(ax, name, labels)
     axes[0].legend(fontsize=8)
     _title(fig, idata, "data and posterior predictive (median, 50% and 90% bands)")
     return fig
@@ -352,22 +500,28 @@ def _latent(idata, truth, model):
         return None
     shown = panels[:MAX_PANELS]
     fig, axes = _panels(len(shown), 3.0)
+    labels = replicate_labels(idata, model)
     for ax, (label, name, index) in zip(axes, shown):
         da = idata.posterior[name]
         times = _times(da)
         _bands(ax, times, _element(_flat(da.values), index))
         if observed is not None and name in observed and index is None:
             ax.plot(times, observed[name].values, "o", color=DATA, markersize=3, label="data")
-        _label_timed(ax, label)
+        _label_timed(ax, label, labels)
     axes[0].legend(fontsize=8)
     more = f", first {len(shown)} of {len(panels)}" if len(shown) < len(panels) else ""
     _title(fig, idata, f"latent states at the observation times (median, 50% and 90% bands{more})")
     return fig
 
 
-def _label_timed(ax, name: str) -> None:
+def _label_timed(ax, name: str, labels: list[str]) -> None:
+    """Title (the variable, and its replicate's label from :func:`replicate_labels`) and axis labels."""
     column, replicate = _split_replicate(name)
-    ax.set_title(name if replicate is None else f"{column}, replicate {replicate}", fontsize=10)
+    if replicate is None:
+        title = name
+    else:
+        title = f"{column}, {labels[replicate] if replicate < len(labels) else f'replicate {replicate}'}"
+    ax.set_title(title, fontsize=10)
     ax.set_xlabel("time")
     ax.set_ylabel(column)
 
@@ -381,14 +535,34 @@ def _split_replicate(name: str) -> tuple[str, int | None]:
 
 
 # ---------------------------------------------------------------- particle filter
+def has_particle_filter(idata) -> bool:
+    """Whether any replicate's likelihood was a particle filter.
+
+    ``final_particles`` (one entry per replicate, null for an exact
+    likelihood) says so; older results without it are judged by the
+    recorded particle counts (``particles`` adds up the replicates', 1 for
+    an exact likelihood).
+    """
+    final = idata.posterior.attrs.get("final_particles")
+    if final is not None:
+        try:
+            counts = json.loads(final) if isinstance(final, str) else final
+        except ValueError:
+            counts = None
+        if isinstance(counts, list):
+            return any(c is not None for c in counts)
+    particles, _ = _along_run(idata, "sample_stats", "particles")
+    return particles is not None and np.nanmax(particles, initial=0) > _n_replicates(idata)
+
+
 def _pf(idata, truth, model):
     particles, n_warmup = _along_run(idata, "sample_stats", "particles")
-    if particles is None or not np.nanmax(particles, initial=0) > 1:
+    if particles is None or not has_particle_filter(idata):
         return None
     stats_ = idata.sample_stats
     panels = {"particles": _pf_particles, "loglik": _pf_loglik}
     if _ess_names(stats_):
-        panels["ess"] = _pf_ess
+        panels["ess"] = lambda ax, idata: _pf_ess(ax, idata, replicate_labels(idata, model))
     elif "pf_ess_min" in stats_:
         panels["ess"] = _pf_ess_min
     if "failed_estimates" in stats_:
@@ -402,9 +576,9 @@ def _pf(idata, truth, model):
 
 def _pf_particles(ax, idata) -> None:
     values, n_warmup = _along_run(idata, "sample_stats", "particles")
-    _chain_summary(ax, values.astype(float), n_warmup)
+    _chain_summary(ax, values.astype(float), n_warmup, log=True)
     ax.set_ylabel("particles")
-    ax.set_title("particles per estimate (mean and range over chains)", fontsize=10)
+    ax.set_title("particles per estimate (mean and range over chains; log scale)", fontsize=10)
 
 
 def _pf_loglik(ax, idata) -> None:
@@ -429,7 +603,7 @@ def _ess_names(stats_) -> list[str]:
     return [str(n) for n in stats_.data_vars if re.fullmatch(r"pf_ess(_r\d+)?", str(n))]
 
 
-def _pf_ess(ax, idata) -> None:
+def _pf_ess(ax, idata, labels: list[str]) -> None:
     names = _ess_names(idata.sample_stats)
     for name in names:
         da = idata.sample_stats[name]
@@ -438,7 +612,8 @@ def _pf_ess(ax, idata) -> None:
         with np.errstate(all="ignore"):
             q = np.nanquantile(draws, [0.1, 0.5, 0.9], axis=0)
         replicate = _split_replicate(name)[1]
-        line, = ax.plot(times, q[1], linewidth=1.2, label="median" if replicate is None else f"replicate {replicate}")
+        label = "median" if replicate is None else labels[replicate] if replicate < len(labels) else f"replicate {replicate}"
+        line, = ax.plot(times, q[1], linewidth=1.2, label=label)
         ax.fill_between(times, q[0], q[2], color=line.get_color(), alpha=0.2, linewidth=0)
     if len(names) > 1:
         ax.legend(fontsize=8)
@@ -461,15 +636,21 @@ def _pf_failed(ax, idata) -> None:
     ax.set_title(f"estimates that were -inf, cumulative over all chains ({total} in all)", fontsize=10)
 
 
-def _chain_summary(ax, values: np.ndarray, n_warmup: int) -> None:
-    """Mean over chains with the min-max range as a band, against the iteration."""
+def _chain_summary(ax, values: np.ndarray, n_warmup: int, log: bool = False) -> None:
+    """Mean over chains with the min-max range as a band, against the iteration (``log``: on a log y-axis)."""
     iterations = np.arange(values.shape[1])
     with np.errstate(all="ignore"):
-        ax.fill_between(iterations, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=POSTERIOR,
-                        alpha=0.2, linewidth=0)
+        low, high = np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+        ax.fill_between(iterations, low, high, color=POSTERIOR, alpha=0.2, linewidth=0)
         ax.plot(iterations, np.nanmean(values, axis=0), color=POSTERIOR, linewidth=1.2)
     _iteration_axis(ax, n_warmup)
-    ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
+    if not log:
+        ax.set_ylim(0, max(ax.get_ylim()[1], 1.0))
+        return
+    ax.set_yscale("log")  # an adaptive filter's N moves by factors (64, 128, ... 4096)
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size:
+        ax.set_ylim(positive.min() / 1.5, positive.max() * 1.5)
 
 
 def _total(ax, counts: np.ndarray, n_warmup: int) -> int:

@@ -40,6 +40,33 @@ def replicates():
     return _run("randomwalk-replicates", samples=20, warmup=20, chains=8, particles="64")
 
 
+DETERMINISTIC_REPLICATES = """
+model straight_replicates
+param origin ~ Uniform(50, 150)
+param drift  ~ Uniform(-1, 1)
+param sigma  ~ LogNormal(log(10), 1)
+state position = origin
+step { position += drift }
+observe position ~ Normal(position, sigma)
+replicate "a/walk.csv" { }
+replicate "b/walk.csv" { }
+replicate "c.csv" { }
+"""
+
+
+@pytest.fixture(scope="module")
+def deterministic_replicates(tmp_path_factory):
+    """A deterministic model with three replicate lines: an exact likelihood for each dataset."""
+    folder = tmp_path_factory.mktemp("detrep")
+    data = (EXAMPLES / "straightwalk" / "straightwalk.csv").read_text()
+    for name in ("a/walk.csv", "b/walk.csv", "c.csv"):
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text(data)
+    (folder / "straight_replicates.model").write_text(DETERMINISTIC_REPLICATES)
+    model = ponder.load(folder / "straight_replicates.model")
+    return model, sample(model, seed=1, samples=20, warmup=20, chains=8)
+
+
 def _labels(fig):
     return {label for ax in fig.axes for label in (ax.get_xlabel(), ax.get_ylabel()) if label}
 
@@ -60,7 +87,8 @@ def test_an_unknown_kind_is_refused_with_the_list_of_kinds(straightwalk):
 
 @pytest.mark.parametrize(
     "run, missing",
-    [("randomwalk", set()), ("straightwalk", {"pf"}), ("tempering", {"pf"}), ("replicates", set())],
+    [("randomwalk", set()), ("straightwalk", {"pf"}), ("tempering", {"pf"}), ("replicates", set()),
+     ("deterministic_replicates", {"pf"})],
 )
 def test_every_kind_is_a_figure_unless_the_results_have_nothing_for_it(run, missing, request):
     model, idata = request.getfixturevalue(run)
@@ -91,6 +119,37 @@ def test_trace_has_a_row_per_parameter_with_the_prior_overlaid(randomwalk):
     assert sum(len(line.get_xdata()) == 80 for line in traces) == 8  # one line per chain, warm-up included
 
 
+def test_the_prior_overlay_is_the_exact_density(randomwalk):
+    from scipy import stats
+
+    model, idata = randomwalk
+    fig = plots.figure(idata, "trace", model=model)
+    priors = {ax.get_xlabel(): _line(ax, "prior") for ax in fig.axes[1::2]}
+    drift = priors["drift"]  # Uniform(-1, 1): flat at 1/2 up to its edges, where a KDE of draws sags
+    inside = np.abs(drift.get_xdata()) <= 1
+    assert np.allclose(np.asarray(drift.get_ydata())[inside], 0.5)
+    sigma = priors["sigma"]
+    expected = stats.lognorm(s=1, scale=10).pdf(sigma.get_xdata())
+    assert np.allclose(sigma.get_ydata(), expected, rtol=1e-10)
+
+
+def test_prior_densities_only_where_the_marginal_is_known():
+    model = ponder.loads("""
+const K = 3
+const w = [1, 2, 4]
+param a ~ Uniform(0, K * w[2])
+param b[2] ~ Normal(a, 1)
+param c ~ Exponential(1 / K)
+state x = 0
+step { x += a + b[0] + c }
+observe y ~ Normal(x, 1)
+""")
+    densities = plots.prior_densities(model)
+    assert set(densities) == {"a", "c"}  # b's mean is a parameter: no closed form of its marginal
+    assert np.allclose(densities["a"](np.array([-1.0, 0.5, 11.9, 12.5])), [0, 1 / 12, 1 / 12, 0])
+    assert np.allclose(densities["c"](np.array([0.0, 3.0])), [1 / 3, np.exp(-1) / 3])
+
+
 def test_pair_marks_the_truth_and_names_it_in_the_title(randomwalk):
     model, idata = randomwalk
     fig = plots.figure(idata, "pair", truth=TRUTH, model=model)
@@ -110,14 +169,38 @@ def test_predictive_has_a_median_point_per_data_time(randomwalk):
     assert {"time", "position"} <= _labels(fig)
 
 
-def test_replicates_get_a_panel_each(replicates):
+def _titles(fig):
+    return [ax.get_title() for ax in fig.axes if ax.get_visible()]
+
+
+def test_replicates_get_a_panel_each_titled_by_its_data_file(replicates):
     model, idata = replicates
-    fig = plots.figure(idata, "predictive", model=model)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    assert titles == [f"position, replicate {r}" for r in range(3)]
+    files = [f"experiment{r}.csv" for r in (1, 2, 3)]
+    assert _titles(plots.figure(idata, "predictive", model=model)) == [f"position, {f}" for f in files]
+    assert _titles(plots.figure(idata, "latent", model=model)) == [f"position, {f}" for f in files]
     pf = plots.figure(idata, "pf", model=model)
-    assert {"replicate 0", "replicate 2"} <= {t.get_text() for ax in pf.axes if ax.get_legend()
-                                             for t in ax.get_legend().get_texts()}
+    assert set(files) <= {t.get_text() for ax in pf.axes if ax.get_legend() for t in ax.get_legend().get_texts()}
+
+
+def test_replicate_names_from_the_results_else_the_model_else_numbers(replicates, deterministic_replicates):
+    model, idata = replicates
+    assert plots.replicate_labels(idata) == ["replicate 0", "replicate 1", "replicate 2"]  # nothing to name them
+    assert plots.replicate_labels(idata, model=_StubModel()) == ["replicate 0", "replicate 1", "replicate 2"]
+    stored = idata.copy()
+    stored.posterior.attrs["datasets"] = json.dumps(["x/one.csv", "x/two.csv", "x/three.csv"])
+    assert _titles(plots.figure(stored, "predictive")) == ["position, one.csv", "position, two.csv",
+                                                           "position, three.csv"]
+    model, idata = deterministic_replicates  # two files called walk.csv: their folders tell them apart
+    assert plots.replicate_labels(idata, model) == ["a/walk.csv", "b/walk.csv", "c.csv"]
+
+
+def test_no_particle_filter_figure_for_exact_likelihoods(deterministic_replicates, replicates):
+    _, idata = deterministic_replicates
+    assert not plots.has_particle_filter(idata)
+    assert plots.has_particle_filter(replicates[1])
+    older = idata.copy()  # results without final_particles: the recorded counts (1 per dataset) say it
+    del older.posterior.attrs["final_particles"]
+    assert not plots.has_particle_filter(older) and plots.figure(older, "pf") is None
 
 
 def test_latent_overlays_the_data_of_a_state_named_like_a_column(randomwalk):
@@ -131,6 +214,9 @@ def test_pf_diagnostics_and_older_results_without_the_newer_stats(randomwalk):
     model, idata = randomwalk
     fig = plots.figure(idata, "pf", model=model)
     assert {"particles", "log-likelihood", "ESS"} <= _labels(fig)
+    particles = next(ax for ax in fig.axes if ax.get_ylabel() == "particles")
+    assert particles.get_yscale() == "log" and particles.get_ylim()[0] > 0
+    assert next(ax for ax in fig.axes if ax.get_ylabel() == "log-likelihood").get_yscale() == "linear"
     old = idata.copy()
     for group in ("sample_stats", "warmup_sample_stats"):
         stats = arviz_io.group(old, group)
