@@ -70,8 +70,8 @@ def render_report(idata, results_path=None, truth: dict | None = None) -> str:
     parts += ["<h2>Posterior summary</h2>", _summary_html(idata)]
     parts += _tempering_html(attrs)
     parts += ["<h2>Figures</h2>"] + _figures_html(idata, truth)
-    parts += ["<h2>Settings</h2>", _dict_table(_settings(attrs))]
-    parts += ["<h2>Resources and timing</h2>", _dict_table(_resources(attrs, results_path))]
+    parts += ["<h2>Settings</h2>", _dict_table(settings_used(idata))]
+    parts += ["<h2>Resources and timing</h2>", _dict_table(_resources(idata, results_path))]
     parts += ["<h2>Model</h2>", f"<p>{_e(str(attrs.get('model_path', '')))}</p>",
               f"<pre>{_e(str(attrs.get('model_source', '')))}</pre>"]
     parts.append(f'<p class="subtitle">Made by ponder {_e(__version__)}.</p></body></html>')
@@ -139,10 +139,109 @@ def _figures_html(idata, truth) -> list[str]:
     return out
 
 
-def _settings(attrs) -> dict:
-    settings = {k: ("(default)" if v is None else v) for k, v in json.loads(attrs.get("settings", "{}")).items()}
-    settings["final particles"] = attrs.get("final_particles", "")
-    return settings
+def settings_used(idata) -> dict:
+    """The run's settings as it used them: ``{label: value}``.
+
+    The results' ``settings`` attribute holds what was asked for, with None
+    where the choice was left to ponder or the plugin (the warm-up, the
+    chains, the workers, a resampling scheme); the value used is read back
+    from the results (``warmup``, the posterior's chains, the likelihood
+    chosen by ``auto``, ...). ``particles`` and ``resampling`` are shown
+    only when a replicate's likelihood was a particle filter.
+    """
+    from ponder.plots import has_particle_filter
+
+    attrs = idata.posterior.attrs
+    asked = json.loads(attrs.get("settings", "{}"))
+    filtered = has_particle_filter(idata)
+    out = {}
+    for key, value in asked.items():
+        if key in ("particles", "resampling") and not filtered:
+            continue
+        used = _USED.get(key, lambda v, i: v)(value, idata)
+        out[key] = "not set" if used is None else used
+    if filtered:
+        out["final particles"] = _final_particles(attrs)
+    return out
+
+
+def _final_particles(attrs) -> str:
+    counts = json.loads(attrs.get("final_particles", "[]"))
+    return ", ".join("exact" if c is None else str(c) for c in counts)
+
+
+def _used_likelihood(value, idata):
+    chosen = idata.posterior.attrs.get("likelihood")
+    if chosen is None:
+        return value
+    return f"{chosen} (auto)" if value in (None, "auto") else chosen
+
+
+def _used_samples(value, idata):
+    attrs = idata.posterior.attrs
+    if value is not None:
+        return value
+    done = int(attrs.get("iterations_done", 0)) - int(attrs.get("warmup", 0))
+    stopped = attrs.get("stopped")
+    return f"{done} (until converged" + (f"; stopped: {stopped})" if stopped else ")")
+
+
+def _used_chains(value, idata):
+    if value is not None:
+        return value
+    attrs = idata.posterior.attrs
+    if "pt_schedule" in attrs:  # parallel tempering keeps the cold chain: the replicas are the schedule's
+        return f"{len(json.loads(attrs['pt_schedule']))} replicas"
+    return idata.posterior.sizes["chain"]
+
+
+def _used_workers(value, idata):
+    if value is not None:
+        return value
+    attrs = idata.posterior.attrs
+    executor = json.loads(attrs.get("settings", "{}")).get("executor", "serial")
+    cpus = json.loads(attrs.get("resources", "{}")).get("cpu_count")
+    if executor == "serial":
+        return 1
+    if executor in ("threads", "processes") and cpus:
+        return f"{cpus} (one per CPU)"
+    return "the executor's default"
+
+
+def _used_resampling(value, idata):
+    if value is not None:
+        return value
+    from ponder.lang.errors import ModelError
+    from ponder.plugins.manager import plugins
+    from ponder.plugins.options import declared_options
+
+    name = idata.posterior.attrs.get("likelihood", "pf")
+    try:
+        declared = declared_options(plugins().likelihoods.get(name)) or ()
+    except ModelError:  # a plugin's likelihood that is not installed here
+        return "the likelihood's default"
+    default = next((o.default for o in declared if o.name == "resampling"), None)
+    return default if default is not None else "the likelihood's default"
+
+
+def _used_options(value, idata):
+    if not value:
+        return "none"
+    return ", ".join(f"{k}={v}" for k, v in value.items())
+
+
+_USED = {
+    "sampler": lambda v, idata: idata.posterior.attrs.get("sampler", v),
+    "likelihood": _used_likelihood,
+    "samples": _used_samples,
+    "warmup": lambda v, idata: v if v is not None else idata.posterior.attrs.get("warmup"),
+    "chains": _used_chains,
+    "particles": lambda v, idata: v if v is not None else _final_particles(idata.posterior.attrs),
+    "workers": _used_workers,
+    "seed": lambda v, idata: v if v is not None else idata.posterior.attrs.get("seed"),
+    "resampling": _used_resampling,
+    "options": _used_options,
+}
 
 
 RESOURCE_LABELS = {
@@ -151,7 +250,8 @@ RESOURCE_LABELS = {
 }
 
 
-def _resources(attrs, results_path) -> dict:
+def _resources(idata, results_path) -> dict:
+    attrs = idata.posterior.attrs
     out = {"sampling time (s)": f"{float(attrs.get('sampling_time', 0)):.2f}",
            "iterations (with warm-up)": attrs.get("iterations_done", ""), "warm-up": attrs.get("warmup", "")}
     for key, value in json.loads(attrs.get("resources", "{}")).items():
@@ -159,7 +259,9 @@ def _resources(attrs, results_path) -> dict:
             continue  # the same as the sampling time
         if isinstance(value, float):
             value = f"{value:.2f}" if key != "peak_memory_mib" else f"{value:.0f}"
-        out[RESOURCE_LABELS.get(key, key)] = "(default)" if value is None else value
+        if key == "workers" and value is None:
+            value = _used_workers(value, idata)
+        out[RESOURCE_LABELS.get(key, key)] = "not known" if value is None else value
     if results_path is not None:
         out["results file"] = str(results_path)
     return out

@@ -43,6 +43,48 @@ def results(tmp_path_factory):
     return out
 
 
+def _row(html, label):
+    """The value cell of the settings or resources row ``label``, or None."""
+    found = re.search(rf"<tr><td>{re.escape(label)}</td><td>(.*?)</td></tr>", html)
+    return found.group(1) if found else None
+
+
+@pytest.fixture(scope="module")
+def deterministic():
+    """A run that leaves the warm-up, chains, workers and likelihood to ponder."""
+    model = ponder.load(EXAMPLES / "straightwalk" / "straightwalk.model")
+    return model.sample(samples=20, seed=3)
+
+
+def test_settings_show_the_values_used_not_default(deterministic):
+    from ponder.report import render_report
+
+    idata = deterministic
+    asked = json.loads(idata.posterior.attrs["settings"])
+    assert asked["chains"] is None and asked["workers"] is None  # left to the sampler and the executor
+    html = render_report(idata)
+    assert "(default)" not in html
+    assert _row(html, "chains") == str(idata.posterior.sizes["chain"])
+    assert _row(html, "warmup") == str(idata.posterior.attrs["warmup"])
+    assert _row(html, "likelihood") == "direct (auto)"
+    assert _row(html, "workers") == "1" and _row(html, "executor") == "serial"
+    assert _row(html, "seed") == "3" and _row(html, "options") == "none"
+    # no particle filter: no particles, resampling or final-particles rows
+    for label in ("particles", "resampling", "final particles"):
+        assert _row(html, label) is None, label
+    assert "null" not in html
+
+
+def test_settings_of_a_particle_filter_run(results):
+    from ponder.report import settings_used
+    from ponder.runtime.arviz_io import read
+
+    used = settings_used(read(results))
+    assert used["particles"] == "64" and used["final particles"] == "64"
+    assert used["resampling"] == "systematic"  # the filter's default, not "(default)"
+    assert used["chains"] == 8 and used["likelihood"] == "pf (auto)"
+
+
 def chromium():
     found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if found is None:
