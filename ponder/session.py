@@ -293,21 +293,22 @@ class Session:
 
     def help(self, command: str | None = None) -> None:
         """Print the commands (or one command's usage)."""
-        from rich.markup import escape
         from rich.table import Table
+        from rich.text import Text
 
+        # Text, not str: neither markup ("[seed=S]") nor emoji codes (":B:" of "times=A:B:STEP") apply
         if command is not None:
             command = command.lstrip(":")
             if command not in COMMANDS:
                 raise messages.unknown_command(command, COMMANDS, in_help=True)
             args, what = COMMANDS[command]
-            self.console.print(escape(f":{command} {args}\n  {what}"))
+            self.console.print(Text(f":{command} {args}\n  {what}"))
             return
         table = Table(show_edge=False, show_header=False)
         table.add_column(style="bold")
         table.add_column()
         for name, (args, what) in COMMANDS.items():
-            table.add_row(escape(f":{name} {args}".rstrip()), escape(what))
+            table.add_row(Text(f":{name} {args}".rstrip()), Text(what))
         self.console.print("Type model declarations (param, const, state, step { ... }, observe, data) to add or "
                            "replace them, or a command:")
         self.console.print(table)

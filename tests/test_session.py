@@ -94,3 +94,13 @@ def test_sample_summary_and_plot(tmp_path):
         s.plot("trase")
     with pytest.raises(ponder.ModelError, match="no option `bogus`"):
         s.sample(samples=10, bogus=1)
+
+
+def test_help_shows_colons_as_typed_not_as_emoji():
+    s, out = session()
+    s.help()
+    s.help("simulate")
+    text = out.getvalue()
+    assert text.count("times=A:B:STEP") == 2 and "[seed=S]" in text
+    assert "🅱" not in text
+
