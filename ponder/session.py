@@ -163,7 +163,10 @@ class Session:
 
     # ------------------------------------------------------------ running it
     def simulate(self, seed: int | None = None, times=None, plot: bool = False, **params):
-        """Simulate at ``params``; prints the first rows and returns an ``xarray.Dataset``."""
+        """Simulate at ``params``; prints the first rows and returns an ``xarray.Dataset``.
+
+        Without a ``seed`` one is chosen, as ``ponder run`` does, and printed, so the simulation can be repeated.
+        """
         model = self._require_model()
         if isinstance(times, str):
             from ponder.arguments import parse_times
@@ -171,6 +174,8 @@ class Session:
             times = parse_times(times)
         if times is None and not model.datasets:
             times = range(0, 101)
+        if seed is None:
+            seed = fresh_seed()
         self.simulation = model.simulate(params, times=times, seed=seed)
         self.console.print(f"simulated {model.name} (seed {seed}), {self.simulation.sizes['time']} times:")
         self.console.print(_head_table(self.simulation))
@@ -357,6 +362,13 @@ class Session:
 
         for warning in model.ir.warnings:
             self.console.print(escape(warning.render()), style="yellow", highlight=False)
+
+
+def fresh_seed() -> int:
+    """A new seed in [0, 2**63), from the operating system's entropy (as a run without ``--seed`` gets one)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence().entropy % (2**63))
 
 
 def _describe(model) -> str:

@@ -104,3 +104,16 @@ def test_help_shows_colons_as_typed_not_as_emoji():
     assert text.count("times=A:B:STEP") == 2 and "[seed=S]" in text
     assert "🅱" not in text
 
+
+def test_simulate_without_a_seed_prints_the_seed_it_chose():
+    import re
+
+    s, out = session(STRAIGHTWALK)
+    first = s.simulate(origin=100, drift=0.2, sigma=10)
+    found = re.search(r"simulated straightwalk \(seed (\d+)\)", out.getvalue())
+    assert found and "seed None" not in out.getvalue()
+    seed = int(found.group(1))
+    assert first.attrs["seed"] == seed
+    again = s.simulate(origin=100, drift=0.2, sigma=10, seed=seed)
+    assert again["position"].equals(first["position"])
+
