@@ -58,6 +58,8 @@ class Session:
         self.model = None
         self.simulation = None
         self.results = None
+        #: the model text the last results were sampled from (the model may have changed since)
+        self.results_text: str | None = None
         self.plot_dir = Path(plot_dir)
         self._workdir = None
         if path is not None:
@@ -211,8 +213,10 @@ class Session:
         given = {k: settings.pop(k) for k in SETTING_NAMES if k in settings}
         out = self._scratch() / "results.nc"
         bar = RunProgress(console=self.console) if progress else None
+        text = self.text
         try:
             self.results = sample(model, out=out, progress=bar, sampler_options=settings, **given)
+            self.results_text = text
         except RunInterrupted as stop:
             stop.checkpoint.unlink(missing_ok=True)
             if stop.results is None:
@@ -222,6 +226,7 @@ class Session:
             from ponder.runtime.arviz_io import read
 
             self.results = read(stop.results).load()
+            self.results_text = text
             self._say(f"[yellow]stopped[/] at iteration {stop.iteration}; the draws so far are kept")
         self.console.print(run_report(self.results))
         self.console.print(posterior_table(self.results))
@@ -232,6 +237,9 @@ class Session:
         from ponder.summary import posterior_table, run_report, tempering_table
 
         idata = self._require_results()
+        if self.model_changed:
+            self._say("[yellow]the model has changed since this sample[/]: it is a sample of the previous model "
+                      "(:sample again to sample the current one)")
         self.console.print(run_report(idata))
         pt = tempering_table(idata)
         if pt is not None:
@@ -251,7 +259,9 @@ class Session:
         else:
             if kind not in plots.figure_kinds():
                 raise messages.unknown_figure(kind, ("simulation",) + plots.figure_kinds())
-            fig = plots.figure(self._require_results(), kind, truth=truth, model=self.model)
+            # the results' own model (rebuilt from them) when the session's has changed since the sample
+            model = None if self.model_changed else self.model
+            fig = plots.figure(self._require_results(), kind, truth=truth, model=model)
             if fig is None:
                 raise messages.nothing_to_show(kind)
         path = Path(out) if out is not None else self.plot_dir / f"{kind}.png"
@@ -259,6 +269,11 @@ class Session:
         fig.savefig(path, dpi=110)
         self._say(f"[green]figure[/] {path}")
         return fig
+
+    @property
+    def model_changed(self) -> bool:
+        """Whether the model text differs from the one the last results were sampled from."""
+        return self.results is not None and self.results_text is not None and self.results_text != self.text
 
     # ------------------------------------------------------------ REPL commands
     def command(self, line: str):

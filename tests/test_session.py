@@ -117,3 +117,16 @@ def test_simulate_without_a_seed_prints_the_seed_it_chose():
     again = s.simulate(origin=100, drift=0.2, sigma=10, seed=seed)
     assert again["position"].equals(first["position"])
 
+
+def test_summary_after_the_model_changed_says_the_sample_is_of_the_previous_model():
+    s, out = session(STRAIGHTWALK)
+    s.sample(samples=20, warmup=20, chains=8, seed=1, progress=False)
+    s.summary()
+    assert "previous model" not in out.getvalue()
+    s.add("param tau ~ Exponential(1)")
+    s.summary()
+    assert "it is a sample of the previous model" in out.getvalue()
+    s.drop("tau")  # back to the text that was sampled
+    out.truncate(0)
+    s.summary()
+    assert "previous model" not in out.getvalue()
