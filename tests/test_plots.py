@@ -128,8 +128,9 @@ def test_the_prior_overlay_is_the_exact_density(randomwalk):
     drift = priors["drift"]  # Uniform(-1, 1): flat at 1/2 up to its edges, where a KDE of draws sags
     inside = np.abs(drift.get_xdata()) <= 1
     assert np.allclose(np.asarray(drift.get_ydata())[inside], 0.5)
-    sigma = priors["sigma"]
-    expected = stats.lognorm(s=1, scale=10).pdf(sigma.get_xdata())
+    sigma = priors["sigma"]  # SPUX's log-normal of mean 10 and sd 1
+    sdlog = np.sqrt(np.log(1.01))
+    expected = stats.lognorm(s=sdlog, scale=np.exp(np.log(10) - sdlog**2 / 2)).pdf(sigma.get_xdata())
     assert np.allclose(sigma.get_ydata(), expected, rtol=1e-10)
 
 
