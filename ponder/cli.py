@@ -179,6 +179,9 @@ def cmd_run(args) -> int:
         again = [a for a in (argv_of_run() or ["run", args.model]) if a != "--resume"]
         console.print("continue with: ponder " + " ".join(shlex.quote(a) for a in again) + " --resume")
         return 130
+    from ponder.runtime.convergence import run_warnings
+
+    warnings = run_warnings(idata)
     if not args.quiet:
         console = _console()
         console.print(run_report(idata))
@@ -187,7 +190,19 @@ def cmd_run(args) -> int:
             console.print(pt_table)
         console.print(posterior_table(idata))
         console.print(f"results: [bold]{args.out}[/]  (ponder summary {args.out})")
+    _print_run_warnings(warnings)
+    if warnings and (args.strict or os.environ.get("PONDER_STRICT", "") not in ("", "0")):
+        _console(stderr=True).print("[red]--strict: the run did not converge[/] (exit 1)", highlight=False)
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _print_run_warnings(warnings: list[str]) -> None:
+    from rich.markup import escape
+
+    console = _console(stderr=True)
+    for line in warnings:
+        console.print(f"[yellow bold]warning:[/] {escape(line)}", highlight=False)
 
 
 def _run_method(model, args) -> int:
@@ -238,6 +253,9 @@ def cmd_summary(args) -> int:
     if pt_table is not None:
         console.print(pt_table)
     console.print(posterior_table(idata, var_names=args.var or None))
+    from ponder.runtime.convergence import run_warnings
+
+    _print_run_warnings(run_warnings(idata))
     return EXIT_OK
 
 
@@ -395,8 +413,8 @@ def _data_flags(parser, simulate: bool = False) -> None:
                         + ("; with --times and several replicates the simulation uses the model's constants, "
                            "with these on top" if simulate else ""))
     parser.add_argument("--strict", action="store_true",
-                        help="treat the model's warnings (unused names, states never updated) as errors "
-                        "(also PONDER_STRICT=1)")
+                        help="treat the model's warnings (unused names, states never updated) as errors, and "
+                        "exit 1 after a run that did not converge (also PONDER_STRICT=1)")
 
 
 def _progress(total: int, label: str, quiet: bool = False):
@@ -513,8 +531,8 @@ def _setting_flags(parser) -> None:
     """One flag per run setting, from the settings table (:data:`ponder.runtime.settings.SETTINGS`)."""
     for option in SETTINGS:
         default = "" if option.default is None else f" (default {option.default})"
-        parser.add_argument(f"--{option.name}", type=int if option.type is int else str,
-                            help=f"{option.help}{default}")
+        parser.add_argument(f"--{option.name.replace('_', '-')}", dest=option.name,
+                            type=int if option.type is int else str, help=f"{option.help}{default}")
 
 
 def _builtin_commands(parser) -> list[str]:

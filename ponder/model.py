@@ -234,16 +234,24 @@ class Model(Problem):
         resume: bool = False,
         progress: bool = False,
         checkpoint_every: float = 5.0,
+        target_rhat: float | None = None,
+        target_ess: int | None = None,
+        max_time: float | None = None,
         **sampler_options,
     ):
         """Sample the posterior; returns ``arviz.InferenceData`` (written to ``out`` if given).
 
         Unset arguments come from the model's ``infer`` block, then ponder's
         defaults: the ``ensemble`` sampler, ``auto`` likelihood (adaptive
-        particle filter ``64:4096`` for stochastic models), 1000 samples after
-        as many warm-up iterations, the ``serial`` executor. ``sampler_options``
-        go to the sampler (``a``, ``de``, ``reset`` for ``ensemble``; ``scale``,
-        ``target_accept`` for ``mh``).
+        particle filter ``64:4096`` for stochastic models), the ``serial``
+        executor, a warm-up that runs until it settles, and sampling until
+        every parameter and derived quantity has R-hat <= ``target_rhat``
+        (1.01) and bulk and tail ESS >= ``target_ess`` (400), or
+        ``max_time`` seconds (300) are spent -- unless ``samples`` asks for
+        exactly that many draws per chain (:mod:`ponder.runtime.plan`).
+        ``ponder.runtime.convergence.run_warnings(idata)`` says what did not
+        converge. ``sampler_options`` go to the sampler (``a``, ``de``,
+        ``reset`` for ``ensemble``; ``scale``, ``target_accept`` for ``mh``).
         """
         from ponder.runtime.run import sample as run_sample
 
@@ -256,6 +264,7 @@ class Model(Problem):
             self, out=out, resume=resume, progress=bar, checkpoint_every=checkpoint_every,
             sampler_options=sampler_options, sampler=sampler, likelihood=likelihood, samples=samples,
             warmup=warmup, chains=chains, particles=particles, executor=executor, workers=workers, seed=seed,
+            target_rhat=target_rhat, target_ess=target_ess, max_time=max_time,
         )
 
     def run_method(self, method: str, out=None, resume: bool = False, executor: str | None = None,

@@ -103,8 +103,8 @@ def write(results, path: Path) -> Path:
 
 
 def write_results(idata, out_path: Path, ckpt_path: Path | None) -> None:
-    """Write the finished results to ``out_path`` and drop the checkpoint; if the write fails after all (the disk
-    filled, the folder went away), save them next to the checkpoint instead and say where."""
+    """Write the finished results to ``out_path``; if the write fails after all (the disk filled, the folder went
+    away), save them next to the checkpoint instead and say where."""
     try:
         write(idata, out_path)
     except OSError as err:
@@ -113,8 +113,6 @@ def write_results(idata, out_path: Path, ckpt_path: Path | None) -> None:
         rescue = ckpt_path.with_name(out_path.name + ".saved.nc")
         write(idata, rescue)
         raise messages.results_not_written(str(out_path), err.strerror or str(err), str(rescue)) from None
-    if ckpt_path is not None and ckpt_path.exists():
-        ckpt_path.unlink()
 
 
 def read(path: Path):

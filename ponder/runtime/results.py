@@ -224,7 +224,7 @@ def _predictive(model, target, theta: np.ndarray, dims: dict) -> dict:
 
 
 def build_inference_data(model, target, settings, records, n_iter, warmup, sampler, seconds, partial=False,
-                         state=None):
+                         state=None, plan=None):
     """The ArviZ results of a run (InferenceData, or a DataTree with ArviZ 1.x: :mod:`ponder.runtime.arviz_io`)."""
     from ponder.runtime.settings import settings_dict
 
@@ -240,7 +240,13 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "partial": int(bool(partial)),
         "final_particles": json.dumps(particles),
         "resources": json.dumps(_resources(settings, seconds)),
+        "target_rhat": float(settings.target_rhat),
+        "target_ess": float(settings.target_ess),
+        "likelihood_evaluations": int(target.evaluations),
     }
+    if plan is not None:
+        attrs["stopped"] = plan.stopped or "interrupted"
+        attrs["until_converged"] = int(plan.until_converged)
     extra = getattr(sampler, "run_attrs", None)
     if extra is not None and state is not None:
         for key, value in extra(state).items():

@@ -31,9 +31,12 @@ from ponder.plugins.options import coerce_options, declared_options
 from ponder.runtime import arviz_io, outputs
 from ponder.runtime.executors import make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
+from ponder.runtime.convergence import unconverged
+from ponder.runtime.plan import (MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
+                                 more_samples, warmup_settled)
 from ponder.runtime.samplers.contract import plan_of, record_keys
-from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, NOT_RESUMED, SETTING_NAMES, Settings,
-                                     coerce_setting, settings_dict)
+from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, LENGTH_SETTINGS, NOT_RESUMED, SETTING_NAMES,
+                                     Settings, coerce_setting, settings_dict)
 from ponder.runtime.target import Target
 
 
@@ -134,6 +137,7 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
     from ponder.runtime.results import build_inference_data
 
     sampler_options = dict(sampler_options or {})
+    asked = {k: v for k, v in given.items() if v is not None}  # what this call sets (a resumed run may change lengths)
     if resume and ckpt_path is not None and ckpt_path.exists():
         # settings and options not given again (the seed above all) are the interrupted run's
         saved = ckpt.saved_settings(ckpt_path)
@@ -149,41 +153,103 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
     try:
         target = Target(model, settings.likelihood, options, executor, settings.seed)
         sampler = make_sampler(settings.sampler, target, settings.chains, sampler_options)
-        settings.samples, settings.warmup = plan_of(sampler, settings.samples, settings.warmup)
         fingerprint = _fingerprint(model, settings)
-        warmup = settings.resolved_warmup()
-        total = warmup + settings.samples
         rows = getattr(sampler, "recorded_rows", None)
         if resume:
             if ckpt_path is None or not ckpt_path.exists():
                 raise messages.no_checkpoint_to_resume(ckpt_path)
             state, records, iteration, extra = ckpt.load(ckpt_path, fingerprint)
             target.restore_adaptations(extra["adapters"])
+            target.evaluations = int(extra.get("evaluations", 0))
             elapsed_before = extra.get("elapsed", 0.0)
+            plan = _resumed_plan(sampler, RunPlan.from_dict(extra["plan"]), iteration, asked, settings)
+            records = _grow(records, plan.total)
+            block_particles = extra.get("block_particles")
         else:
+            plan = initial_plan(sampler, settings.samples, settings.warmup)
             state = sampler.start()
-            shapes = {k: ((total,) + np.shape(_rows(state[k], rows)), np.asarray(state[k]).dtype)
+            shapes = {k: ((plan.total,) + np.shape(_rows(state[k], rows)), np.asarray(state[k]).dtype)
                       for k in record_keys(state)}
-            _check_memory(sum(math.prod(shape) * dtype.itemsize for shape, dtype in shapes.values()), total)
+            _check_memory(sum(math.prod(shape) * dtype.itemsize for shape, dtype in shapes.values()), plan.total)
             records = {k: np.zeros(shape, dtype=dtype) for k, (shape, dtype) in shapes.items()}
             iteration = 0
             elapsed_before = 0.0
+            block_particles = target.particles()
         last_save = time.monotonic()
         progress = progress or _NoProgress()
-        progress.start(total, iteration, warmup)
+        progress.start(plan.total, iteration, plan.warmup)
         note = getattr(progress, "note", None)  # optional: a progress display may not print lines
+        if plan.until_converged and note is not None and not resume:
+            note(f"sampling until every parameter has R-hat <= {settings.target_rhat:g} and bulk and tail ESS >= "
+                 f"{settings.target_ess}, for at most {_duration(settings.max_time)} (--max-time)")
         committed = _copy(state)  # the state after the last completed iteration
         block = getattr(sampler, "step_block", None)
         notes = getattr(sampler, "progress_notes", None)
+        clock = time.monotonic()  # this session's start: the time budget counts from here
+        sampling_clock = None  # (time, iteration) when this session's sampling started: its speed
+
+        def spent() -> float:
+            return time.monotonic() - clock
+
+        def keep_going() -> bool:
+            """At ``plan.total``: decide whether the warm-up or the sampling goes on (and plan it); False to stop."""
+            nonlocal records, block_particles
+            if iteration == plan.warmup and not plan.warmup_settled:
+                now = target.particles()
+                if (spent() >= WARMUP_SHARE * settings.max_time
+                        or warmup_settled(records, plan, block_particles, now, sampler, state)):
+                    plan.warmup_settled = True
+                    if spent() >= WARMUP_SHARE * settings.max_time and note is not None:
+                        note(f"the warm-up used its share of --max-time and ends at {plan.warmup} iterations "
+                             "before it settled")
+                else:
+                    plan.warmup += WARMUP_BLOCK
+                    block_particles = now
+                records = _grow(records, plan.total)
+                _retarget(progress, plan)
+                return True
+            if not plan.until_converged:
+                plan.stopped = "samples"
+                return False
+            diagnostics = convergence_of(model, target, records, plan, settings.thin)
+            missing = unconverged(diagnostics, settings.target_rhat, settings.target_ess)
+            if not missing:
+                plan.stopped = "converged"
+                return False
+            wanted = more_samples(diagnostics, plan.samples, settings.target_rhat, settings.target_ess)
+            if sampling_clock is not None and iteration > sampling_clock[1]:
+                rate = (iteration - sampling_clock[1]) / max(time.monotonic() - sampling_clock[0], 1e-9)
+                affordable = int((settings.max_time - spent()) * rate)
+                if affordable < max(MIN_SAMPLES, plan.samples // 10):
+                    plan.stopped = "max_time"
+                    return False
+                wanted = min(wanted, plan.samples + affordable)
+            if note is not None:
+                worst = ", ".join(f"{d.name} ({', '.join(d.failures(settings.target_rhat, settings.target_ess))})"
+                                  for d in missing[:3])
+                note(f"after {plan.samples} draws per chain not converged: {worst}{' ...' if len(missing) > 3 else ''}"
+                     f"; sampling on to {wanted}")
+            samples, warmup = plan_of(sampler, wanted, plan.warmup)
+            plan.samples, plan.warmup = samples, warmup
+            records = _grow(records, plan.total)
+            _retarget(progress, plan)
+            return True
+
         try:
             with _deferred_interrupt() as interrupted:
-                while iteration < total:
-                    in_warmup = iteration < warmup
-                    if iteration == warmup and warmup > 0:
+                while True:
+                    if iteration >= plan.total:
+                        if not keep_going():
+                            break
+                        continue
+                    in_warmup = iteration < plan.warmup
+                    if iteration == plan.warmup and plan.warmup > 0 and plan.warmup_settled:
                         state = _end_warmup(sampler, target, state)
+                    if not in_warmup and sampling_clock is None:
+                        sampling_clock = (time.monotonic(), iteration)
                     try:
                         if block is not None:  # several iterations in one call
-                            rows_done = block(state, iteration, (warmup if in_warmup else total) - iteration,
+                            rows_done = block(state, iteration, (plan.warmup if in_warmup else plan.total) - iteration,
                                               in_warmup)
                         else:
                             state = sampler.step(state, iteration, in_warmup)
@@ -206,32 +272,81 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                     progress.update(iteration, state, target)
                     if interrupted():
                         raise KeyboardInterrupt
-                    if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < total:
+                    if (plan.until_converged and iteration > plan.warmup and spent() >= settings.max_time
+                            and iteration - plan.warmup >= MIN_SAMPLES):
+                        plan.samples, plan.stopped = iteration - plan.warmup, "max_time"  # out of time: keep what is done
+                        break
+                    if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < plan.total:
                         ckpt.save(ckpt_path, fingerprint, state, records, iteration,
-                                  _extra(target, elapsed_before + time.time() - started, settings))
+                                  _extra(target, elapsed_before + time.time() - started, settings, plan,
+                                         block_particles))
                         last_save = time.monotonic()
         except KeyboardInterrupt:
             progress.stop()
             if ckpt_path is None:
                 raise
             ckpt.save(ckpt_path, fingerprint, committed, records, iteration,
-                      _extra(target, elapsed_before + time.time() - started, settings))
+                      _extra(target, elapsed_before + time.time() - started, settings, plan, block_particles))
             partial = None
-            if iteration > warmup and out_path is not None:
-                idata = build_inference_data(model, target, settings, records, iteration, warmup,
+            if iteration > plan.warmup and plan.warmup_settled and out_path is not None:
+                idata = build_inference_data(model, target, settings, records, iteration, plan.warmup,
                                              sampler, elapsed_before + time.time() - started, partial=True,
-                                             state=committed)
+                                             state=committed, plan=plan)
                 partial = arviz_io.write(idata, out_path)
             raise RunInterrupted(iteration, ckpt_path, partial) from None
         progress.stop()
         seconds = elapsed_before + time.time() - started
-        idata = build_inference_data(model, target, settings, records, total, warmup, sampler, seconds, state=state)
+        idata = build_inference_data(model, target, settings, records, plan.total, plan.warmup, sampler, seconds,
+                                     state=state, plan=plan)
         if out_path is not None:
             arviz_io.write_results(idata, out_path, ckpt_path)
+            # kept, marked finished: ``--resume --samples N`` continues the run from here without re-evaluating
+            ckpt.save(ckpt_path, fingerprint, state, records, plan.total,
+                      _extra(target, seconds, settings, plan, block_particles))
         return idata
     finally:
         if own_executor:
             executor.shutdown()
+
+
+def _resumed_plan(sampler, plan: RunPlan, iteration: int, asked: dict, settings: Settings) -> RunPlan:
+    """The checkpoint's plan, with the lengths this call asks for (``--samples`` to continue a finished run)."""
+    if "warmup" in asked and plan.warmup_settled and asked["warmup"] != plan.warmup and iteration > plan.warmup:
+        raise messages.resume_changes_warmup(plan.warmup, asked["warmup"])
+    if "samples" in asked:
+        samples, warmup = plan_of(sampler, asked["samples"], plan.warmup)
+        if warmup + samples < iteration:
+            raise messages.resume_fewer_samples(iteration - plan.warmup, asked["samples"])
+        plan.samples, plan.warmup, plan.until_converged = samples, warmup, False
+    elif plan.stopped == "max_time":
+        plan.until_converged = True  # a fresh time budget to get there
+    elif plan.stopped:
+        raise messages.run_already_finished(plan.samples, plan.stopped)
+    plan.stopped = ""
+    return plan
+
+
+def _grow(records: dict, length: int) -> dict:
+    """The records with room for ``length`` iterations (doubling, so extensions copy little)."""
+    have = len(next(iter(records.values()))) if records else 0
+    if length <= have:
+        return records
+    size = max(length, 2 * have)
+    grown = {}
+    for k, record in records.items():
+        grown[k] = np.zeros((size,) + record.shape[1:], dtype=record.dtype)
+        grown[k][:have] = record
+    return grown
+
+
+def _retarget(progress, plan: RunPlan) -> None:
+    retarget = getattr(progress, "retarget", None)  # optional: a display that can change its total
+    if retarget is not None:
+        retarget(plan.total, plan.warmup)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g} s" if seconds < 120 else f"{seconds / 60:g} min"
 
 
 def _check_memory(needed: int, iterations: int) -> None:
@@ -284,11 +399,14 @@ def _end_warmup(sampler, target, state):
     return end(state) if end is not None else state
 
 
-def _extra(target, elapsed: float, settings: Settings) -> dict:
+def _extra(target, elapsed: float, settings: Settings, plan: RunPlan, block_particles) -> dict:
     return {
         "adapters": target.adaptation_states(),
+        "evaluations": target.evaluations,
         "elapsed": elapsed,
         "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
+        "plan": plan.as_dict(),
+        "block_particles": block_particles,
     }
 
 
@@ -297,7 +415,7 @@ def _fingerprint(model, settings: Settings) -> str:
     payload = {
         "source": model.source,
         "data": [hashlib.sha256(ds.values.tobytes() + ds.times.tobytes()).hexdigest() for ds in model.datasets],
-        "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
+        "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED + LENGTH_SETTINGS},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from ponder.lang import messages
 from ponder.lang.errors import ModelError, located
 from ponder.plugins.options import Option, coerce_options, declared_options
+from ponder.runtime.convergence import TARGET_ESS, TARGET_RHAT
 
 #: The most particles a filter may use: each particle array takes N x states x 8 bytes (2**24 x 8 states: 1 GiB).
 MAX_PARTICLES = 2**24
@@ -35,14 +36,19 @@ def check_particles(value) -> None:
     if numbers[-1] > MAX_PARTICLES:
         raise messages.too_many_particles(value, MAX_PARTICLES)
 
+#: seconds a run that samples until converged may take (``--max-time``)
+DEFAULT_MAX_TIME = 300.0
+
 #: the most samples (and warm-up iterations) per chain a run may ask for
 MAX_SAMPLES = 10**9
 
 SETTINGS = (
     Option("sampler", str, "ensemble", "the sampler (ensemble, mh, pt or a plugin's)"),
     Option("likelihood", str, "auto", "auto, direct, pf or a plugin's"),
-    Option("samples", int, 1000, "draws per chain after warm-up", minimum=1, maximum=MAX_SAMPLES),
-    Option("warmup", int, None, "warm-up iterations (default: as many as samples)", minimum=0, maximum=MAX_SAMPLES),
+    Option("samples", int, None, "draws per chain after warm-up, exactly (default: until converged)", minimum=1,
+           maximum=MAX_SAMPLES),
+    Option("warmup", int, None, "warm-up iterations (default: until the warm-up settles)", minimum=0,
+           maximum=MAX_SAMPLES),
     Option("chains", int, None, "chains, walkers or replicas (the sampler's default)", minimum=1),
     Option("particles", str, None, f"N or MIN:MAX for the particle filter (runs: 64:4096; N at most {MAX_PARTICLES})",
            check=check_particles),
@@ -52,11 +58,19 @@ SETTINGS = (
            below=2**63),
     Option("resampling", str, None, "the particle filter's resampling scheme"),
     Option("thin", int, 1, "keep every thin-th draw", minimum=1),
+    Option("target_rhat", float, TARGET_RHAT, "sample until every parameter's R-hat is at most this", above=1.0,
+           maximum=2.0),
+    Option("target_ess", int, TARGET_ESS, "... and its bulk and tail ESS at least this", minimum=1,
+           maximum=MAX_SAMPLES),
+    Option("max_time", float, DEFAULT_MAX_TIME, "seconds the run may take when sampling until converged",
+           above=0.0),
 )
 SETTING_NAMES = tuple(o.name for o in SETTINGS)
 ALIASES = {"walkers": "chains"}
 #: settings a resumed run takes from its checkpoint unless given again (where it runs is the caller's choice)
 NOT_RESUMED = ("executor", "workers")
+#: settings a resumed run may change: how long it runs, not what it draws
+LENGTH_SETTINGS = ("samples", "warmup", "target_rhat", "target_ess", "max_time", "thin")
 DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
 
 
@@ -64,7 +78,7 @@ DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
 class Settings:
     sampler: str = "ensemble"
     likelihood: str = "auto"
-    samples: int = 1000
+    samples: int | None = None
     warmup: int | None = None
     chains: int | None = None
     particles: object = None
@@ -73,11 +87,11 @@ class Settings:
     seed: int | None = None
     resampling: str | None = None
     thin: int = 1
+    target_rhat: float = TARGET_RHAT
+    target_ess: int = TARGET_ESS
+    max_time: float = DEFAULT_MAX_TIME
     #: options of the sampler and the likelihood (``--option``, ``infer { }``, keyword arguments)
     options: dict = field(default_factory=dict)
-
-    def resolved_warmup(self) -> int:
-        return self.samples if self.warmup is None else self.warmup
 
 
 def settings_dict(settings: Settings) -> dict:

@@ -106,6 +106,8 @@ class Target:
         #: (module, function) of one Numba log-likelihood all estimators share, or None (likelihood contract)
         self.compiled_loglik = _common(getattr(e, "compiled_loglik", None) for e in self.estimators)
         self.names = model.param_slot_names
+        #: rows evaluated so far (likelihood estimates over all replicates), kept across checkpoints
+        self.evaluations = 0
         self.dim = len(self.names)
         self.consts = model.consts()
         self.times = [ds.times for ds in model.datasets]
@@ -185,6 +187,7 @@ class Target:
         self.model.kernels.prior_logpdf_rows(theta, self.consts, logprior)
         valid = np.isfinite(logprior) & np.isfinite(logj)
         rows = np.flatnonzero(valid)
+        self.evaluations += len(rows)
         n_particles = self.particles()
         replicates = len(self.estimators)
         # task k is (row rows[k // replicates], replicate k % replicates); its numbers come from its key path

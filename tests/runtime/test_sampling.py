@@ -211,7 +211,11 @@ def test_resume_after_kill_9_is_bit_identical(tmp_path, ponder_cli):
     resumed = ponder_cli(*LONG, "--out", out, "--resume")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert same_results(reference, out)
-    assert not ckpt.exists()  # removed once the results are complete
+    # kept, marked finished, so `--resume --samples N` can continue it; asking again for the same draws changes nothing
+    assert ckpt.exists()
+    again = ponder_cli(*LONG, "--out", out, "--resume")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert same_results(reference, out)
 
 
 def test_ctrl_c_keeps_draws_and_resumes(tmp_path, ponder_cli):

@@ -38,11 +38,18 @@ Optional members, all part of the contract:
 ``end_warmup(state) -> state``
     called once, before the first sampling iteration (the runtime has
     locked the likelihoods' adaptations just before).
+``warmup_settled(state) -> bool``
+    asked at the end of each block of an adaptive warm-up (no ``--warmup``):
+    False while the sampler is still repairing its start (``ensemble``:
+    walkers were pruned at the last pruning; ``mh``: a stuck chain was moved
+    at the last window's end); the warm-up then goes on
+    (:mod:`ponder.runtime.plan`).
 ``plan(samples, warmup) -> (samples, warmup)``
     the iteration counts this sampler will run for the counts asked for
     (``warmup`` None: the sampler's default) -- parallel tempering rounds
-    both to its rounds of 2^r scans. Without it: ``samples``, and ``warmup``
-    defaulting to ``samples``.
+    both to its rounds of 2^r scans, and to sample on after its last round
+    the runtime asks its plan for more samples. Without it: ``samples``,
+    and an adaptive warm-up unless ``warmup`` is given.
 ``recorded_rows``
     the state rows recorded as chains (default all; ``pt`` records its b = 1
     replica).

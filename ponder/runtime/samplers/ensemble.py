@@ -73,6 +73,7 @@ class EnsembleSampler:
         state["accept"] = np.ones(self.walkers)
         state["stuck"] = np.zeros(self.walkers, dtype=np.int64)
         state["resets"] = np.zeros(self.walkers, dtype=np.int64)
+        state["pruned"] = np.zeros(1)  # walkers moved by the last pruning
         return state
 
     def step(self, state: dict, iteration: int, warmup: bool) -> dict:
@@ -111,6 +112,8 @@ class EnsembleSampler:
         median = np.median(np.where(finite, logpost, -np.inf))
         stranded = np.flatnonzero(~finite | (logpost < median - max(10.0, 2.0 * self.target.dim)))
         good = np.flatnonzero(finite & (logpost >= median))
+        if "pruned" in state:  # (a checkpoint of an older version has no counter)
+            state["pruned"][0] = len(stranded) if len(good) else 0
         if not len(stranded) or not len(good):
             return
         rng = generator(self.target.seed, 0, iteration, 2)
@@ -130,6 +133,10 @@ class EnsembleSampler:
             state[key][stuck[ok]] = evaluation[key][ok]
         state["stuck"][stuck] = 0
         state["resets"][stuck[ok]] += 1
+
+    def warmup_settled(self, state: dict) -> bool:
+        """No walker was stranded at the last pruning (or pruning is off)."""
+        return not self.prune or state.get("pruned", np.zeros(1))[0] == 0
 
     def end_warmup(self, state: dict) -> dict:
         return state

@@ -1,13 +1,26 @@
 """Random-walk Metropolis with adaptive covariance; pseudo-marginal MH with a particle filter.
 
 Each of C chains proposes z' = z + s L e, e ~ N(0, I), where L L^T is the
-proposal covariance and s a scale, and accepts with probability
-min(1, p(z') / p(z)). During warm-up each chain adapts: the covariance is
-the chain's own running covariance (Haario, Saksman and Tamminen 2001; the
-prior's covariance in unconstrained space until 2 d + 10 draws exist) and
-log s follows a Robbins-Monro recursion towards the acceptance rate 0.234
-(0.44 in one dimension; Roberts and Rosenthal 2001). After warm-up both are
-frozen, so the sampling phase is a fixed Metropolis kernel.
+proposal covariance and s the chain's scale, and accepts with probability
+min(1, p(z') / p(z)). The warm-up adapts both, in windows that double in
+length (ending at iterations 50, 150, 350, 750, ...; Stan's windowed
+adaptation):
+
+* log s follows a Robbins-Monro recursion towards the acceptance rate 0.234
+  (0.44 in one dimension; Roberts and Rosenthal 2001), every iteration;
+* at a window's end L L^T becomes the covariance of the window's positions
+  pooled over all chains, shrunk towards a small multiple of I as Stan
+  does ((n / (n + 5)) S + 1e-3 (5 / (n + 5)) I), and the window's estimate
+  restarts -- so draws from the start, far from the posterior, stop
+  distorting the proposal (the prior's covariance until the first window);
+* at a window's end a chain whose mean log posterior over the window is
+  more than 3 + sqrt(d) below the best chain's (stuck in a minor mode or at
+  a prior bound) moves to the position of a randomly chosen chain that is
+  not, with its scale (what ``warmup_settled`` reports; ensemble walkers are
+  pruned the same way).
+
+After warm-up both are frozen, so the sampling phase is a fixed Metropolis
+kernel.
 
 With the ``pf`` likelihood this is PMMH (Andrieu, Doucet and Holenstein
 2010): the current state keeps its likelihood *estimate*, which is never
@@ -25,6 +38,7 @@ import numpy as np
 from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.samplers.base import accept_rows, log_accept
+from ponder.runtime.evaluation import EVAL_KEYS
 from ponder.runtime.seeds import generator
 
 
@@ -58,12 +72,14 @@ class MetropolisSampler:
         z = self.target.to_z(draws)
         z = z[np.all(np.isfinite(z), axis=1)]
         prior_cov = np.atleast_2d(np.cov(z, rowvar=False)) if len(z) > d else np.eye(d)
-        state["mh_prior_cov"] = np.broadcast_to(prior_cov, (c, d, d)).copy()
         state["mh_log_scale"] = np.full(c, math.log(self.initial_scale))
-        state["mh_count"] = np.zeros(c)
-        state["mh_mean"] = np.zeros((c, d))
-        state["mh_m2"] = np.zeros((c, d, d))
         state["mh_chol"] = np.stack([_cholesky(prior_cov) for _ in range(c)])
+        # the current window's pooled running mean and co-moment, its draw count, and each chain's log posterior sum
+        state["mh_window"] = np.zeros(1)
+        state["mh_mean"] = np.zeros(d)
+        state["mh_m2"] = np.zeros((d, d))
+        state["mh_lp_sum"] = np.zeros(c)
+        state["mh_moved"] = np.zeros(1)  # chains moved at the last window's end
         return state
 
     def step(self, state: dict, iteration: int, warmup: bool) -> dict:
@@ -81,21 +97,50 @@ class MetropolisSampler:
         return state
 
     def _adapt(self, state: dict, prob: np.ndarray, iteration: int) -> None:
-        d = self.target.dim
         gain = (iteration + 1) ** -0.6
         state["mh_log_scale"] += gain * (prob - self.target_accept)
-        # Welford's running mean and co-moment of each chain's positions
-        state["mh_count"] += 1
-        delta = state["z"] - state["mh_mean"]
-        state["mh_mean"] += delta / state["mh_count"][:, None]
-        state["mh_m2"] += np.einsum("ci,cj->cij", delta, state["z"] - state["mh_mean"])
-        for k in range(self.chains):
-            n = state["mh_count"][k]
-            cov = state["mh_m2"][k] / (n - 1) if n > 2 * d + 10 else state["mh_prior_cov"][k]
-            state["mh_chol"][k] = _cholesky(cov)
+        for row in state["z"]:  # Welford's pooled running mean and co-moment of the window's positions
+            state["mh_window"][0] += 1
+            delta = row - state["mh_mean"]
+            state["mh_mean"] += delta / state["mh_window"][0]
+            state["mh_m2"] += np.outer(delta, row - state["mh_mean"])
+        state["mh_lp_sum"] += np.where(np.isfinite(state["logpost"]), state["logpost"], -1e300)
+        if _window_ends(iteration):
+            self._end_window(state, iteration)
+
+    def _end_window(self, state: dict, iteration: int) -> None:
+        c, d = self.chains, self.target.dim
+        n = state["mh_window"][0]
+        if n > 2 * d + 10:
+            cov = state["mh_m2"] / (n - 1)
+            cov = (n / (n + 5.0)) * cov + 1e-3 * (5.0 / (n + 5.0)) * np.eye(d)
+            state["mh_chol"][:] = _cholesky(cov)
+        mean_lp = state["mh_lp_sum"] / max(n / c, 1.0)
+        stuck = np.flatnonzero(mean_lp < mean_lp.max() - (3.0 + math.sqrt(d)))
+        good = np.setdiff1d(np.arange(c), stuck)
+        state["mh_moved"][0] = len(stuck)
+        if len(stuck) and len(good):
+            rng = generator(self.target.seed, 0, iteration, 1)
+            sources = good[rng.integers(0, len(good), size=len(stuck))]
+            for key in ("z", "mh_log_scale") + EVAL_KEYS:
+                state[key][stuck] = state[key][sources]
+        state["mh_window"][0] = 0.0
+        state["mh_mean"][:] = 0.0
+        state["mh_m2"][:] = 0.0
+        state["mh_lp_sum"][:] = 0.0
+
+    def warmup_settled(self, state: dict) -> bool:
+        """No chain was stuck at the last window's end."""
+        return state["mh_moved"][0] == 0
 
     def end_warmup(self, state: dict) -> dict:
         return state
+
+
+def _window_ends(iteration: int) -> bool:
+    """Adaptation windows end after iterations 50, 150, 350, 750, ... (50 (2^k - 1), k >= 1)."""
+    k = (iteration + 1) / 50 + 1
+    return (iteration + 1) % 50 == 0 and k == 2 ** round(math.log2(k))
 
 
 def _cholesky(cov: np.ndarray) -> np.ndarray:
