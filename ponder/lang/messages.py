@@ -875,8 +875,24 @@ def checkpoint_unreadable(path: Any, problem: Any) -> ModelError:
 def checkpoint_of_another_run(path: Any) -> ModelError:
     return ModelError(
         f"the checkpoint `{path}` belongs to a different run",
-        hint="resume with the same model, data and settings (seed, sampler, samples, ...), or delete it",
+        hint="resume with the same model, data and settings (seed, sampler, chains, ...), or delete it",
     )
+
+
+def resume_changes_warmup(warmup: int, asked: int) -> ModelError:
+    return ModelError(f"the run being resumed warmed up for {warmup} iterations; `--warmup {asked}` cannot change that "
+                      "now", hint=f"leave out --warmup (or give {warmup}), or start a new run")
+
+
+def resume_fewer_samples(done: int, asked: int) -> ModelError:
+    return ModelError(f"the run being resumed has {done} draws per chain already; `--samples {asked}` asks for fewer",
+                      hint="give a larger --samples to continue it, or read the results it wrote")
+
+
+def run_already_finished(samples: int, why: str) -> ModelError:
+    reason = {"converged": "it converged", "samples": "it drew the samples asked for"}.get(why, why)
+    return ModelError(f"the run being resumed has finished ({samples} draws per chain; {reason})",
+                      hint=f"continue it with more draws: `--resume --samples N` with N above {samples}")
 
 
 def results_file_not_found(path: Any) -> ModelError:
