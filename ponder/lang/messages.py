@@ -1391,3 +1391,48 @@ def run_too_large(needed: float, available: float, iterations: int) -> ModelErro
     return ModelError(f"recording {iterations:,} iterations takes {needed / 2**30:,.1f} GiB, more than this machine's "
                       f"{available / 2**30:,.1f} GiB of memory", hint="ask for fewer `--samples` (and `--warmup`) "
                       "or fewer chains: every iteration of every chain is kept")
+
+
+# ------------------------------------------------------------ simulation-based calibration (`ponder sbc`)
+def sbc_too_few_datasets(value: Any) -> ModelError:
+    """``--datasets`` (``datasets=``) that is not a whole number of at least 1."""
+    return ModelError(f"simulation-based calibration needs a whole number of datasets of at least 1, not `{value}`",
+                      hint="for example `--datasets 100`; 50 to 1000 datasets are usual, more finds smaller biases")
+
+
+def sbc_too_few_draws(value: Any) -> ModelError:
+    """``--draws`` (``draws=``) that is not a whole number of at least 1."""
+    return ModelError(f"simulation-based calibration needs a whole number of posterior draws per dataset of at "
+                      f"least 1, not `{value}`", hint="for example `--draws 100`: each rank is then one of 0..100")
+
+
+def sbc_not_enough_posterior_draws(available: int, draws: int) -> ModelError:
+    """A run of SBC gave fewer pooled posterior draws than the ``draws`` to thin to."""
+    return ModelError(f"a run gave {available} posterior draws (all chains pooled), fewer than the {draws} "
+                      f"draws asked for per dataset", hint="ask for more `--samples` (or chains), or fewer `--draws`")
+
+
+def sbc_sampler_and_method(sampler: str, method: str) -> ModelError:
+    """Both a sampler and an inference method for SBC."""
+    return ModelError(f"give a sampler (`{sampler}`) or an inference method (`{method}`) to calibrate, not both",
+                      hint="`--sampler NAME` calibrates an MCMC sampler, `--method NAME` a whole-run method")
+
+
+def sbc_needs_data(model: str) -> ModelError:
+    """SBC of a model without datasets: nothing says at which times to simulate."""
+    return ModelError(f"model `{model}` has no dataset: simulation-based calibration simulates data at the "
+                      f"times (and with the replicates and missing values) of the model's data",
+                      hint="add a `data \"file.csv\"` line (a CSV with a `time` column is enough; "
+                      "`ponder simulate MODEL --times ... -o file.csv` writes one)")
+
+
+def sbc_resume_needs_out() -> ModelError:
+    """``--resume`` (``resume=True``) without an output folder to resume from."""
+    return ModelError("`--resume` needs `--out DIR`: the folder where the datasets done so far were written",
+                      hint="give the `--out` folder of the interrupted `ponder sbc`")
+
+
+def sbc_alpha_out_of_range(value: Any) -> ModelError:
+    """The SBC test level outside (0, 1)."""
+    return ModelError(f"the level of the SBC test must be a number between 0 and 1, not `{value}`",
+                      hint="for example `--alpha 0.01` (the default); it is split over the parameters (Bonferroni)")
