@@ -94,11 +94,15 @@ def _summary_html(idata) -> str:
         cells = [f"{row[c]:.0f}" if c.startswith("ess") else f"{row[c]:.4g}" for c in columns]
         rows.append([str(label)] + cells)
     html_table = _table(["parameter"] + columns, rows)
-    unmixed = [str(label) for label, row in frame.iterrows() if row["r_hat"] > 1.05]
-    if unmixed:
-        html_table += (f'<p class="warning">R-hat is above 1.05 for {_e(", ".join(unmixed))}: the chains have not '
-                       "mixed, so these numbers are not yet reliable; sample longer.</p>")
-    return html_table
+    return html_table + "".join(_warnings_html(idata))
+
+
+def _warnings_html(idata) -> list[str]:
+    """The run's warnings (:func:`ponder.runtime.convergence.run_warnings`: R-hat and ESS against the run's
+    targets, a noisy particle filter, failed estimates, frequent resets), one paragraph each."""
+    from ponder.runtime.convergence import run_warnings
+
+    return [f'<p class="warning">warning: {_e(line)}</p>' for line in run_warnings(idata)]
 
 
 def _tempering_html(attrs) -> list[str]:

@@ -75,6 +75,20 @@ def test_settings_show_the_values_used_not_default(deterministic):
     assert "null" not in html
 
 
+def test_the_report_shows_the_run_warnings(deterministic):
+    import html as html_module
+
+    from ponder.report import render_report
+    from ponder.runtime.convergence import run_warnings
+
+    warnings = run_warnings(deterministic)
+    assert warnings and warnings[0].startswith("not converged")  # 20 draws per chain cannot reach ESS 400
+    page = render_report(deterministic)
+    for line in warnings:
+        assert f'<p class="warning">warning: {html_module.escape(line)}</p>' in page
+    assert "R-hat is above 1.05" not in page
+
+
 def test_settings_of_a_particle_filter_run(results):
     from ponder.report import settings_used
     from ponder.runtime.arviz_io import read
