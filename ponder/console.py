@@ -55,3 +55,14 @@ def print_warnings(warnings) -> None:
     """Render a model's warnings (:class:`~ponder.lang.errors.ModelWarning`) to stderr, one after another."""
     for warning in warnings:
         print_error(warning)
+
+
+def print_run_warnings(warnings, out=None) -> None:
+    """Print a run's warnings (:func:`ponder.runtime.convergence.run_warnings`), each a line that starts with a
+    yellow ``warning:``, to ``out`` (a rich console; default: stderr). The text is printed as it is: no markup
+    or emoji codes in it are interpreted."""
+    from rich.text import Text
+
+    out = out if out is not None else console(stderr=True)
+    for line in warnings:
+        out.print(Text.assemble(("warning:", "bold yellow"), " ", (str(line), "yellow")))

@@ -230,6 +230,7 @@ class Session:
             self._say(f"[yellow]stopped[/] at iteration {stop.iteration}; the draws so far are kept")
         self.console.print(run_report(self.results))
         self.console.print(posterior_table(self.results))
+        self._run_warnings(self.results)
         return self.results
 
     def summary(self):
@@ -246,6 +247,7 @@ class Session:
             self.console.print(pt)
         table = posterior_table(idata)
         self.console.print(table)
+        self._run_warnings(idata)
         return table
 
     def plot(self, kind: str, truth: dict | None = None, out: str | Path | None = None):
@@ -370,6 +372,13 @@ class Session:
 
     def _say(self, markup: str) -> None:
         self.console.print(markup)
+
+    def _run_warnings(self, idata) -> None:
+        """The results' warnings (not converged, a noisy particle filter, failed estimates), each a yellow line."""
+        from ponder.console import print_run_warnings
+        from ponder.runtime.convergence import run_warnings
+
+        print_run_warnings(run_warnings(idata), self.console)
 
     def _warn(self, model) -> None:
         """Print the model's warnings (unused names, states never updated) as the compiler renders them."""

@@ -1,6 +1,7 @@
 """ponder.Session from Python (the REPL's commands without a terminal)."""
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -130,3 +131,23 @@ def test_summary_after_the_model_changed_says_the_sample_is_of_the_previous_mode
     out.truncate(0)
     s.summary()
     assert "previous model" not in out.getvalue()
+
+
+def test_sample_and_summary_print_the_run_warnings_in_yellow():
+    from ponder.runtime.convergence import run_warnings
+
+    buffer = io.StringIO()
+    s = ponder.Session(STRAIGHTWALK, console=Console(file=buffer, width=2000, force_terminal=True,
+                                                     color_system="standard"))  # wide: a warning is one line
+    idata = s.sample(samples=20, warmup=20, chains=8, seed=1, progress=False)
+    warnings = run_warnings(idata)
+    assert warnings and warnings[0].startswith("not converged")
+    assert buffer.getvalue().count("\x1b[1;33mwarning:") == len(warnings)  # after :sample
+    buffer.truncate(0)
+    buffer.seek(0)
+    s.summary()
+    text = buffer.getvalue()
+    assert text.count("\x1b[1;33mwarning:") == len(warnings)  # bold yellow
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    for line in warnings:
+        assert f"warning: {line}" in plain.splitlines()
