@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ponder.lang.errors import ModelError
 
-
 #: the width of a console that does not write to a terminal: wide enough that no table is cut or wrapped
 LOG_WIDTH = 1000
 

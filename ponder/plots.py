@@ -291,7 +291,7 @@ def _trace(idata, truth, model):
             prior_density = exact[name]
         elif prior is not None and name in prior:
             prior_draws = _element(prior[name], index)
-            prior_density = lambda x, d=prior_draws: _density(d, x)  # noqa: E731
+            prior_density = lambda x, d=prior_draws: _density(d, x)
         else:
             prior_density = None
         _marginal_panel(axes[k, 1], draws[:, n_warmup:].ravel(), prior_density, label, mark)
@@ -384,7 +384,7 @@ def _constant(e, consts: dict, library) -> float:
     from ponder.lang import ir
     from ponder.lang.library import python_function
 
-    rec = lambda x: _constant(x, consts, library)  # noqa: E731
+    rec = lambda x: _constant(x, consts, library)
     if isinstance(e, ir.Num):
         return float(e.value)
     if isinstance(e, ir.Ref) and e.kind == "const" and e.name in consts:
