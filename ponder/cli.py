@@ -524,6 +524,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="show one plugin's description and declared options")
     p.add_argument("--all", action="store_true", help="also list the built-in distributions and functions")
     p.set_defaults(func=cmd_plugins)
+    from ponder.cli_sbc import add_parser as add_sbc_parser
+
+    add_sbc_parser(sub)  # `ponder sbc`: simulation-based calibration (ponder/cli_sbc.py)
     return parser
 
 

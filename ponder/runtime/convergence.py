@@ -25,9 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: the defaults of ``--target-rhat`` and ``--target-ess``
-TARGET_RHAT = 1.01
-TARGET_ESS = 400
+from ponder.runtime.settings import TARGET_ESS, TARGET_RHAT
+
 #: a particle filter's log-likelihood standard deviation above this makes PMMH mix poorly (Doucet et al. 2015)
 MAX_LOGLIK_SD = 1.5
 #: the fraction of failed likelihood estimates above which a run warns

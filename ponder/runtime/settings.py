@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, fields
 from ponder.lang import messages
 from ponder.lang.errors import ModelError, located
 from ponder.plugins.options import Option, coerce_options, declared_options
-from ponder.runtime.convergence import TARGET_ESS, TARGET_RHAT
 
 #: The most particles a filter may use: each particle array takes N x states x 8 bytes (2**24 x 8 states: 1 GiB).
 MAX_PARTICLES = 2**24
@@ -36,6 +35,9 @@ def check_particles(value) -> None:
     if numbers[-1] > MAX_PARTICLES:
         raise messages.too_many_particles(value, MAX_PARTICLES)
 
+#: the defaults of ``--target-rhat`` and ``--target-ess`` (Vehtari et al. 2021's recommendations)
+TARGET_RHAT = 1.01
+TARGET_ESS = 400
 #: seconds a run that samples until converged may take (``--max-time``)
 DEFAULT_MAX_TIME = 300.0
 

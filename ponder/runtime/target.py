@@ -106,8 +106,7 @@ class Target:
         #: (module, function) of one Numba log-likelihood all estimators share, or None (likelihood contract)
         self.compiled_loglik = _common(getattr(e, "compiled_loglik", None) for e in self.estimators)
         self.names = model.param_slot_names
-        #: rows evaluated so far (likelihood estimates over all replicates), kept across checkpoints
-        self.evaluations = 0
+        self._evaluations = [0]  # shared with the copies of :meth:`with_seed`
         self.dim = len(self.names)
         self.consts = model.consts()
         self.times = [ds.times for ds in model.datasets]
@@ -120,6 +119,24 @@ class Target:
         self.transform = Transform(*self.fixed_bounds) if self.fixed_bounds is not None else None
 
     # ------------------------------------------------------------ transforms
+    @property
+    def evaluations(self) -> int:
+        """Rows evaluated so far (likelihood estimates over all replicates), by this target and its copies."""
+        return self._evaluations[0]
+
+    @evaluations.setter
+    def evaluations(self, value: int) -> None:
+        self._evaluations[0] = int(value)
+
+    def with_seed(self, seed: int) -> "Target":
+        """The same target drawing its random numbers from ``seed`` instead (an independent chain of a sampler
+        that runs several); the estimators, their adaptive particle numbers and the evaluation count are shared."""
+        import copy
+
+        twin = copy.copy(self)
+        twin.seed = seed
+        return twin
+
     def _bounds(self, theta: np.ndarray):
         lower, upper = np.empty(self.dim), np.empty(self.dim)
         self.model.kernels.prior_support(theta, self.consts, lower, upper)
@@ -187,7 +204,7 @@ class Target:
         self.model.kernels.prior_logpdf_rows(theta, self.consts, logprior)
         valid = np.isfinite(logprior) & np.isfinite(logj)
         rows = np.flatnonzero(valid)
-        self.evaluations += len(rows)
+        self._evaluations[0] += len(rows)
         n_particles = self.particles()
         replicates = len(self.estimators)
         # task k is (row rows[k // replicates], replicate k % replicates); its numbers come from its key path

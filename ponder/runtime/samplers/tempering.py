@@ -74,7 +74,9 @@ def round_of(scan: int) -> int:
     return int(math.floor(math.log2(scan + 1)))
 
 
-class ParallelTempering:
+class TemperingChain:
+    """One chain of replicas at N temperatures (the algorithm above); :class:`ParallelTempering` runs several."""
+
     name = "pt"
     options = (
         Option("explorer", str, None, "local moves: slice (exact likelihoods only; their default) or mh",
@@ -337,6 +339,120 @@ class ParallelTempering:
             "pt_swap_rates": [float(a) for a in state["pt_swap_rates"]],
             "pt_round_table": {"columns": list(TABLE_COLUMNS), "rows": table.tolist()},
         }
+
+
+class ParallelTempering:
+    """``runs`` independent tempering chains (default 2), each with ``chains`` replicas; R-hat compares them.
+
+    Chain k draws from its own seed (chain 0 from the run's): its random
+    numbers, starting points and likelihood estimates are independent of the
+    others', and it adapts its own schedule. They share the likelihood (and
+    its adaptive particle numbers) and advance block by block together, so
+    each records its b = 1 replica as one chain of the results. The evidence
+    is the mean of the chains' log Z; its standard error is the larger of
+    the one from the chains' own batch-means errors,
+    sqrt(sum_k se_k^2) / K, and the one from their spread,
+    sd_k(log Z_k) / sqrt(K) -- the batch means of one round alone understate
+    it when scans are autocorrelated over a block's length.
+    """
+
+    name = "pt"
+    options = TemperingChain.options + (
+        Option("runs", int, 2, "independent tempering chains, each with all its replicas (R-hat compares them)",
+               minimum=1, maximum=64),
+    )
+
+    def __init__(self, target, chains: int | None = None, runs: int = 2, **options):
+        self.target = target
+        self.runs = int(runs)  # at least 1: the option's bounds are checked before
+        self.parts = [TemperingChain(target if k == 0 else target.with_seed(_chain_seed(target.seed, k)), chains,
+                                     **options) for k in range(self.runs)]
+        self.replicas = self.parts[0].replicas
+        self.explorer, self.fast = self.parts[0].explorer, self.parts[0].fast  # the same for every chain
+        self.recorded_rows = np.array([k * self.replicas + self.replicas - 1 for k in range(self.runs)])
+
+    def plan(self, samples: int, warmup: int | None) -> tuple[int, int]:
+        return self.parts[0].plan(samples, warmup)
+
+    # the state: chain k's arrays under "k/KEY"; the row arrays (z, the evaluations, accept, ...) of all chains
+    # one after another under their plain names, for the runtime's records and progress
+    def _part(self, state: dict, k: int) -> dict:
+        prefix = f"{k}/"
+        return {key[len(prefix):]: value for key, value in state.items() if key.startswith(prefix)}
+
+    def _store(self, state: dict, k: int, part: dict) -> None:
+        for key, value in part.items():
+            state[f"{k}/{key}"] = value
+
+    def _merge_rows(self, state: dict) -> None:
+        for key in record_keys(self._part(state, 0)):
+            state[key] = np.concatenate([state[f"{k}/{key}"] for k in range(self.runs)])
+
+    def start(self) -> dict:
+        state = {}
+        for k, part in enumerate(self.parts):
+            self._store(state, k, part.start())
+        self._merge_rows(state)
+        return state
+
+    def step(self, state: dict, scan: int, warmup: bool) -> dict:
+        self.step_block(state, scan, 1, warmup)
+        return state
+
+    def step_block(self, state: dict, first: int, count: int, warmup: bool) -> dict:
+        """The chains' next block, of the length the first chain chose; records (scans, runs, ...)."""
+        found = []
+        for k, part in enumerate(self.parts):
+            sub = self._part(state, k)
+            if found:
+                count = part.block_scans = len(next(iter(found[0].values())))
+            found.append(part.step_block(sub, first, count, warmup))
+            self._store(state, k, sub)
+        self._merge_rows(state)
+        return {key: np.concatenate([f[key] for f in found], axis=1) for key in found[0]}
+
+    def progress_notes(self, state: dict) -> list[str]:
+        lines = self.parts[0].progress_notes(self._part(state, 0))
+        return [f"{line}  (chain 1 of {self.runs})" if self.runs > 1 else line for line in lines]
+
+    def end_warmup(self, state: dict) -> dict:
+        return state
+
+    def run_attrs(self, state: dict) -> dict:
+        parts = [part.run_attrs(self._part(state, k)) for k, part in enumerate(self.parts)]
+        attrs = dict(parts[0])
+        log_z = np.array([p["log_evidence"] for p in parts])
+        se = np.array([p["log_evidence_se"] for p in parts])
+        attrs["log_evidence"], attrs["log_evidence_se"] = combine_evidence(log_z, se)
+        attrs["log_evidence_chains"] = [float(v) for v in log_z]
+        attrs["pt_runs"] = self.runs
+        tables = [np.array(p["pt_round_table"]["rows"]) for p in parts]
+        rounds = min(len(t) for t in tables)
+        if self.runs > 1 and rounds:
+            combined = []
+            for r in range(rounds):
+                rows = np.array([t[r] for t in tables])
+                z, e = combine_evidence(rows[:, 4], rows[:, 5])
+                combined.append([rows[0, 0], rows[0, 1], rows[:, 2].mean(), rows[:, 3].sum(), z, e,
+                                 rows[:, 6].min(), rows[:, 7].mean(), rows[:, 8].sum()])
+            attrs["pt_round_table"] = {"columns": list(TABLE_COLUMNS), "rows": combined}
+        return attrs
+
+
+def combine_evidence(log_z: np.ndarray, se: np.ndarray) -> tuple[float, float]:
+    """The mean of K independent log Z estimates and its standard error (see :class:`ParallelTempering`)."""
+    k = len(log_z)
+    mean = float(np.mean(log_z))
+    within = float(np.sqrt(np.sum(np.square(se)))) / k if np.all(np.isfinite(se)) else math.nan
+    if k < 2:
+        return mean, within
+    between = float(np.std(log_z, ddof=1)) / math.sqrt(k)
+    return mean, max(within, between) if within == within else between
+
+
+def _chain_seed(seed: int, chain: int) -> int:
+    """Chain ``chain``'s seed, derived from the run's (chain 0 uses the run's own)."""
+    return int(np.random.SeedSequence([int(seed), 0x7E3D, chain]).generate_state(1, np.uint64)[0] % (2**63))
 
 
 def last_round(samples: int) -> int:
