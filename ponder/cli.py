@@ -198,11 +198,9 @@ def cmd_run(args) -> int:
 
 
 def _print_run_warnings(warnings: list[str]) -> None:
-    from rich.markup import escape
+    from ponder.console import print_run_warnings
 
-    console = _console(stderr=True)
-    for line in warnings:
-        console.print(f"[yellow bold]warning:[/] {escape(line)}", highlight=False)
+    print_run_warnings(warnings)
 
 
 def _run_method(model, args) -> int:
@@ -265,6 +263,13 @@ def cmd_plot(args) -> int:
     from ponder.runtime.results import read_results
 
     outputs.check_folder(args.out, "figure folder")
+    calibration = _sbc_result(args.results)
+    if calibration is not None:  # `ponder sbc --out DIR`'s result: its rank and ECDF figures
+        from ponder.sbc import write_figures
+
+        for path in write_figures(calibration, args.out, formats=tuple(args.format or ["png"])):
+            _console().print(f"wrote {path}")
+        return EXIT_OK
     truth = parse_params(args.truth, flag="--truth") or None  # before the results are read
     idata = read_results(args.results)
     unknown = [k for k in args.kind or [] if k not in plots.figure_kinds()]
@@ -287,11 +292,32 @@ def cmd_report(args) -> int:
     from ponder.runtime.results import read_results
 
     outputs.check_file(args.out, "report")
+    calibration = _sbc_result(args.results)
+    if calibration is not None:
+        from ponder.report import write_sbc_report
+
+        out = write_sbc_report(calibration, args.out)
+        _console().print(f"wrote [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB, self-contained HTML)")
+        return EXIT_OK
     idata = read_results(args.results)
     with _console(stderr=True).status("writing the report (summary and figures)"):
         out = write_report(idata, args.out, results_path=args.results)
     _console().print(f"wrote [bold]{out}[/] ({out.stat().st_size / 1024:.0f} KiB, self-contained HTML)")
     return EXIT_OK
+
+
+def _sbc_result(path: str):
+    """The calibration result at ``path`` (``ponder sbc --out DIR``: the folder or its ``sbc.json``), else None."""
+    folder_or_file = Path(path)
+    candidate = folder_or_file / "sbc.json" if folder_or_file.is_dir() else folder_or_file
+    if candidate.suffix != ".json" or not candidate.is_file():
+        return None
+    from ponder.sbc import read_result
+
+    try:
+        return read_result(candidate)
+    except (ValueError, KeyError, TypeError, OSError) as err:
+        raise messages.not_an_sbc_result(candidate, type(err).__name__) from None
 
 
 def cmd_repl(args) -> int:

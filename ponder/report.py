@@ -51,6 +51,21 @@ def write_report(idata, out: str | Path = "report.html", results_path: str | Pat
     return out
 
 
+def write_sbc_report(result, out: str | Path = "report.html") -> Path:
+    """Write the HTML report of a simulation-based calibration (:class:`ponder.sbc.SBCResult`) to ``out``."""
+    from ponder.sbc import sbc_section_html
+    from ponder.version import __version__
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+            "<title>ponder report: simulation-based calibration</title>", f"<style>{STYLE}</style></head><body>",
+            "<h1>Simulation-based calibration</h1>", sbc_section_html(result),
+            f'<p class="subtitle">Made by ponder {_e(__version__)}.</p></body></html>']
+    out.write_text("\n".join(page), encoding="utf-8")
+    return out
+
+
 def render_report(idata, results_path=None, truth: dict | None = None) -> str:
     """The report as one HTML string."""
     from ponder.version import __version__

@@ -176,6 +176,8 @@ def _g(value: float) -> str:
 
 def run_report(idata) -> Text:
     """One line on the run: sampler (or inference method), likelihood, draws, time, acceptance."""
+    import json
+
     import numpy as np
 
     from ponder.runtime.arviz_io import group
@@ -184,6 +186,11 @@ def run_report(idata) -> Text:
     stats = group(idata, "sample_stats")
     a = post.attrs
     particles = a.get("final_particles", "")
+    try:  # "[null, null]": no replicate had a particle filter
+        if all(p is None for p in json.loads(particles)):
+            particles = ""
+    except (TypeError, ValueError):
+        pass
     if "method" in a:  # an inference method's results
         how = f"{a['method']} method"
     else:

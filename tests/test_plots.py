@@ -185,8 +185,11 @@ def test_replicates_get_a_panel_each_titled_by_its_data_file(replicates):
 
 def test_replicate_names_from_the_results_else_the_model_else_numbers(replicates, deterministic_replicates):
     model, idata = replicates
-    assert plots.replicate_labels(idata) == ["replicate 0", "replicate 1", "replicate 2"]  # nothing to name them
-    assert plots.replicate_labels(idata, model=_StubModel()) == ["replicate 0", "replicate 1", "replicate 2"]
+    assert plots.replicate_labels(idata) == [f"experiment{r}.csv" for r in (1, 2, 3)]  # the results name them
+    bare = idata.copy()
+    del bare.posterior.attrs["datasets"]  # results of an older version: nothing to name them
+    assert plots.replicate_labels(bare) == ["replicate 0", "replicate 1", "replicate 2"]
+    assert plots.replicate_labels(bare, model=_StubModel()) == ["replicate 0", "replicate 1", "replicate 2"]
     stored = idata.copy()
     stored.posterior.attrs["datasets"] = json.dumps(["x/one.csv", "x/two.csv", "x/three.csv"])
     assert _titles(plots.figure(stored, "predictive")) == ["position, one.csv", "position, two.csv",

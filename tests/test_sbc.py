@@ -276,3 +276,19 @@ def test_ponder_sbc_is_callable():
     import ponder.sbc as module
 
     assert callable(module) and module.sbc is sbc
+
+
+def test_plot_and_report_read_an_sbc_folder(folder, tmp_path, ponder_cli):
+    """`ponder plot DIR` draws the rank and ECDF figures of `ponder sbc --out DIR`; `ponder report` makes its page."""
+    model = _model(folder, CONJUGATE)
+    sbc(model, out=tmp_path / "cal", **TINY)
+    figures = ponder_cli("plot", tmp_path / "cal", "--out", tmp_path / "fig")
+    assert figures.returncode == 0, figures.stderr
+    assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == ["ecdf.png", "ranks.png"]
+    report = ponder_cli("report", tmp_path / "cal" / "sbc.json", "--out", tmp_path / "r.html")
+    assert report.returncode == 0, report.stderr
+    page = (tmp_path / "r.html").read_text()
+    assert 'id="sbc"' in page and "data:image/png;base64," in page and "mu" in page
+    (tmp_path / "other.json").write_text("{}")
+    wrong = ponder_cli("report", tmp_path / "other.json", "--out", tmp_path / "x.html")
+    assert wrong.returncode == 2 and "is not the result of `ponder sbc`" in wrong.stderr

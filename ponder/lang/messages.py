@@ -895,6 +895,11 @@ def run_already_finished(samples: int, why: str) -> ModelError:
                       hint=f"continue it with more draws: `--resume --samples N` with N above {samples}")
 
 
+def not_an_sbc_result(path: Any, problem: str) -> ModelError:
+    return ModelError(f"`{path}` is not the result of `ponder sbc` ({problem})",
+                      hint="`ponder sbc MODEL --out DIR` writes DIR/sbc.json; plot and report read it or DIR")
+
+
 def results_file_not_found(path: Any) -> ModelError:
     return ModelError(f"results file `{path}` not found", hint="`ponder run MODEL --out FILE` writes one")
 

@@ -181,10 +181,21 @@ def _model_attrs(model, seed, seconds: float, settings: dict) -> dict:
         "model_path": str(model.path),
         "model_base_dir": str(model.base_dir),  # absolute: where the model's data paths start
         "model_source": model.source,
+        # each replicate's data file, relative to model_base_dir where it lies below it (figures name panels by them)
+        "datasets": json.dumps([_relative(ds.path, model.base_dir) for ds in model.datasets]),
         "seed": str(seed),
         "settings": json.dumps(settings, default=str),
         "sampling_time": float(seconds),
     }
+
+
+def _relative(path, base) -> str:
+    import os
+
+    try:
+        return os.path.relpath(str(path), str(base)) if str(path) else ""
+    except ValueError:  # another drive (Windows)
+        return str(path)
 
 
 def method_results(model, method: str, result, seed, seconds: float, settings: dict):
