@@ -334,15 +334,27 @@ def cmd_compare(args) -> int:
     if len(args.models) < 2:
         raise messages.too_few_models()
     models = [_load(args, path) for path in args.models]
+    from ponder.progress import RunProgress
+    from ponder.runtime import outputs
+    from ponder.runtime.convergence import run_warnings
+    from ponder.runtime.run import sample
+
+    outputs.check_folder(args.out, "results folder")
+    folder = Path(args.out)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = _distinct_stems(args.models)
     results = []
-    progress = _progress(len(models), "evidence", quiet=args.quiet)
-    with progress:
-        task = progress.add_task("evidence", total=len(models))
-        for path, model in zip(args.models, models):
-            log_z, se, _ = model.evidence(samples=args.samples, chains=args.chains, seed=args.seed,
-                                          particles=args.particles, executor=args.executor, workers=args.workers)
-            results.append((path, model.name, log_z, se))
-            progress.update(task, advance=1)
+    for k, (path, model) in enumerate(zip(args.models, models), 1):
+        out = folder / f"{names[k - 1]}.nc"
+        progress = None if args.quiet else RunProgress(console=_console(stderr=True),
+                                                       label=f"{model.name} ({k}/{len(models)})")
+        idata = sample(model, out=out, progress=progress, sampler="pt", samples=args.samples, chains=args.chains,
+                       seed=args.seed, particles=args.particles, executor=args.executor, workers=args.workers)
+        attrs = idata.posterior.attrs
+        results.append((path, model.name, float(attrs["log_evidence"]), float(attrs["log_evidence_se"])))
+        if not args.quiet:
+            _console(stderr=True).print(f"{model.name}: posterior written to {out}", highlight=False)
+        _print_run_warnings([f"{model.name}: {w}" for w in run_warnings(idata)])
     results.sort(key=lambda r: -r[2])
     best = results[0]
     table = Table(title="model comparison by parallel tempering (log evidence)", title_justify="left",
@@ -356,6 +368,12 @@ def cmd_compare(args) -> int:
         table.add_row(str(rank), name, str(path), f"{log_z:.4f}", f"{se:.4f}", f"{bf:.4f}", f"{bf_se:.4f}")
     _console().print(table)
     return EXIT_OK
+
+
+def _distinct_stems(paths) -> list[str]:
+    """A file name per model for its results: the model file's stem, numbered where two are the same."""
+    stems = [Path(p).stem for p in paths]
+    return [f"{stem}-{k}" if stems.count(stem) > 1 else stem for k, stem in enumerate(stems, 1)]
 
 
 def cmd_plugins(args) -> int:
@@ -542,6 +560,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", help="serial (default), threads, processes or mpi")
     p.add_argument("--workers", type=int)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", "-o", default="ponder-compare",
+                   help="folder for each model's results, MODEL.nc (default ponder-compare)")
     p.add_argument("--quiet", "-q", action="store_true")
     _data_flags(p)
     p.set_defaults(func=cmd_compare)

@@ -114,9 +114,14 @@ def test_compare_cli_ranks_models(tmp_path, ponder_cli):
     write(tmp_path, "y.csv", "time,y\n" + "\n".join(f"{t},{2.0 + 0.1 * (t % 3)}" for t in range(20)) + "\n")
     write(tmp_path, "good.model", "param mu ~ Normal(2, 1)\nstate m = mu\nobserve y ~ Normal(m, 1)\ndata \"y.csv\"\n")
     write(tmp_path, "bad.model", "param mu ~ Normal(-5, 0.1)\nstate m = mu\nobserve y ~ Normal(m, 1)\ndata \"y.csv\"\n")
-    result = ponder_cli("compare", tmp_path / "bad.model", tmp_path / "good.model", "--samples", "128", "--quiet",
-                        env={"COLUMNS": "300"})
+    result = ponder_cli("compare", tmp_path / "bad.model", tmp_path / "good.model", "--samples", "128",
+                        "--out", tmp_path / "cmp", env={"COLUMNS": "300"})
     assert result.returncode == 0, result.stderr
+    # each model's progress and its posterior, kept
+    assert "bad (1/2)" in result.stderr and "good (2/2)" in result.stderr
+    for name in ("bad", "good"):
+        assert f"posterior written to {tmp_path / 'cmp' / name}.nc" in result.stderr
+        assert az.from_netcdf(str(tmp_path / "cmp" / f"{name}.nc")).posterior["mu"].shape == (2, 128)
     lines = [line for line in result.stdout.splitlines() if "good.model" in line or "bad.model" in line]
     assert "good" in lines[0] and "bad" in lines[1]
     out = tmp_path / "pt.nc"
