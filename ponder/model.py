@@ -237,6 +237,7 @@ class Model(Problem):
         target_rhat: float | None = None,
         target_ess: int | None = None,
         max_time: float | None = None,
+        thin: int | None = None,
         **sampler_options,
     ):
         """Sample the posterior; returns ``arviz.InferenceData`` (written to ``out`` if given).
@@ -264,7 +265,7 @@ class Model(Problem):
             self, out=out, resume=resume, progress=bar, checkpoint_every=checkpoint_every,
             sampler_options=sampler_options, sampler=sampler, likelihood=likelihood, samples=samples,
             warmup=warmup, chains=chains, particles=particles, executor=executor, workers=workers, seed=seed,
-            target_rhat=target_rhat, target_ess=target_ess, max_time=max_time,
+            target_rhat=target_rhat, target_ess=target_ess, max_time=max_time, thin=thin,
         )
 
     def run_method(self, method: str, out=None, resume: bool = False, executor: str | None = None,

@@ -82,6 +82,7 @@ from ponder.lang import messages
 from ponder.model import Model
 from ponder.runtime.problem import ProblemSpec, load_problem
 from ponder.runtime.seeds import generator, stream
+from ponder.runtime.settings import DEFAULT_SAMPLER
 
 #: central posterior intervals whose coverage is reported, as percentages (the JSON keys)
 LEVELS = ("50", "80", "95")
@@ -448,7 +449,7 @@ def _run_settings(model, sampler, method, given: dict) -> tuple[str | None, dict
         coerce_options(declared_options(factory), given, f"the `{method}` method")
         return None, {}, dict(given)
     infer = model.infer_defaults
-    sampler = sampler or infer.get("sampler") or "ensemble"
+    sampler = sampler or infer.get("sampler") or DEFAULT_SAMPLER
     factory = plugins().samplers.get(sampler)
     settings = {k: coerce_setting(k, given.pop(k)) for k in RUN_SETTINGS if k in given}
     settings.setdefault("samples", coerce_setting("samples", infer.get("samples") or DEFAULT_SAMPLES))

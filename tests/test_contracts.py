@@ -48,10 +48,10 @@ def test_every_builtin_sampler_and_likelihood_declares_its_options():
 
 
 def test_bad_option_on_the_command_line_is_a_user_error(ponder_cli):
-    result = ponder_cli("run", STRAIGHT, "--samples", "5", "--option", "a=abc", "--quiet")
+    result = ponder_cli("run", STRAIGHT, "--samples", "5", "--option", "scale=abc", "--quiet")
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "option `a` of the `ensemble` sampler takes a number" in result.stderr
-    result = ponder_cli("run", STRAIGHT, "--samples", "5", "--option", "bogus=1", "--quiet")
+    assert "option `scale` of the `mh` sampler takes a number" in result.stderr  # mh: the default sampler
+    result = ponder_cli("run", STRAIGHT, "--samples", "5", "--sampler", "ensemble", "--option", "bogus=1", "--quiet")
     assert result.returncode == 2 and "has no option `bogus`" in result.stderr and "`de`" in result.stderr
 
 
@@ -78,15 +78,15 @@ def write_model(folder, infer: str):
 
 
 def test_infer_block_accepts_declared_options_of_the_chosen_sampler(tmp_path):
-    model = ponder.load(write_model(tmp_path, "infer { sampler = mh; scale = 0.3; samples = 20 }"))
-    assert model.infer_defaults == {"sampler": "mh", "samples": 20, "scale": 0.3}
-    model = ponder.load(write_model(tmp_path, "infer { a = 3; de = 0.5 }"))  # the default sampler's options
-    assert model.infer_defaults == {"a": 3.0, "de": 0.5}
+    model = ponder.load(write_model(tmp_path, "infer { sampler = ensemble; a = 3; samples = 20 }"))
+    assert model.infer_defaults == {"sampler": "ensemble", "samples": 20, "a": 3.0}
+    model = ponder.load(write_model(tmp_path, "infer { scale = 0.3; target_accept = 0.3 }"))  # the default's (mh)
+    assert model.infer_defaults == {"scale": 0.3, "target_accept": 0.3}
 
 
 @pytest.mark.parametrize("infer, message", [
-    ("infer { scale = 0.3 }", "unknown `infer` setting `scale`"),  # mh's option, but the sampler is ensemble
-    ("infer { a = 0.5 }", "must be at least 1"),
+    ("infer { a = 2 }", "unknown `infer` setting `a`"),  # ensemble's option, but the sampler is mh
+    ("infer { sampler = ensemble; a = 0.5 }", "must be at least 1"),
     ("infer { sampler = mhh }", "unknown sampler `mhh`"),
     ("infer { samples = 0 }", "must be at least 1"),
 ])
@@ -165,7 +165,8 @@ def test_sampling_combines_replicates_through_the_replicates_plugin(monkeypatch)
 
 # ------------------------------------------------------------ resume with options
 RESUMABLE = ["run", EXAMPLES / "randomwalk" / "randomwalk.model", "--samples", "150", "--warmup", "100",
-             "--particles", "512", "--chains", "8", "--seed", "3", "--quiet", "--option", "a=2.5", "de=0.2"]
+             "--particles", "512", "--chains", "8", "--seed", "3", "--quiet", "--sampler", "ensemble",
+             "--option", "a=2.5", "de=0.2"]
 
 
 def test_resume_short_form_keeps_the_options(tmp_path, ponder_cli):

@@ -114,7 +114,8 @@ def test_trace_has_a_row_per_parameter_with_the_prior_overlaid(randomwalk):
     legend = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert {"posterior", "prior", "truth"} <= set(legend)
     prior = _line(fig, "prior")
-    assert prior.get_linestyle() == "--" and np.all(np.asarray(prior.get_ydata()) > 0)
+    density = np.asarray(prior.get_ydata())  # exact: zero outside the support, which the axis may show
+    assert prior.get_linestyle() == "--" and np.all(density >= 0) and np.any(density > 0)
     traces = fig.axes[0].get_lines()
     assert sum(len(line.get_xdata()) == 80 for line in traces) == 8  # one line per chain, warm-up included
 

@@ -85,7 +85,7 @@ def test_commands_parse_like_the_repl(tmp_path):
 def test_sample_summary_and_plot(tmp_path):
     s, out = session(STRAIGHTWALK)
     s.plot_dir = tmp_path / "plots"
-    idata = s.command(":sample samples=60 warmup=60 chains=8 seed=2 a=2.5")
+    idata = s.command(":sample samples=60 warmup=60 chains=8 seed=2 sampler=ensemble a=2.5")
     assert (idata.posterior.sizes["chain"], idata.posterior.sizes["draw"]) == (8, 60)
     assert idata.posterior.attrs["sampler"] == "ensemble"
     s.summary()

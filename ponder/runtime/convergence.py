@@ -201,6 +201,13 @@ def run_warnings(idata, target_rhat: float | None = None, target_ess: float | No
         warning = convergence_warning(failing, target_rhat, target_ess, post.sizes["chain"], post.sizes["draw"])
         if warning:
             out.append(warning)
+    if attrs.get("stopped") == "memory":
+        out.append("sampling stopped before converging because the records of a longer run would not fit in this "
+                   "machine's memory: use --thin, fewer chains, or a model without latent paths")
+    if int(attrs.get("warmup_cut", 0)):
+        out.append(f"the warm-up was cut short by the time budget after {int(attrs.get('warmup', 0))} iterations, "
+                   f"before it settled (chains still apart or particle numbers still changing): give more --max-time "
+                   f"or a --warmup")
     if stats is not None:
         out.extend(_likelihood_warnings(stats, attrs))
     return out

@@ -11,6 +11,9 @@ A run's :class:`RunPlan` starts from the settings:
   the warm-up has split R-hat at most :data:`WARMUP_RHAT` across chains (the
   chains have reached the same region). At most half of ``max_time`` goes
   to warm-up.
+  Its first :data:`LOCATE` iterations hold adaptive particle numbers at
+  their minimum, so the chains climb to the posterior at the cheapest N;
+  they adapt from then on.
 * ``samples`` given: exactly that many draws per chain. Not given: a first
   block of :data:`FIRST_SAMPLES`, then, while some parameter or derived
   quantity misses ``target_rhat`` or ``target_ess``
@@ -40,6 +43,9 @@ from ponder.runtime.samplers.contract import plan_of
 
 MIN_WARMUP = 500
 WARMUP_BLOCK = 250
+#: an adaptive warm-up's first iterations keep the particle numbers at their minimum: far from the posterior an
+#: estimate's variance is huge at any N, and adapting there drives N to its maximum while the chains still climb
+LOCATE = WARMUP_BLOCK
 WARMUP_RHAT = 1.1
 FIRST_SAMPLES = 1000
 #: a run stopped by its time budget keeps at least this many draws per chain
@@ -56,6 +62,15 @@ class RunPlan:
     until_converged: bool
     #: why sampling ended: "samples" (as asked), "converged", "max_time"; "" while running
     stopped: str = ""
+    #: the adaptive warm-up was ended by the time budget before it settled
+    warmup_cut: bool = False
+    #: the warm-up's length is adaptive (no ``warmup`` given, no sampler plan)
+    adaptive_warmup: bool = False
+    #: the warm-up has been ended (the sampler's ``end_warmup``, the likelihoods locked): once per run
+    warmup_ended: bool = False
+    #: (warmup, samples) before an extension that turned the draws into warm-up (parallel tempering's next round);
+    #: what the run keeps if its time runs out before that round's end
+    fallback: list | None = None
 
     @property
     def total(self) -> int:
@@ -66,7 +81,10 @@ class RunPlan:
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunPlan":
-        return cls(**{k: values[k] for k in ("warmup", "samples", "warmup_settled", "until_converged", "stopped")})
+        return cls(**{k: values[k] for k in ("warmup", "samples", "warmup_settled", "until_converged", "stopped")},
+                   warmup_cut=bool(values.get("warmup_cut", False)),
+                   adaptive_warmup=bool(values.get("adaptive_warmup", False)),
+                   warmup_ended=bool(values.get("warmup_ended", False)), fallback=values.get("fallback"))
 
 
 def initial_plan(sampler, samples: int | None, warmup: int | None) -> RunPlan:
@@ -75,7 +93,7 @@ def initial_plan(sampler, samples: int | None, warmup: int | None) -> RunPlan:
         planned_samples, planned_warmup = plan_of(sampler, samples or FIRST_SAMPLES, warmup)
         return RunPlan(planned_warmup, planned_samples, True, samples is None)
     if warmup is None:
-        return RunPlan(MIN_WARMUP, samples or FIRST_SAMPLES, False, samples is None)
+        return RunPlan(MIN_WARMUP, samples or FIRST_SAMPLES, False, samples is None, adaptive_warmup=True)
     return RunPlan(int(warmup), samples or FIRST_SAMPLES, True, samples is None)
 
 
@@ -101,7 +119,8 @@ def convergence_of(model, target, records: dict, plan: RunPlan, thin: int) -> li
     theta, _ = target.to_theta(z.reshape(-1, z.shape[-1]))
     theta = theta.reshape(z.shape)
     variables = _param_arrays(model, theta)
-    variables.update(derived_arrays(model, theta))
+    # a derived quantity that is not finite in some draw (log of a negative, 0/0) has no R-hat: it cannot stop the run
+    variables.update({k: v for k, v in derived_arrays(model, theta).items() if np.all(np.isfinite(v))})
     return diagnose(variables)
 
 

@@ -258,6 +258,7 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
     if plan is not None:
         attrs["stopped"] = plan.stopped or "interrupted"
         attrs["until_converged"] = int(plan.until_converged)
+        attrs["warmup_cut"] = int(plan.warmup_cut)
     extra = getattr(sampler, "run_attrs", None)
     if extra is not None and state is not None:
         for key, value in extra(state).items():

@@ -32,7 +32,7 @@ from ponder.runtime import arviz_io, outputs
 from ponder.runtime.executors import make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.convergence import unconverged
-from ponder.runtime.plan import (MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
+from ponder.runtime.plan import (LOCATE, MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
                                  more_samples, warmup_settled)
 from ponder.runtime.samplers.contract import plan_of, record_keys
 from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, LENGTH_SETTINGS, NOT_RESUMED, SETTING_NAMES,
@@ -196,10 +196,11 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
             nonlocal records, block_particles
             if iteration == plan.warmup and not plan.warmup_settled:
                 now = target.particles()
-                if (spent() >= WARMUP_SHARE * settings.max_time
-                        or warmup_settled(records, plan, block_particles, now, sampler, state)):
+                out_of_time = spent() >= WARMUP_SHARE * settings.max_time
+                if out_of_time or warmup_settled(records, plan, block_particles, now, sampler, state):
                     plan.warmup_settled = True
-                    if spent() >= WARMUP_SHARE * settings.max_time and note is not None:
+                    plan.warmup_cut = out_of_time
+                    if out_of_time and note is not None:
                         note(f"the warm-up used its share of --max-time and ends at {plan.warmup} iterations "
                              "before it settled")
                 else:
@@ -230,6 +231,14 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                 note(f"after {plan.samples} draws per chain not converged: {worst}{' ...' if len(missing) > 3 else ''}"
                      f"; sampling on to {wanted}")
             samples, warmup = plan_of(sampler, wanted, plan.warmup)
+            while warmup + samples <= iteration or warmup < plan.warmup:  # never less than what is done
+                wanted *= 2
+                samples, warmup = plan_of(sampler, wanted, plan.warmup)
+            if not _fits_in_memory(records, warmup + samples):
+                plan.stopped = "memory"  # the records of a longer run would not fit: keep these
+                return False
+            if warmup != plan.warmup:  # the draws so far become warm-up (pt's rounds): kept if time runs out
+                plan.fallback = [plan.warmup, plan.samples]
             plan.samples, plan.warmup = samples, warmup
             records = _grow(records, plan.total)
             _retarget(progress, plan)
@@ -238,13 +247,15 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
         try:
             with _deferred_interrupt() as interrupted:
                 while True:
-                    if iteration >= plan.total:
+                    if iteration >= plan.total or (iteration == plan.warmup and not plan.warmup_settled):
                         if not keep_going():
                             break
                         continue
                     in_warmup = iteration < plan.warmup
-                    if iteration == plan.warmup and plan.warmup > 0 and plan.warmup_settled:
+                    if not in_warmup and not plan.warmup_ended:  # once, before the first draw (also for warmup 0)
                         state = _end_warmup(sampler, target, state)
+                        plan.warmup_ended = True
+                    target.adapting = not (plan.adaptive_warmup and iteration < LOCATE)
                     if not in_warmup and sampling_clock is None:
                         sampling_clock = (time.monotonic(), iteration)
                     try:
@@ -272,9 +283,22 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                     progress.update(iteration, state, target)
                     if interrupted():
                         raise KeyboardInterrupt
+                    if (not plan.warmup_settled and iteration < plan.warmup
+                            and spent() >= WARMUP_SHARE * settings.max_time):
+                        plan.warmup, plan.warmup_settled, plan.warmup_cut = iteration, True, True  # its share spent
+                        if note is not None:
+                            note(f"the warm-up used its share of --max-time and ends at {iteration} iterations "
+                                 "before it settled")
+                        _retarget(progress, plan)
                     if (plan.until_converged and iteration > plan.warmup and spent() >= settings.max_time
                             and iteration - plan.warmup >= MIN_SAMPLES):
                         plan.samples, plan.stopped = iteration - plan.warmup, "max_time"  # out of time: keep what is done
+                        break
+                    if (plan.until_converged and plan.fallback and iteration < plan.warmup
+                            and spent() >= settings.max_time):
+                        # out of time in rounds that made the last draws warm-up: the last whole sampling round stays
+                        plan.warmup, plan.samples = plan.fallback
+                        plan.stopped = "max_time"
                         break
                     if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < plan.total:
                         ckpt.save(ckpt_path, fingerprint, state, records, iteration,
@@ -311,8 +335,11 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
 
 def _resumed_plan(sampler, plan: RunPlan, iteration: int, asked: dict, settings: Settings) -> RunPlan:
     """The checkpoint's plan, with the lengths this call asks for (``--samples`` to continue a finished run)."""
-    if "warmup" in asked and plan.warmup_settled and asked["warmup"] != plan.warmup and iteration > plan.warmup:
-        raise messages.resume_changes_warmup(plan.warmup, asked["warmup"])
+    if "warmup" in asked and asked["warmup"] != plan.warmup and getattr(sampler, "plan", None) is None:
+        # (a sampler with a plan decides its warm-up itself: a --warmup given again changes nothing)
+        if plan.warmup_ended or asked["warmup"] < iteration:
+            raise messages.resume_changes_warmup(plan.warmup, asked["warmup"])
+        plan.warmup, plan.warmup_settled, plan.adaptive_warmup = int(asked["warmup"]), True, False
     if "samples" in asked:
         samples, warmup = plan_of(sampler, asked["samples"], plan.warmup)
         if warmup + samples < iteration:
@@ -357,6 +384,16 @@ def _check_memory(needed: int, iterations: int) -> None:
         return
     if needed > 0.8 * available:
         raise messages.run_too_large(needed, available, iterations)
+
+
+def _fits_in_memory(records: dict, length: int) -> bool:
+    """Whether records of ``length`` iterations would fit in 80% of this machine's memory (True if unknown)."""
+    try:
+        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return True
+    per_iteration = sum(r[0].nbytes for r in records.values() if len(r))
+    return per_iteration * max(length, 1) <= 0.8 * available
 
 
 def _rows(values, rows):

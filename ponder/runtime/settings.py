@@ -35,6 +35,10 @@ def check_particles(value) -> None:
     if numbers[-1] > MAX_PARTICLES:
         raise messages.too_many_particles(value, MAX_PARTICLES)
 
+#: the default sampler: 4 chains of adaptive Metropolis reach R-hat <= 1.01 and ESS >= 400 on every example within the
+#: default time budget, where 16 ensemble walkers need many times the likelihood evaluations
+#: (``benchmarks/defaults.py``)
+DEFAULT_SAMPLER = "mh"
 #: the defaults of ``--target-rhat`` and ``--target-ess`` (Vehtari et al. 2021's recommendations)
 TARGET_RHAT = 1.01
 TARGET_ESS = 400
@@ -45,7 +49,7 @@ DEFAULT_MAX_TIME = 300.0
 MAX_SAMPLES = 10**9
 
 SETTINGS = (
-    Option("sampler", str, "ensemble", "the sampler (ensemble, mh, pt or a plugin's)"),
+    Option("sampler", str, DEFAULT_SAMPLER, "the sampler (mh, ensemble, pt or a plugin's)"),
     Option("likelihood", str, "auto", "auto, direct, pf or a plugin's"),
     Option("samples", int, None, "draws per chain after warm-up, exactly (default: until converged)", minimum=1,
            maximum=MAX_SAMPLES),
@@ -78,7 +82,7 @@ DEFAULT_PARTICLES_FOR_RUNS = "64:4096"
 
 @dataclass
 class Settings:
-    sampler: str = "ensemble"
+    sampler: str = DEFAULT_SAMPLER
     likelihood: str = "auto"
     samples: int | None = None
     warmup: int | None = None
@@ -132,7 +136,7 @@ def infer_settings(model_ir) -> tuple[dict, dict]:
             except ModelError as err:
                 raise located(err, spans.get("infer-value:" + key), model_ir.source) from None
     owners = {}
-    for kind, registry, default in (("sampler", plugins().samplers, "ensemble"),
+    for kind, registry, default in (("sampler", plugins().samplers, DEFAULT_SAMPLER),
                                     ("likelihood", plugins().likelihoods, None)):
         chosen = settings.get(kind, default)
         if chosen in (None, "auto", "replicates"):

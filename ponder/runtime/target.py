@@ -107,6 +107,8 @@ class Target:
         self.compiled_loglik = _common(getattr(e, "compiled_loglik", None) for e in self.estimators)
         self.names = model.param_slot_names
         self._evaluations = [0]  # shared with the copies of :meth:`with_seed`
+        #: False while the run holds the particle numbers where they are (the first block of an adaptive warm-up)
+        self.adapting = True
         self.dim = len(self.names)
         self.consts = model.consts()
         self.times = [ds.times for ds in model.datasets]
@@ -248,7 +250,7 @@ class Target:
             out[key] = np.empty(m_rows, dtype=np.int64 if key == "failed" else float)
         _finish_rows(valid, loglik, variance, logprior, logj, out["loglik"], out["loglik_sd"], out["logpost"],
                      out["failed"])
-        if adapt:
+        if adapt and self.adapting:
             for adaptation, values in zip(self.adaptations, variances):
                 finite = [float(v) for v in values if math.isfinite(v)]
                 if adaptation is not None and finite:

@@ -97,6 +97,9 @@ def test_time_budget_stops_and_the_run_says_it_did_not_converge(tmp_path):
     assert idata.posterior.sizes["draw"] >= 100  # plan.MIN_SAMPLES
     found = cv.run_warnings(idata)
     assert found and found[0].startswith("not converged") and "--max-time" in found[0]
+    # 500 warm-up iterations of this filter take longer than half of the 2 s: the warm-up was cut, and it says so
+    assert attrs["warmup_cut"] == 1 and int(attrs["warmup"]) < 500
+    assert any(w.startswith("the warm-up was cut short") for w in found)
 
 
 def test_continuing_a_finished_run_draws_what_a_longer_run_draws(tmp_path):

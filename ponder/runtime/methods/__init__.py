@@ -92,4 +92,6 @@ def _run_method(model, method, factory, given, out_path, ckpt, resume, executor,
     idata = method_results(model, method, result, seed, time.time() - started, settings)
     if out_path is not None:
         arviz_io.write_results(idata, out_path, ckpt)
+        if ckpt is not None and ckpt.exists():
+            ckpt.unlink()  # the rounds file of a finished method: nothing to continue from
     return idata

@@ -42,6 +42,7 @@ class FastSlice:
         self.loops = link(target.model.compiled, "explorers", loglik=target.compiled_loglik)
         self.rng = np.random.default_rng(0)  # the kernels' signature needs one; direct models never draw
         self.evaluations = 0
+        self.target = target
 
     @staticmethod
     def applies(target) -> bool:
@@ -56,7 +57,7 @@ class FastSlice:
         of shape (count, 1, ...).
         """
         records = {k: np.empty((count, 1) + state[k].shape[1:]) for k in MOVING_KEYS}
-        self.evaluations += self.loops.pt_scans(
+        done = self.loops.pt_scans(
             first, count, round_start, round_length, blocks, rng, state["pt_betas"], self.width, self.max_steps,
             self.kinds, self.lower, self.upper, self.consts, self.t0, self.times, self.values, self.offsets, self.rng,
             state["z"], state["logpost"], state["loglik"], state["logprior"], state["pointwise"],
@@ -64,4 +65,6 @@ class FastSlice:
             state["pt_round_trips"], state["pt_ss_sum"], state["pt_ss_count"],
             *(records[k] for k in MOVING_KEYS),
         )
+        self.evaluations += done
+        self.target.evaluations += done  # the run's count (checkpointed), as Target.evaluate counts its rows
         return records

@@ -167,7 +167,9 @@ class TemperingChain:
         seconds = time.perf_counter() - began
         self.block_scans = max(1, min(4 * count, int(BLOCK_SECONDS * count / max(seconds, 1e-6))))
         if first + count == start + length:
-            self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=warmup)
+            # the schedule is refitted after every round, the sampling one too: when the run samples on, that round
+            # becomes warm-up, and the next one must start from the schedule a run planning it so would have
+            self._end_round(state, r, time.perf_counter() - state["pt_round_start"][0], adapt=True)
         return records
 
     def _round_generator(self, state: dict, key: str, first: int, r: int, stream: int) -> np.random.Generator:
