@@ -1,6 +1,5 @@
 """Every built-in sampler passes ponder.testing's conformance checks, and the checks fire on a broken sampler."""
 
-import numpy as np
 import pytest
 
 from ponder.plugins.hookspecs import hookimpl

@@ -33,7 +33,7 @@ import math
 import numba
 import numpy as np
 
-from ponder.lang.library import (EXTENDED_REAL, NONNEGATIVE, OPEN_UNIT, POSITIVE, POSITIVE_UNIT, REAL, UNIT,
+from ponder.lang.library import (EXTENDED_REAL, NONNEGATIVE, POSITIVE, POSITIVE_UNIT, REAL, UNIT,
                                  Distribution)
 
 INF = math.inf
