@@ -125,9 +125,14 @@ def test_sbc_passes_for_builtin_samplers(folder, sampler, settings):
         assert abs(value - int(level) / 100) <= 4 * se[level] + 1e-9, (level, value)
 
 
-def test_sbc_passes_for_ensemble_with_a_particle_filter(folder):
-    result = sbc(_model(folder, STOCHASTIC), sampler="ensemble", datasets=25, draws=20, seed=1, samples=15,
-                 warmup=15, chains=8, particles=16)
+@pytest.mark.parametrize("sampler, settings", [
+    ("ensemble", dict(samples=15, warmup=15, chains=8)),
+    ("mh", dict(samples=40, warmup=40)),
+    ("pt", dict(samples=32, chains=4)),  # pt's mh explorer: replicas keep their estimates (pseudo-marginal)
+])
+def test_sbc_passes_with_a_particle_filter(folder, sampler, settings):
+    result = sbc(_model(folder, STOCHASTIC), sampler=sampler, datasets=25, draws=20, seed=1, particles=16,
+                 **settings)
     assert result.passed, result.p_values
 
 
