@@ -293,6 +293,9 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                     if (plan.until_converged and iteration > plan.warmup and spent() >= settings.max_time
                             and iteration - plan.warmup >= MIN_SAMPLES):
                         plan.samples, plan.stopped = iteration - plan.warmup, "max_time"  # out of time: keep what is done
+                        if not unconverged(convergence_of(model, target, records, plan, settings.thin),
+                                           settings.target_rhat, settings.target_ess):
+                            plan.stopped = "converged"  # the draws it has meet the targets after all
                         break
                     if (plan.until_converged and plan.fallback and iteration < plan.warmup
                             and spent() >= settings.max_time):
