@@ -64,6 +64,13 @@ class RunProgress:
         self.progress.start()
         self.task = self.progress.add_task(self.label, total=total, completed=done, stats="")
 
+    def retarget(self, total: int, warmup: int) -> None:
+        """The run planned more (or fewer) iterations: an adaptive warm-up went on, or sampling goes on until
+        converged."""
+        self.total, self.warmup = total, warmup
+        if not self.lines and self.task is not None:
+            self.progress.update(self.task, total=total)
+
     def update(self, iteration: int, state: dict, target) -> None:
         self._accept.append(float(np.mean(state["accept"])))
         now = time.perf_counter()

@@ -98,3 +98,19 @@ def test_run_to_a_pipe_has_whole_tables_and_progress_lines(tmp_path):
     progress = [line for line in done.stderr.splitlines() if line.startswith("sampling ")]
     assert progress and re.fullmatch(r"sampling (\d+)/\1  sampling  acc .* it/s", progress[-1])
     assert BAR not in done.stderr and "\r" not in done.stderr
+
+
+def test_progress_follows_a_run_that_plans_more():
+    """A run sampling until converged extends its plan: the lines show the new total, and still come one per
+    interval (past the old total every update used to print a line)."""
+    buffer = io.StringIO()
+    progress = RunProgress(console=console(file=buffer), interval=3600.0)
+    progress.start(total=100, done=0, warmup=50)
+    for i in range(1, 101):
+        progress.update(i, _state(0.3, -10.0), _Target([None]))
+    progress.retarget(300, 50)
+    for i in range(101, 301):
+        progress.update(i, _state(0.3, -10.0), _Target([None]))
+    progress.stop()
+    lines = buffer.getvalue().splitlines()
+    assert [line.split()[1] for line in lines] == ["100/100", "300/300"]
