@@ -8,7 +8,7 @@ adaptation):
 
 * log s follows a Robbins-Monro recursion towards the acceptance rate 0.234
   (0.44 in one dimension; Roberts and Rosenthal 2001), every iteration;
-* at a window's end L L^T becomes the covariance of the window's positions
+* at a window's end every chain takes the chains' mean log s, and L L^T becomes the covariance of the window's positions
   pooled over all chains, shrunk towards a small multiple of I as Stan
   does ((n / (n + 5)) S + 1e-3 (5 / (n + 5)) I), and the window's estimate
   restarts -- so draws from the start, far from the posterior, stop
@@ -115,6 +115,9 @@ class MetropolisSampler:
             cov = state["mh_m2"] / (n - 1)
             cov = (n / (n + 5.0)) * cov + 1e-3 * (5.0 / (n + 5.0)) * np.eye(d)
             state["mh_chol"][:] = _cholesky(cov)
+        # one scale for all chains: each chain's own Robbins-Monro scale drifts low where noisy likelihood estimates
+        # depress its acceptance (a PMMH chain on randomwalk-replicates took steps a third the others' size)
+        state["mh_log_scale"][:] = np.mean(state["mh_log_scale"])
         mean_lp = state["mh_lp_sum"] / max(n / c, 1.0)
         stuck = np.flatnonzero(mean_lp < mean_lp.max() - (3.0 + math.sqrt(d)))
         good = np.setdiff1d(np.arange(c), stuck)
