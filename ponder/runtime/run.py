@@ -379,24 +379,26 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g} s" if seconds < 120 else f"{seconds / 60:g} min"
 
 
+def _physical_memory() -> int | None:
+    """This machine's memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system
+        return None
+
+
 def _check_memory(needed: int, iterations: int) -> None:
     """Refuse, before sampling, a run whose records would not fit in this machine's memory."""
-    try:
-        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
-        return
-    if needed > 0.8 * available:
+    available = _physical_memory()
+    if available is not None and needed > 0.8 * available:
         raise messages.run_too_large(needed, available, iterations)
 
 
 def _fits_in_memory(records: dict, length: int) -> bool:
     """Whether records of ``length`` iterations would fit in 80% of this machine's memory (True if unknown)."""
-    try:
-        available = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return True
+    available = _physical_memory()
     per_iteration = sum(r[0].nbytes for r in records.values() if len(r))
-    return per_iteration * max(length, 1) <= 0.8 * available
+    return available is None or per_iteration * max(length, 1) <= 0.8 * available
 
 
 def _rows(values, rows):
