@@ -12,7 +12,7 @@ from tests.conftest import EXAMPLES
 def test_loo_and_waic_work_on_replicates(tmp_path):
     model = ponder.load(EXAMPLES / "randomwalk-replicates" / "randomwalk-replicates.model")
     out = tmp_path / "rep.nc"
-    model.sample(samples=50, warmup=50, particles=128, seed=1, out=out)
+    model.sample(sampler="ensemble", samples=50, warmup=50, particles=128, seed=1, out=out)  # 16 x 50 draws
     idata = arviz_io.read(out)
     az = arviz_io.arviz()
     ll = arviz_io.group(idata, "log_likelihood")
