@@ -88,3 +88,15 @@ def lock(path: Path):
                 fcntl.flock(fh, fcntl.LOCK_UN)
     with contextlib.suppress(OSError):
         lock_path.unlink()
+
+
+def guard_outputs(results: Path | None, checkpoint: Path | None) -> contextlib.ExitStack:
+    """Before any work, check that a run's results file and checkpoint can be written (a path that cannot would
+    lose the run at its end); the returned context holds the results path's :func:`lock` until the run ends.
+    Nothing is checked or held without a results path."""
+    held = contextlib.ExitStack()
+    if results is not None:
+        check_file(results, "results file")
+        check_file(checkpoint, "checkpoint")
+        held.enter_context(lock(results))
+    return held

@@ -123,12 +123,7 @@ def sample(
 
     out_path = Path(out) if out is not None else None
     ckpt_path = ckpt.path_for(out_path) if out_path is not None else None
-    held = contextlib.ExitStack()  # the lock on the output path, held until the run ends
-    if out_path is not None:  # before any work: a path that cannot be written would lose the run at its end
-        outputs.check_file(out_path, "results file")
-        outputs.check_file(ckpt_path, "checkpoint")
-        held.enter_context(outputs.lock(out_path))
-    with held:
+    with outputs.guard_outputs(out_path, ckpt_path):
         return _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, sampler_options, given)
 
 

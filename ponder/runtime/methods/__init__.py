@@ -9,7 +9,6 @@ options and seed), and writes ponder's results.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -58,12 +57,7 @@ def run_method(model, method: str, out=None, resume: bool = False, executor="ser
     given = coerce_options(declared_options(factory), options or {}, f"the `{method}` method")
     out_path = Path(out) if out is not None else None
     ckpt = rounds_path(out_path) if out_path is not None else None
-    held = contextlib.ExitStack()  # the lock on the output path, held until the run ends
-    if out_path is not None:  # before any work: a path that cannot be written would lose the run at its end
-        outputs.check_file(out_path, "results file")
-        outputs.check_file(ckpt, "checkpoint")
-        held.enter_context(outputs.lock(out_path))
-    with held:
+    with outputs.guard_outputs(out_path, ckpt):
         return _run_method(model, method, factory, given, out_path, ckpt, resume, executor, workers, seed, progress)
 
 
