@@ -1441,3 +1441,38 @@ def sbc_alpha_out_of_range(value: Any) -> ModelError:
     """The SBC test level outside (0, 1)."""
     return ModelError(f"the level of the SBC test must be a number between 0 and 1, not `{value}`",
                       hint="for example `--alpha 0.01` (the default); it is split over the parameters (Bonferroni)")
+
+
+# ------------------------------------------------------------ the kernel cache (ponder.lang.cache)
+#: What makes a folder or file of the kernel cache untrustworthy, by ``ponder.lang.cache``'s name for it.
+CACHE_PROBLEMS = {
+    "owner": "belongs to another user",
+    "group": "is writable by its group",
+    "others": "is writable by all users",
+    "link": "is a symbolic link",
+    "not_folder": "is not a folder",
+}
+
+
+def cache_not_private(path: str, cache: str, problem: str, above: bool = False) -> ModelError:
+    """ponder will not load compiled code from the folder ``cache``: ``path`` (``cache`` itself, a file in it, the
+    cache's top folder holding it, or with ``above`` a folder above those) ``problem``, one of CACHE_PROBLEMS."""
+    why = "ponder runs the compiled code it finds in its cache, so no one but you may be able to change it"
+    if above:
+        what = f"`{path}`, a folder above it,"
+        hint = (f"{why} or swap a folder above it; set PONDER_CACHE to a folder of your own (a folder above it "
+                "that others can write to must be sticky, like /tmp)")
+    elif path != cache and PurePath(cache).is_relative_to(path):
+        what = f"`{path}`"
+        hint = (f"{why}; make `{path}` yours alone (`chmod go-w {path}`) and delete `{cache}`, which may hold "
+                "files planted before (ponder makes a new, private one), or set PONDER_CACHE to a folder of your own")
+    else:
+        what = "it" if path == cache else f"`{path}` in it"
+        hint = f"{why}; delete `{cache}` (ponder makes a new, private one) or set PONDER_CACHE to a folder of your own"
+    return ModelError(f"ponder will not load compiled code from `{cache}`: {what} {problem}", hint=hint)
+
+
+def cache_not_creatable(path: str, reason: str) -> ModelError:
+    """The kernel cache's folder ``path`` could not be created (``reason``: the OS's words)."""
+    return ModelError(f"cannot create the kernel cache `{path}`: {reason}",
+                      hint="set PONDER_CACHE to a folder you can write to; nothing was run")
