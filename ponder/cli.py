@@ -156,6 +156,7 @@ def cmd_loglik(args) -> int:
 
 def cmd_run(args) -> int:
     from ponder.progress import RunProgress
+    from ponder.runtime.executors import WorkerLost
     from ponder.runtime.run import RunInterrupted
     from ponder.summary import posterior_table, run_report, tempering_table
 
@@ -176,9 +177,15 @@ def cmd_run(args) -> int:
         console.print(f"[yellow]interrupted[/] at iteration {stop.iteration}; checkpoint: {stop.checkpoint}")
         if stop.results:
             console.print(f"draws so far written to {stop.results}")
-        again = [a for a in (argv_of_run() or ["run", args.model]) if a != "--resume"]
-        console.print("continue with: ponder " + " ".join(shlex.quote(a) for a in again) + " --resume")
+        console.print("continue with: " + _run_again(args) + " --resume")
         return 130
+    except WorkerLost as lost:
+        from ponder.runtime.checkpoint import path_for
+
+        saved = path_for(Path(args.out))
+        print_error(messages.worker_lost(lost.executor, lost.how, str(saved) if saved.exists() else None,
+                                         _run_again(args)))
+        return EXIT_FAILED
     from ponder.runtime.convergence import run_warnings
 
     warnings = run_warnings(idata)
@@ -238,6 +245,12 @@ def argv_of_run() -> list[str] | None:
     """The command line of this `ponder run`, to repeat it with --resume."""
     args = sys.argv[1:]
     return args if "run" in args else None
+
+
+def _run_again(args) -> str:
+    """This `ponder run` command without `--resume`, to print with it (or to start again)."""
+    again = [a for a in (argv_of_run() or ["run", args.model]) if a != "--resume"]
+    return "ponder " + " ".join(shlex.quote(str(a)) for a in again)
 
 
 def cmd_summary(args) -> int:

@@ -858,6 +858,18 @@ def mpi_needs_mpi4py() -> ModelError:
     )
 
 
+def worker_lost(executor: str, how: str, checkpoint: str | None, again: str) -> ModelError:
+    """A worker process of the run's executor ended mid-run (``ponder run`` exits 1). ``how``: "was killed
+    by SIGKILL", ...; ``checkpoint``: the run's checkpoint, None when none was written yet; ``again``: the command."""
+    if checkpoint is None:
+        hint = f"no checkpoint had been written yet; start the run again: {again}"
+    else:
+        hint = f"the checkpoint {checkpoint} holds the run up to its last save; continue with: {again} --resume"
+    if "SIGKILL" in how:
+        hint += " (the system kills processes with SIGKILL when memory runs out: fewer --workers need less)"
+    return ModelError(f"the run stopped: a worker process of the `{executor}` executor {how}", hint=hint)
+
+
 def no_checkpoint_to_resume(path: Any, rounds: bool = False) -> ModelError:
     """``--resume`` with no checkpoint at ``path``; ``rounds``: an inference method's checkpoint of rounds."""
     if rounds:

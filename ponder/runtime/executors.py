@@ -12,14 +12,25 @@ what or when it finished; the same run is bit-identical on every executor.
 * ``mpi``       -- ``mpi4py.futures.MPIPoolExecutor``: spawns ``workers``
   MPI processes, or, under ``mpiexec -n N python -m mpi4py.futures -m
   ponder run ...``, uses the N - 1 ranks that mpiexec started.
+
+A worker that dies (killed, out of memory, crashed) ends the run with
+:class:`WorkerLost` within a fraction of a second, never a hang: the pool
+of processes is unusable once one of its processes is gone. MPI ends every
+process of a job when one of them dies, the one that spawned the workers
+included; so the ``mpi`` executor spawns its workers from a helper process
+in a session of its own, and a dead MPI worker ends that helper, which this
+process sees as a lost worker. Under ``mpiexec`` the workers are ranks of
+the same job as the run itself, and ``mpiexec`` ends it with its own message
+("BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES").
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable, Protocol, runtime_checkable
 
 from ponder.lang import messages
@@ -45,6 +56,16 @@ class Executor(Protocol):
         """Release the workers."""
 
 
+class WorkerLost(RuntimeError):
+    """A worker process of ``executor`` ended during a task; ``how`` says how, when the pool knows
+    ("was killed by SIGKILL"). The pool cannot run tasks any more."""
+
+    def __init__(self, executor: str, how: str):
+        super().__init__(f"a worker process of the `{executor}` executor {how}")
+        self.executor = executor
+        self.how = how
+
+
 class SerialExecutor:
     """Runs tasks in the calling process, in order."""
 
@@ -68,7 +89,10 @@ class SerialExecutor:
 
 class _PoolExecutor(SerialExecutor):
     def map(self, fn, items):
-        return list(self.pool.map(fn, items))
+        try:
+            return list(self.pool.map(fn, items))
+        except BrokenExecutor:
+            raise WorkerLost(self.name, _how_it_ended(self.pool)) from None
 
     def shutdown(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -97,30 +121,114 @@ class ProcessExecutor(_PoolExecutor):
 
 
 class MPIExecutor(_PoolExecutor):
-    """``mpi4py.futures.MPIPoolExecutor`` (install with ``pip install 'ponder[mpi]'``)."""
+    """``mpi4py.futures.MPIPoolExecutor`` (install with ``pip install 'ponder[mpi]'``).
+
+    Without ``mpiexec`` the pool lives in a helper process (see the module
+    docstring): ``self.pool`` is then a one-process pool whose process holds
+    the MPI pool and maps each batch over it.
+    """
 
     name = "mpi"
 
     def __init__(self, workers: int | None = None):
         try:
-            from mpi4py import MPI
-            from mpi4py.futures import MPIPoolExecutor
+            import mpi4py  # noqa: F401 -- the package only: importing mpi4py.MPI would make this an MPI process
         except ImportError:
             raise messages.mpi_needs_mpi4py() from None
-        _put_mpiexec_on_path()
-        under_mpiexec = MPI.COMM_WORLD.Get_size() > 1
-        if under_mpiexec:
+        world = _mpiexec_world()
+        if world is not None:
+            from mpi4py.futures import MPIPoolExecutor
+
             self.pool = MPIPoolExecutor()
-            self.workers = MPI.COMM_WORLD.Get_size() - 1
+            self.workers = world - 1
+            self.helper = False
         else:
+            import multiprocessing
+
             self.workers = workers or os.cpu_count() or 1
-            self.pool = MPIPoolExecutor(max_workers=self.workers)
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_mpi_pool, initargs=(self.workers,))
+            self.helper = True
 
     def map(self, fn, items):
         # one message per worker and batch: a round trip costs about a millisecond
         items = list(items)
         chunk = max(1, -(-len(items) // self.workers))
-        return list(self.pool.map(fn, items, chunksize=chunk, unordered=False))
+        if not self.helper:
+            return _map_over(self.pool, fn, items, chunk)
+        try:
+            return self.pool.submit(_map_on_mpi_pool, fn, items, chunk).result()
+        except BrokenExecutor:
+            raise WorkerLost(self.name, "ended, and MPI stopped the run's other MPI processes") from None
+
+    def shutdown(self) -> None:
+        if self.helper:
+            try:
+                self.pool.submit(_stop_mpi_pool).result()
+            except BrokenExecutor:
+                pass  # the helper is gone, and MPI took its workers with it
+        super().shutdown()
+
+
+def _mpiexec_world() -> int | None:
+    """The number of ranks when this process is rank 0 of a job that ``mpiexec`` started with more, else None.
+
+    ``python -m mpi4py.futures`` has initialised MPI before ponder runs; MPI is
+    not initialised here otherwise (that would tie this process to the workers' fate).
+    """
+    MPI = sys.modules.get("mpi4py.MPI")
+    if MPI is None or not MPI.Is_initialized():
+        return None
+    size = MPI.COMM_WORLD.Get_size()
+    return size if size > 1 else None
+
+
+#: The MPI pool of the helper process (:class:`MPIExecutor` without ``mpiexec``).
+_MPI_POOL = None
+
+
+def _start_mpi_pool(workers: int) -> None:
+    """In the helper process: leave the run's session (MPI's clean-up of a dead worker kills a whole
+    process group), then make the pool that spawns ``workers`` MPI processes."""
+    global _MPI_POOL
+    os.setsid()
+    _put_mpiexec_on_path()
+    from mpi4py.futures import MPIPoolExecutor
+
+    _MPI_POOL = MPIPoolExecutor(max_workers=workers)
+
+
+def _map_on_mpi_pool(fn, items: list, chunk: int) -> list:
+    return _map_over(_MPI_POOL, fn, items, chunk)
+
+
+def _stop_mpi_pool() -> None:
+    _MPI_POOL.shutdown(wait=True)
+
+
+def _map_over(pool, fn, items: list, chunk: int) -> list:
+    return list(pool.map(fn, items, chunksize=chunk, unordered=False))
+
+
+def _how_it_ended(pool) -> str:
+    """How a pool's process ended ("was killed by SIGKILL"), from its exit code where the pool kept it.
+
+    When one process dies the pool terminates the others (SIGTERM), so a
+    code other than that one's is the process that died first.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        process.join(timeout=1.0)  # a dead one at once; the pool is terminating the others
+    codes = [p.exitcode for p in processes if p.exitcode]
+    first = next((c for c in codes if c != -signal.SIGTERM), codes[0] if codes else None)
+    if first is None:
+        return "ended abruptly"
+    if first < 0:
+        try:
+            return f"was killed by {signal.Signals(-first).name}"
+        except ValueError:
+            return f"was killed by signal {-first}"
+    return f"exited with code {first}"
 
 
 def _put_mpiexec_on_path() -> None:

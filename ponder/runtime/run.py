@@ -29,7 +29,7 @@ import numpy as np
 from ponder.lang import messages
 from ponder.plugins.options import coerce_options, declared_options
 from ponder.runtime import arviz_io, outputs
-from ponder.runtime.executors import make_executor
+from ponder.runtime.executors import WorkerLost, make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.convergence import unconverged
 from ponder.runtime.plan import (LOCATE, MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
@@ -303,6 +303,9 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                                   _extra(target, elapsed_before + time.time() - started, settings, plan,
                                          block_particles))
                         last_save = time.monotonic()
+        except WorkerLost:
+            progress.stop()  # the last periodic checkpoint stays: it holds whole iterations
+            raise
         except KeyboardInterrupt:
             progress.stop()
             if ckpt_path is None:
