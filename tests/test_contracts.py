@@ -15,6 +15,7 @@ from ponder.lang.errors import ModelError
 from ponder.plugins.hookspecs import hookimpl
 from ponder.plugins.manager import plugins
 from ponder.plugins.options import Option, coerce_options
+from ponder.runtime import checkpoint
 from ponder.runtime.likelihoods import DirectLikelihood
 from ponder.runtime.likelihoods.replicates import Replicates
 from tests.conftest import EXAMPLES, ROOT
@@ -175,7 +176,7 @@ def test_resume_short_form_keeps_the_options(tmp_path, ponder_cli):
     reference = tmp_path / "reference.nc"
     assert ponder_cli(*RESUMABLE, "--out", reference).returncode == 0
     out = tmp_path / "killed.nc"
-    ckpt = out.with_name(out.name + ".checkpoint.npz")
+    ckpt = checkpoint.path_for(out)
     proc = subprocess.Popen([sys.executable, "-m", "ponder", *map(str, RESUMABLE), "--out", str(out),
                              "--checkpoint-every", "0.2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120

@@ -884,6 +884,14 @@ def checkpoint_unreadable(path: Any, problem: Any) -> ModelError:
     return ModelError(f"the checkpoint `{path}` cannot be read ({problem})", hint="delete it and start again")
 
 
+def checkpoint_damaged(path: Any, problem: Any, iteration: int, kept: Any) -> ModelError:
+    """A checkpoint whose bytes after its last good point do not match their checksums; it was cut back to that
+    point, and the damaged file is kept as ``kept``."""
+    return ModelError(f"the checkpoint `{path}` is damaged ({problem}): last good point at iteration {iteration}",
+                      hint=f"`--resume` again continues from iteration {iteration}; the damaged file is kept as "
+                      f"`{kept}`")
+
+
 def checkpoint_of_another_run(path: Any) -> ModelError:
     return ModelError(
         f"the checkpoint `{path}` belongs to a different run",

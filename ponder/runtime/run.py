@@ -6,8 +6,9 @@ from their plugins, and iterates. Every iteration it records the sampler's
 current rows (positions, log densities, particle-filter diagnostics, latent
 paths) -- a sampler with ``step_block`` runs and returns several iterations
 per call, and Ctrl-C and checkpoints then wait for the block's end; every
-``checkpoint_every`` seconds it writes the whole run state (sampler arrays,
-records, adaptive particle numbers) atomically to ``OUT.checkpoint.npz``.
+``checkpoint_every`` seconds it appends to ``OUT.checkpoint`` what is new
+(the records since the last checkpoint, the sampler's arrays, adaptive
+particle numbers: :mod:`ponder.runtime.checkpoint`).
 Everything random depends only on (seed, iteration, chain, replicate), so a
 run resumed from a checkpoint, after Ctrl-C or ``kill -9``, finishes
 bit-identical to an uninterrupted one.
@@ -149,11 +150,12 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
         target = Target(model, settings.likelihood, options, executor, settings.seed)
         sampler = make_sampler(settings.sampler, target, settings.chains, sampler_options)
         fingerprint = _fingerprint(model, settings)
+        checkpoint = ckpt.Checkpoint(ckpt_path, fingerprint) if ckpt_path is not None else None
         rows = getattr(sampler, "recorded_rows", None)
         if resume:
             if ckpt_path is None or not ckpt_path.exists():
                 raise messages.no_checkpoint_to_resume(ckpt_path)
-            state, records, iteration, extra = ckpt.load(ckpt_path, fingerprint)
+            state, records, iteration, extra = checkpoint.load()
             target.restore_adaptations(extra["adapters"])
             target.evaluations = int(extra.get("evaluations", 0))
             elapsed_before = extra.get("elapsed", 0.0)
@@ -299,9 +301,9 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                         plan.stopped = "max_time"
                         break
                     if ckpt_path is not None and time.monotonic() - last_save >= checkpoint_every and iteration < plan.total:
-                        ckpt.save(ckpt_path, fingerprint, state, records, iteration,
-                                  _extra(target, elapsed_before + time.time() - started, settings, plan,
-                                         block_particles))
+                        checkpoint.save(state, records, iteration,
+                                        _extra(target, elapsed_before + time.time() - started, settings, plan,
+                                               block_particles))
                         last_save = time.monotonic()
         except WorkerLost:
             progress.stop()  # the last periodic checkpoint stays: it holds whole iterations
@@ -310,8 +312,8 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
             progress.stop()
             if ckpt_path is None:
                 raise
-            ckpt.save(ckpt_path, fingerprint, committed, records, iteration,
-                      _extra(target, elapsed_before + time.time() - started, settings, plan, block_particles))
+            checkpoint.save(committed, records, iteration,
+                            _extra(target, elapsed_before + time.time() - started, settings, plan, block_particles))
             partial = None
             if iteration > plan.warmup and plan.warmup_settled and out_path is not None:
                 idata = build_inference_data(model, target, settings, records, iteration, plan.warmup,
@@ -326,8 +328,7 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
         if out_path is not None:
             arviz_io.write_results(idata, out_path, ckpt_path)
             # kept, marked finished: ``--resume --samples N`` continues the run from here without re-evaluating
-            ckpt.save(ckpt_path, fingerprint, state, records, plan.total,
-                      _extra(target, seconds, settings, plan, block_particles))
+            checkpoint.save(state, records, plan.total, _extra(target, seconds, settings, plan, block_particles))
         return idata
     finally:
         if own_executor:

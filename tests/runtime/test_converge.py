@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import ponder
+from ponder.runtime import checkpoint
 from ponder.runtime import convergence as cv
 
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
@@ -108,7 +109,7 @@ def test_continuing_a_finished_run_draws_what_a_longer_run_draws(tmp_path):
     model, _, _ = _conjugate(tmp_path)
     short = tmp_path / "short.nc"
     model.sample(seed=5, samples=120, warmup=80, out=short)
-    assert (tmp_path / "short.nc.checkpoint.npz").exists()
+    assert checkpoint.path_for(short).exists()
     continued = model.sample(seed=5, samples=300, out=short, resume=True)
     fresh = model.sample(seed=5, samples=300, warmup=80)
     for group in ("posterior", "sample_stats"):

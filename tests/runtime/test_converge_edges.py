@@ -375,12 +375,9 @@ def test_auto_run_killed_mid_extension_resumes_from_its_periodic_checkpoint(conj
 
 def _checkpoint_fingerprint(out):
     """The fingerprint stored in the checkpoint next to ``out`` (what ckpt.load checks)."""
-    import json
-
     from ponder.runtime import checkpoint as ckpt
 
-    data = np.load(ckpt.path_for(out), allow_pickle=False)
-    return json.loads(bytes(data["header"]).decode())["fingerprint"]
+    return ckpt.read_header(ckpt.path_for(out))["fingerprint"]
 
 
 def test_converged_auto_run_continued_with_more_samples_equals_a_longer_run(conjugate, small_plan, tmp_path):

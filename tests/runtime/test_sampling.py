@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import ponder
-from ponder.runtime import arviz_io
+from ponder.runtime import arviz_io, checkpoint
 from ponder.plugins.manager import plugins
 from ponder.runtime.estimate import Estimate
 
@@ -187,7 +187,7 @@ LONG = ["run", EXAMPLES / "randomwalk" / "randomwalk.model", "--samples", "150",
 
 
 def start_and_stop(tmp_path, out, sig):
-    ckpt = out.with_name(out.name + ".checkpoint.npz")
+    ckpt = checkpoint.path_for(out)
     proc = subprocess.Popen(
         [sys.executable, "-m", "ponder", *map(str, LONG), "--out", str(out), "--checkpoint-every", "0.2"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

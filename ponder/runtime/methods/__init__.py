@@ -2,7 +2,7 @@
 
 The contract a method implements is in :mod:`ponder.runtime.methods.contract`.
 :func:`run_method` builds the method with its declared options, gives it a
-round checkpoint next to ``out`` (``OUT.rounds.npz``: the method's state
+round checkpoint next to ``out`` (``OUT.rounds.checkpoint``: the method's state
 after its last finished round, with a fingerprint of the model, data, method,
 options and seed), and writes ponder's results.
 """
@@ -40,7 +40,7 @@ class RoundCheckpoint:
 
 
 def rounds_path(out: Path) -> Path:
-    return out.with_name(out.name + ".rounds.npz")
+    return out.with_name(out.name + ".rounds.checkpoint")
 
 
 def run_method(model, method: str, out=None, resume: bool = False, executor="serial", workers: int | None = None,
