@@ -220,19 +220,32 @@ def test_checkpoints_of_a_run_do_not_grow_with_its_length(killed):
     assert sizes[1:].max() - sizes[1:].min() < row // 2
 
 
-@pytest.mark.parametrize("where", ["last", "middle"])
-def test_a_damaged_checkpoint_exits_2_and_resumes_from_its_last_good_point(model_file, reference, killed, tmp_path,
-                                                                           capsys, where):
-    out = tmp_path / "k.nc"
+def damage(killed, out, frame: int) -> int:
+    """A copy of the killed run's checkpoint for ``out`` with bytes flipped in frame ``frame``; its last good point."""
     path = shutil.copy(killed, checkpoint.path_for(out))
-    starts = frame_starts(path)
-    frame = len(starts) - 1 if where == "last" else 30
-    good = frame  # frame k holds iteration k + 1: the frames before it end at iteration k
-    flip(path, starts[frame] + 200)
+    flip(path, frame_starts(path)[frame] + 200)
+    return frame  # frame k holds iteration k + 1: the frames before it end at iteration k
+
+
+def test_a_damaged_last_checkpoint_exits_2_and_resume_again_finishes_the_run(model_file, reference, killed, tmp_path,
+                                                                             capsys):
+    out = tmp_path / "k.nc"
+    good = damage(killed, out, STOP - 2)  # the last frame
     command = ["run", str(model_file), "--out", str(out), "--resume", "--quiet"]
     assert cli.main(command) == 2
     err = capsys.readouterr().err
     assert f"last good point at iteration {good}" in " ".join(err.split()) and "Traceback" not in err
-    assert checkpoint.read_header(path)["iteration"] == good
+    assert checkpoint.read_header(checkpoint.path_for(out))["iteration"] == good
     assert cli.main(command) == 0, capsys.readouterr().err
+    same_draws(out, reference)
+
+
+def test_a_run_resumed_from_before_a_damaged_frame_draws_what_an_uninterrupted_run_draws(model_file, reference, killed,
+                                                                                          tmp_path):
+    out = tmp_path / "k.nc"
+    good = damage(killed, out, 30)
+    model = ponder.load(model_file)
+    with pytest.raises(ModelError, match=f"last good point at iteration {good}"):
+        model.sample(out=out, resume=True, **SETTINGS)
+    model.sample(out=out, resume=True, **SETTINGS)
     same_draws(out, reference)
