@@ -4,7 +4,8 @@ Every figure is built from the ArviZ ``InferenceData`` of ``ponder run``
 as a ``matplotlib.figure.Figure`` made without pyplot, so nothing global
 changes and notebooks keep their backend:
 
->>> idata = arviz.from_netcdf("results.nc")
+>>> from ponder.runtime.results import read_results
+>>> idata = read_results("results.nc")
 >>> fig = ponder.plots.figure(idata, "pair", truth={"drift": 0.2})
 >>> ponder.plots.write_figures(idata, "figures", formats=("png", "pdf"))
 
@@ -70,8 +71,6 @@ def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, mode
             raise ValueError(f"unknown figure kind {kind!r}; kinds are {', '.join(known)}")
     if model is None and (set(kinds) & {"trace", "qq"} or set(kinds) - set(KINDS)):
         model = model_of(idata)  # rebuilt once, not once per figure
-    elif model is None and set(kinds) & {"predictive", "latent", "pf"} and _needs_model_for_names(idata):
-        model = _model_or_none(idata)  # only the replicates' file names are wanted: without them, their numbers
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -87,22 +86,27 @@ def write_figures(idata, out_dir, kinds=None, formats=("png",), truth=None, mode
 
 
 def model_of(idata):
-    """The model of a run, rebuilt from the source and path stored in its attributes."""
-    from ponder.model import loads
+    """The model of a run: compiled from the source stored in its results, with the data stored there.
+
+    Nothing is read from disk: the observed data, each replicate's constants
+    and the inputs come from the results
+    (:func:`ponder.runtime.results.stored_datasets`), so the figures show
+    the data the run used, and a results file whose source names some file
+    (``data "/etc/passwd"``) cannot make a figure or a report read it.
+    """
+    from ponder.model import Model
+    from ponder.runtime.problem import compile_model
+    from ponder.runtime.results import stored_datasets
 
     attrs = idata.posterior.attrs
-    base_dir = attrs.get("model_base_dir") or Path(attrs["model_path"]).parent  # older files: the path's folder
-    return loads(attrs["model_source"], base_dir=base_dir, name=attrs["model_name"])
-
-
-def _model_or_none(idata):
-    """:func:`model_of`, or None when it cannot be rebuilt (the model's data files have moved)."""
-    from ponder.lang.errors import ModelError
-
-    try:
-        return model_of(idata)
-    except (ModelError, OSError, KeyError):
-        return None
+    name = str(attrs.get("model_name", ""))
+    compiled = compile_model(str(attrs.get("model_source", "")), str(attrs.get("model_path", "<results>")),
+                             default_name=name if name.isidentifier() else "model")
+    datasets = stored_datasets(idata, compiled.ir)
+    model = Model(compiled, datasets, Path.cwd(), str(attrs.get("model_path", "")))
+    # every replicate stored its inputs, those of `input NAME from "file"` too: the model's files are never read
+    model.__dict__["_file_inputs"] = datasets[0].inputs if datasets else {}
+    return model
 
 
 def simulation_figure(dataset) -> Figure:
@@ -239,10 +243,6 @@ def _stored_dataset_names(idata) -> list[str] | None:
     except ValueError:
         return None
     return [str(n) for n in names] if isinstance(names, (list, tuple)) else None
-
-
-def _needs_model_for_names(idata) -> bool:
-    return _n_replicates(idata) > 1 and _stored_dataset_names(idata) is None
 
 
 def replicate_labels(idata, model=None) -> list[str]:

@@ -135,12 +135,13 @@ def _figures_html(idata, truth) -> list[str]:
     import warnings
 
     from ponder import plots
+    from ponder.lang.errors import ModelError
 
     out = []
     model = None
     try:
-        model = plots.model_of(idata)
-    except Exception as exc:  # the data files may have moved: figures needing the model are skipped
+        model = plots.model_of(idata)  # from the data stored in the results: the files the model names are not read
+    except ModelError as exc:  # a plugin's distribution not installed here, say: figures needing the model are skipped
         out.append(f'<p class="warning">Figures that need the model are left out: {_e(str(exc).splitlines()[0])}</p>')
     for kind in plots.figure_kinds():
         if model is None and kind in ("trace", "qq"):

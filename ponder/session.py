@@ -223,9 +223,9 @@ class Session:
                 kept = "; the previous results are kept" if self.results is not None else ""
                 self._say(f"[yellow]stopped[/] at iteration {stop.iteration}, still in warm-up: no new draws{kept}")
                 return None
-            from ponder.runtime.arviz_io import read
+            from ponder.runtime.results import read_results
 
-            self.results = read(stop.results).load()
+            self.results = read_results(stop.results).load()
             self.results_text = text
             self._say(f"[yellow]stopped[/] at iteration {stop.iteration}; the draws so far are kept")
         self.console.print(run_report(self.results))

@@ -933,6 +933,40 @@ def results_without_posterior(path: Any) -> ModelError:
     return ModelError(f"`{path}` has no posterior group")
 
 
+def results_without_format(path: Any, made_by: str) -> ModelError:
+    """A netCDF file without the ``ponder_format`` attribute; ``made_by``: its ``inference_library`` ('' if none)."""
+    if made_by == "ponder":
+        what = "was written by an older ponder, before results files had a format"
+        hint = "run the model again to write its results anew"
+    else:
+        what = "is not a ponder results file" + (f" (it was made by {made_by})" if made_by else "")
+        hint = "summary, plot and report read the files that `ponder run MODEL --out FILE` writes"
+    return ModelError(f"`{path}` {what}: it has no `ponder_format` attribute", hint=hint)
+
+
+def results_format_newer(path: Any, found: int, supported: int) -> ModelError:
+    return ModelError(f"`{path}` was written by a newer ponder (results format {found}; this ponder reads format "
+                      f"{supported})", hint="upgrade ponder to read it: `pip install -U ponder`")
+
+
+def results_attribute_invalid(path: Any, name: str, expected: str) -> ModelError:
+    """An attribute of a results file that ponder reads back, not of the kind ponder writes (``expected``)."""
+    return ModelError(f"`{path}` is not a results file ponder can read: its attribute `{name}` is not {expected}",
+                      hint="ponder does not write it so (was the file changed?); run the model again")
+
+
+def results_group_invalid(path: Any, group: str, problem: str) -> ModelError:
+    return ModelError(f"`{path}` is not a results file ponder can read: its `{group}` group {problem}",
+                      hint="ponder does not write it so (was the file changed?); run the model again")
+
+
+def results_data_invalid(problem: str) -> ModelError:
+    """The observed data, constants or inputs stored in results do not fit the model of their source."""
+    return ModelError(f"the data stored in the results do not fit their model: {problem}",
+                      hint="figures and reports read the data a run stored, never the files its model names; "
+                           "run the model again to store them anew")
+
+
 # ------------------------------------------------------------ the interactive session (ponder.Session, the REPL)
 def session_syntax_error(err: ModelError) -> ModelError:
     """Text typed into a session that does not parse: the parser's ``err``, with a hint at what can be typed

@@ -19,8 +19,14 @@ import numpy as np
 from ponder.lang import ir, messages
 from ponder.lang.errors import Source, Span
 from ponder.runtime.inputs import load_for_dataset
-from ponder.runtime.tables import MISSING, Table, _column_of, read_table  # noqa: F401 (read_table: re-exported)
-
+from ponder.runtime.tables import (  # noqa: F401 (read_table: re-exported)
+    MISSING,
+    Table,
+    _column_of,
+    excerpt_at,
+    read_table,
+    shown_names,
+)
 
 
 @dataclass(frozen=True)
@@ -114,26 +120,25 @@ def dataset_from_table(
     """
     source = table.source
     if "time" not in table.columns:
-        raise messages.data_without_time_column(
-            Span.point(table.header_line, 1, len(source.line(table.header_line))), table.header, source
-        )
+        span, shown = excerpt_at(Span.point(table.header_line, 1, len(source.line(table.header_line))), source)
+        raise messages.data_without_time_column(span, shown_names(table.header), shown)
     times = table.columns["time"]
     time_col = _column_of(source.text, table.header_line, table.header.index("time"))
     for i, t in enumerate(times):
         if np.isnan(t):
-            raise messages.data_time_missing(Span.point(table.lines[i], time_col), source)
+            raise messages.data_time_missing(*excerpt_at(Span.point(table.lines[i], time_col), source))
         if i and t <= times[i - 1]:
             raise messages.data_times_not_increasing(
-                t, times[i - 1], Span.point(table.lines[i], time_col, len(str(t))), source
+                t, times[i - 1], *excerpt_at(Span.point(table.lines[i], time_col, len(str(t))), source)
             )
     if times[0] < model.t0:
-        raise messages.data_before_t0(times[0], model.t0, Span.point(table.lines[0], time_col), source)
+        raise messages.data_before_t0(times[0], model.t0, *excerpt_at(Span.point(table.lines[0], time_col), source))
     _check_grid(model, times, table, time_col)
     columns = []
     for column in model.observed_columns:
         if column not in table.columns:
             span = model.spans.get("observe:" + column)
-            raise messages.observed_column_missing(column, name, span, table.header, model.source)
+            raise messages.observed_column_missing(column, name, span, shown_names(table.header), model.source)
         columns.append(table.columns[column])
     values = np.column_stack(columns) if columns else np.zeros((len(times), 0))
     extra = {k: v for k, v in table.columns.items() if k != "time" and k not in set(model.observed_columns)}
@@ -173,12 +178,12 @@ def _check_grid(model: ir.ModelIR, times: np.ndarray, table: Table, time_col: in
     if steps:
         last = int(np.argmax(times))
         raise messages.data_too_many_steps(steps, MAX_STEPS, model.dynamics.dt,
-                                           Span.point(table.lines[last], time_col), table.source)
+                                           *excerpt_at(Span.point(table.lines[last], time_col), table.source))
     i = first_off_grid(model, times)
     if i >= 0:
         dyn = model.dynamics
         raise messages.data_time_off_grid(
-            times[i], dyn.dt, model.t0, Span.point(table.lines[i], time_col), table.source
+            times[i], dyn.dt, model.t0, *excerpt_at(Span.point(table.lines[i], time_col), table.source)
         )
 
 

@@ -28,9 +28,14 @@ import math
 
 import numpy as np
 
+from ponder.lang import ir, messages
 from ponder.runtime import arviz_io
+from ponder.runtime.data import Dataset
 from ponder.runtime.kernels import link
 from ponder.runtime.seeds import generator
+
+#: The format of the results files this ponder writes (attribute ``ponder_format``), the one it reads.
+RESULTS_FORMAT = 1
 
 
 def _suffix(model, r: int) -> str:
@@ -175,6 +180,7 @@ def _model_attrs(model, seed, seconds: float, settings: dict) -> dict:
     from ponder.version import __version__
 
     return {
+        "ponder_format": RESULTS_FORMAT,
         "inference_library": "ponder",
         "inference_library_version": __version__,
         "model_name": model.name,
@@ -298,10 +304,15 @@ def _resources(settings, seconds: float) -> dict:
 
 
 def read_results(path) -> "object":
-    """InferenceData from a results file; a ModelError (not a traceback) when it is not one."""
-    from pathlib import Path
+    """The results in a file ponder wrote; a ModelError (not a traceback) for any other file.
 
-    from ponder.lang import messages
+    Every command and the REPL read results through here. The file must be
+    netCDF with a posterior, carry ``ponder_format`` = :data:`RESULTS_FORMAT`,
+    and have every attribute ponder reads back of the kind ponder writes
+    (:data:`ATTRIBUTES`) and its sample groups over (chain, draw)
+    (:func:`check_results`).
+    """
+    from pathlib import Path
 
     path = Path(path)
     if not path.is_file():
@@ -312,7 +323,178 @@ def read_results(path) -> "object":
         raise messages.not_a_results_file(path, type(exc).__name__) from None
     if "posterior" not in arviz_io.group_names(idata):
         raise messages.results_without_posterior(path)
+    check_results(idata, path)
     return idata
+
+
+def _whole(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _number(value) -> bool:
+    return _whole(value) or isinstance(value, (float, np.floating))
+
+
+def _json(fits):
+    """A check of JSON text whose value ``fits``."""
+    def check(value) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            return bool(fits(json.loads(value)))
+        except (ValueError, RecursionError):
+            return False
+    return check
+
+
+def _numbers(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+
+
+def _round_table(value) -> bool:
+    from ponder.runtime.samplers.tempering import TABLE_COLUMNS
+
+    return (isinstance(value, dict) and value.get("columns") == list(TABLE_COLUMNS)
+            and isinstance(value.get("rows"), list)
+            and all(_numbers(row) and len(row) == len(TABLE_COLUMNS) for row in value["rows"]))
+
+
+_TEXT = (lambda v: isinstance(v, str), "text")
+_WHOLE = (_whole, "a whole number")
+_NUMBER = (_number, "a number")
+_FLAG = (lambda v: _whole(v) and int(v) in (0, 1), "0 or 1")
+_NUMBERS = (_json(_numbers), "a JSON list of numbers")
+
+#: The attributes ponder reads back from a results file: ``{name: (check, what it must be)}``. Each that is
+#: present must pass its check; :data:`REQUIRED` must be present.
+ATTRIBUTES = {
+    "model_name": _TEXT, "model_source": _TEXT, "model_path": _TEXT, "model_base_dir": _TEXT,
+    "datasets": (_json(lambda v: isinstance(v, list) and v and all(isinstance(n, str) for n in v)),
+                 "a JSON list of file names"),
+    "seed": _TEXT, "sampler": _TEXT, "likelihood": _TEXT, "method": _TEXT, "stopped": _TEXT,
+    "settings": (_json(lambda v: isinstance(v, dict) and isinstance(v.get("options") or {}, dict)),
+                 "a JSON object of settings"),
+    "resources": (_json(lambda v: isinstance(v, dict)), "a JSON object"),
+    "final_particles": (_json(lambda v: isinstance(v, list) and all(c is None or _numbers([c]) for c in v)),
+                        "a JSON list of particle numbers"),
+    "sampling_time": _NUMBER, "target_rhat": _NUMBER, "target_ess": _NUMBER, "likelihood_evaluations": _NUMBER,
+    "iterations_done": _WHOLE, "warmup": _WHOLE, "pt_runs": _WHOLE,
+    "partial": _FLAG, "until_converged": _FLAG, "warmup_cut": _FLAG,
+    "log_evidence": _NUMBER, "log_evidence_se": _NUMBER, "pt_barrier": _NUMBER,
+    "pt_schedule": _NUMBERS, "pt_swap_rates": _NUMBERS, "log_evidence_chains": _NUMBERS,
+    "pt_round_table": (_json(_round_table), "a JSON table of the tempering rounds"),
+}
+REQUIRED = ("model_name", "model_source", "datasets")
+
+#: The groups with one value per draw: their variables have dims (chain, draw, ...).
+SAMPLE_GROUPS = ("posterior", "sample_stats", "log_likelihood", "posterior_predictive", "warmup_posterior",
+                 "warmup_sample_stats")
+
+
+def check_results(idata, path) -> None:
+    """Raise a ModelError naming what is wrong unless ``idata`` (read from ``path``) is results ponder wrote:
+    its format, the attributes it reads back (:data:`ATTRIBUTES`), the dims of its groups."""
+    from ponder.runtime.tables import shown
+
+    attrs = arviz_io.group(idata, "posterior").attrs
+    found = attrs.get("ponder_format")
+    if found is None:
+        raise messages.results_without_format(path, shown(str(attrs.get("inference_library", ""))))
+    if not _whole(found) or found < 1:
+        raise messages.results_attribute_invalid(path, "ponder_format", "a format number")
+    if found > RESULTS_FORMAT:
+        raise messages.results_format_newer(path, int(found), RESULTS_FORMAT)
+    for name in REQUIRED:
+        if name not in attrs:
+            raise messages.results_attribute_invalid(path, name, "there")
+    for name, (fits, what) in ATTRIBUTES.items():
+        if name in attrs and not fits(attrs[name]):
+            raise messages.results_attribute_invalid(path, name, what)
+    posterior = arviz_io.group(idata, "posterior")
+    if not posterior.data_vars:
+        raise messages.results_group_invalid(path, "posterior", "has no variables")
+    sizes = (posterior.sizes.get("chain"), posterior.sizes.get("draw"))
+    for name in SAMPLE_GROUPS:
+        group = arviz_io.group(idata, name)
+        for var in () if group is None else group.data_vars.values():
+            if tuple(var.dims[:2]) != ("chain", "draw"):
+                raise messages.results_group_invalid(path, name, "has variables that are not over (chain, draw)")
+            if not name.startswith("warmup_") and var.shape[:2] != sizes:
+                raise messages.results_group_invalid(path, name, "has other chains or draws than the posterior")
+    observed, predicted = arviz_io.group(idata, "observed_data"), arviz_io.group(idata, "posterior_predictive")
+    for name, var in () if observed is None else observed.data_vars.items():
+        if var.ndim != 1 or not str(var.dims[0]).startswith("time"):
+            raise messages.results_group_invalid(path, "observed_data", "has variables that are not over a time")
+        if predicted is not None and name in predicted and predicted[name].shape[2:] != var.shape:
+            raise messages.results_group_invalid(path, "posterior_predictive", "does not match the observed data")
+
+
+def stored_datasets(idata, model: ir.ModelIR) -> list[Dataset]:
+    """The datasets a run stored in its results, the inverse of :func:`_data_groups`.
+
+    Each replicate's observation times and values come from
+    ``observed_data``, its constants (those that differ from the model's are
+    its overrides) and its inputs from ``constant_data``, its name from the
+    ``datasets`` attribute. Figures and reports of a results file use these,
+    never the files its model source names: a results file cannot make
+    ponder read (and show) a file.
+    """
+    from ponder.runtime.inputs import InputSeries
+
+    names = json.loads(arviz_io.group(idata, "posterior").attrs.get("datasets", "[]"))
+    observed, constant = arviz_io.group(idata, "observed_data"), arviz_io.group(idata, "constant_data")
+    defaults = np.asarray(model.const_values, dtype=float)
+    out = []
+    for r, name in enumerate(names):
+        suffix = "" if len(names) == 1 else f"_r{r}"
+        times, columns = None, []
+        for column in model.observed_columns:
+            var = _stored(observed, column + suffix, "observed data")
+            times = _stored_times(model, var, column + suffix) if times is None else times
+            if var.shape != times.shape:
+                raise messages.results_data_invalid(f"`{column + suffix}` has other times than the other columns")
+            columns.append(np.asarray(var.values, dtype=float))
+        if times is None:
+            raise messages.results_data_invalid("the model observes no column")
+        overrides = []
+        for c in model.consts:
+            if c.shape or constant is None or c.name + suffix not in constant:
+                continue
+            value = np.asarray(constant[c.name + suffix].values, dtype=float).reshape(-1)
+            if value.size != 1:
+                raise messages.results_data_invalid(f"the constant `{c.name + suffix}` is not one number")
+            if float(value[0]) != defaults[c.offset]:
+                overrides.append((c.name, float(value[0])))
+        inputs = {}
+        for inp in model.inputs:
+            var = _stored(constant, inp.name + suffix, "inputs")
+            series_times = np.asarray(var[var.dims[0]].values, dtype=float) if var.ndim == 1 else np.empty(0)
+            values = np.asarray(var.values, dtype=float)
+            if series_times.size == 0 or not (np.all(np.isfinite(values)) and np.all(np.diff(series_times) > 0)):
+                raise messages.results_data_invalid(f"the input `{inp.name + suffix}` is not a series over time")
+            inputs[inp.name] = InputSeries(inp.name, series_times, values, f"the results' `{inp.name + suffix}`")
+        out.append(Dataset(name, "", times, np.column_stack(columns), tuple(model.observed_columns), tuple(overrides),
+                           {}, inputs))
+    return out
+
+
+def _stored(group, key: str, what: str):
+    """Variable ``key`` of a data group, or a ModelError saying the results lack it."""
+    if group is None or key not in group:
+        raise messages.results_data_invalid(f"the {what} have no `{key}`")
+    return group[key]
+
+
+def _stored_times(model: ir.ModelIR, var, key: str) -> np.ndarray:
+    """The observation times of a stored column, checked as the data's are when read (a step model's kernels
+    would otherwise take any number of steps)."""
+    from ponder.runtime.data import first_off_grid, too_many_steps
+
+    times = np.asarray(var[var.dims[0]].values, dtype=float) if var.ndim == 1 else np.empty(0)
+    if (times.size == 0 or not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0) or times[0] < model.t0
+            or too_many_steps(model, times) or first_off_grid(model, times) >= 0):
+        raise messages.results_data_invalid(f"the times of `{key}` are not observation times of the model")
+    return times
 
 
 def map_estimate(idata) -> dict[str, float]:

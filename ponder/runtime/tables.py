@@ -20,6 +20,10 @@ from ponder.lang.errors import Source, Span
 
 MISSING = {"", "na", "nan", ".", "n/a", "null"}
 
+#: The most an error message quotes of a file: a cell or a column name, and a line around the culprit.
+#: A data path can name any file (``data "/etc/passwd"``), and messages reach terminals and logs.
+TOKEN_CHARS, LINE_CHARS = 32, 100
+
 
 @dataclass(frozen=True)
 class Table:
@@ -47,22 +51,22 @@ def read_text(path: Path, display: str | None = None, span: Span | None = None,
         reason = (err.strerror or type(err).__name__).lower()
         raise messages.file_unreadable(name, reason, err.errno or 0, span, source) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        shown = raw.decode("utf-16", errors="replace")
-        raise messages.file_is_utf16(name, Span.point(1, 1), _excerpt(name, shown.lstrip("\ufeff"), 1))
+        first = raw.decode("utf-16", errors="replace").lstrip("\ufeff")
+        raise messages.file_is_utf16(name, *_excerpt(name, first, Span.point(1, 1)))
     raw = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         where, bad = _position(raw, err.start)
         line_text = raw[raw.rfind(b"\n", 0, err.start) + 1:].split(b"\n", 1)[0].decode("utf-8", errors="replace")
-        excerpt = _excerpt(name, line_text, where.line)
+        excerpt = _excerpt(name, line_text, where)
         if err.reason == "unexpected end of data":
-            raise messages.file_ends_inside_character(name, where, excerpt) from None
-        raise messages.file_not_utf8(name, bad, where, excerpt) from None
+            raise messages.file_ends_inside_character(name, *excerpt) from None
+        raise messages.file_not_utf8(name, bad, *excerpt) from None
     if "\0" in text:
         where, _ = _position(raw, raw.index(b"\0"))
         line_text = text.split("\n")[where.line - 1].replace("\0", "\ufffd")
-        raise messages.file_has_nul_byte(name, where, _excerpt(name, line_text, where.line))
+        raise messages.file_has_nul_byte(name, *_excerpt(name, line_text, where))
     return text
 
 
@@ -74,10 +78,37 @@ def _position(raw: bytes, offset: int) -> tuple[Span, int]:
     return Span.point(line, column), raw[offset]
 
 
-def _excerpt(name: str, line_text: str, line: int) -> Source:
-    """A Source holding only ``line_text`` (its first 120 characters, escaped), as line ``line``."""
-    shown = "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in line_text.split("\n", 1)[0][:120])
-    return Source(name, "\n" * (line - 1) + shown)
+def _excerpt(name: str, line_text: str, where: Span) -> tuple[Span, Source]:
+    """:func:`excerpt_at` of ``line_text``, the line of ``where`` in the file ``name``."""
+    return excerpt_at(where, Source(name, "\n" * (where.line - 1) + line_text.split("\n", 1)[0]))
+
+
+def shown(text: str, limit: int = TOKEN_CHARS) -> str:
+    """``text`` as a message may quote it: each character that is not printable (a terminal escape, a bidi
+    control, NUL) as U+FFFD, a tab as a space, and at most ``limit`` characters, cut with an ellipsis."""
+    safe = "".join(c if c.isprintable() else " " if c == "\t" else "\ufffd" for c in text)
+    return safe if len(safe) <= limit else safe[:limit - 1] + "\u2026"
+
+
+def shown_names(names, limit: int = 12) -> list[str]:
+    """Column names as a hint lists them: the first ``limit``, each :func:`shown`, then an ellipsis if there are more."""
+    names = list(names)
+    return [shown(n) for n in names[:limit]] + (["\u2026"] if len(names) > limit else [])
+
+
+def excerpt_at(span: Span, source: Source) -> tuple[Span, Source]:
+    """What an error at ``span`` in a data file's ``source`` shows: the span's line alone, printable, and of it
+    only :data:`LINE_CHARS` characters around the culprit (blanks before them keep the caret and the column).
+
+    The span keeps its line and column (the ``-->`` location is exact); its end is cut to what is shown.
+    """
+    line = shown(source.line(span.line), 10**9)
+    start = 0 if len(line) <= LINE_CHARS else max(0, min(span.column - 1 - LINE_CHARS // 3, len(line) - LINE_CHARS))
+    end = min(len(line), start + LINE_CHARS)
+    text = (" " * (start - 1) + "\u2026" if start else "") + line[start:end] + ("\u2026" if end < len(line) else "")
+    last = span.end_column if span.end_line == span.line else end + 1
+    cut = Span(span.line, span.column, span.line, max(min(last, end + 1), span.column + 1))
+    return cut, Source(source.name, "\n" * (span.line - 1) + text)
 
 
 def read_table(path: Path, display: str | None = None, span: Span | None = None,
@@ -92,24 +123,25 @@ def read_table(path: Path, display: str | None = None, span: Span | None = None,
     line_numbers = _row_lines(text)
     rows_with_lines = [(r, line_numbers[i]) for i, r in enumerate(rows) if any(c.strip() for c in r)]
     if not rows_with_lines:
-        raise messages.data_file_empty(Span.point(1, 1), source)
+        raise messages.data_file_empty(*excerpt_at(Span.point(1, 1), source))
     header_row, header_line = rows_with_lines[0]
     header = tuple(c.strip() for c in header_row)
     seen = {}
     for j, name in enumerate(header):
         col = _column_of(text, header_line, j)
         if not name:
-            raise messages.data_column_without_name(Span.point(header_line, col), source)
+            raise messages.data_column_without_name(*excerpt_at(Span.point(header_line, col), source))
         if name in seen:
-            raise messages.data_column_twice(name, Span.point(header_line, col, len(name)), source)
+            raise messages.data_column_twice(shown(name), *excerpt_at(Span.point(header_line, col, len(name)), source))
         seen[name] = j
     data = rows_with_lines[1:]
     if not data:
-        raise messages.data_without_rows(Span.point(header_line, 1), source)
+        raise messages.data_without_rows(*excerpt_at(Span.point(header_line, 1), source))
     values = np.full((len(data), len(header)), np.nan)
     for i, (row, line) in enumerate(data):
         if len(row) != len(header):
-            raise messages.data_row_length(len(row), len(header), Span.point(line, 1, len(source.line(line))), source)
+            raise messages.data_row_length(len(row), len(header),
+                                           *excerpt_at(Span.point(line, 1, len(source.line(line))), source))
         for j, cell in enumerate(row):
             token = cell.strip()
             if token.lower() in MISSING:
@@ -118,10 +150,11 @@ def read_table(path: Path, display: str | None = None, span: Span | None = None,
                 value = float(token)
             except ValueError:
                 col = _column_of(text, line, j)
-                raise messages.data_not_a_number(token, header[j], Span.point(line, col, len(cell)), source) from None
+                raise messages.data_not_a_number(shown(token), shown(header[j]),
+                                                 *excerpt_at(Span.point(line, col, len(cell)), source)) from None
             if math.isinf(value):
                 col = _column_of(text, line, j)
-                raise messages.data_not_finite(token, Span.point(line, col, len(cell)), source)
+                raise messages.data_not_finite(shown(token), *excerpt_at(Span.point(line, col, len(cell)), source))
             values[i, j] = value
     columns = {name: values[:, j] for j, name in enumerate(header)}
     return Table(source, header, header_line, columns, tuple(line for _, line in data))
