@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span
-from ponder.lang.library import Library, python_function
+from ponder.lang.fold import fold
+from ponder.lang.library import Library
 from ponder.lang.limits import recursion_room
 from ponder.lang.lower import PREDEFINED, VECTOR_FUNCTIONS, Checked, ExprLowering, lower
 
@@ -677,6 +678,7 @@ class _Checker:
             raise messages.distribution_arity(call.name, dist.params, len(call.args), call.span)
         if dist.multivariate:
             return self._multivariate(call, dist, scope, allow_time, later, target)
+        known = {}  # the arguments that are constants, by name
         for arg, pname, bounds in zip(call.args, dist.params, dist.param_bounds):
             got = self._expr(arg, scope, allow_time=allow_time, later=later, what="an argument", vectors=bool(shape))
             if got and got != shape:
@@ -688,6 +690,13 @@ class _Checker:
                 raise messages.argument_out_of_range(
                     pname, call.name, bounds.describe(), literal, dist.params, arg.span
                 )
+            if literal is not None:
+                known[pname] = literal
+        for order in dist.ordered:
+            if order.lower in known and order.upper in known and not order.holds(known[order.lower],
+                                                                                   known[order.upper]):
+                raise messages.arguments_out_of_order(call.name, order.describe(), order.lower, known[order.lower],
+                                                      order.upper, known[order.upper], dist.params, call.span)
         return 0
 
     def _constant_value(self, e: ast.Expr) -> float | None:
@@ -920,44 +929,20 @@ class _Checker:
         """Fold a checked constant expression (a number) in Python; no ``eval``: its IR is walked."""
         return self._value(self.lowering.expr(e, (), env), span)
 
-    def _value(self, e: ir.IExpr, span: Span, loops: dict | None = None) -> float:
-        """The value of a lowered constant expression; ``a ^ b`` is ``pow(a, b)``; ``loops``: reduction variables."""
-        loops = loops or {}
-        rec = lambda x: self._value(x, span, loops)  # noqa: E731
-        if isinstance(e, ir.Num):
-            return e.value
-        if isinstance(e, ir.Ref) and e.kind == "loop":
-            return float(loops[e.name])
-        if isinstance(e, ir.Ref):
-            values = self.const_values[e.name]
-            if e.index is None:
+    def _value(self, e: ir.IExpr, span: Span) -> float:
+        """The value of a lowered constant expression (:func:`ponder.lang.fold.fold`)."""
+        def ref(node: ir.Ref, index: int | None, column: int | None) -> float:
+            values = self.const_values[node.name]
+            if index is None:
                 return values[0]
-            k = int(rec(e.index))
-            if e.column is not None:
-                k = k * self.globals[e.name].shape[1] + int(rec(e.column))
-            return values[k]
-        if isinstance(e, ir.Reduce):
-            total = 0.0 if e.op == "+" else 1.0
-            for i in range(e.size):
-                item = self._value(e.body, span, {**loops, e.var: i})
-                total = total + item if e.op == "+" else total * item
-            return total
+            return values[index if column is None else index * self.globals[node.name].shape[1] + column]
+
         try:
-            if isinstance(e, ir.Apply):
-                return float(python_function(self.functions_lib[e.fn].impl)(*[rec(a) for a in e.args]))
-            if isinstance(e, ir.Cond):
-                return rec(e.then if rec(e.cond) else e.orelse)
-            if isinstance(e, ir.Op) and len(e.args) == 1:
-                value = rec(e.args[0])
-                return -value if e.op == "-" else float(not value)
-            if isinstance(e, ir.Op):
-                args = [rec(e.args[0]), rec(e.args[1])]
-                if e.op == "^":
-                    return float(python_function(self.functions_lib["pow"].impl)(*args))
-                return float(_BINARY[e.op](*args))
+            value = fold(e, ref, self.functions_lib)
         except OverflowError:
             raise messages.constant_overflows(span) from None
-        raise AssertionError(e)
+        assert value is not None, e  # every name of a constant expression is a constant
+        return value
 
 
 # ------------------------------------------------------------ helpers
@@ -995,19 +980,3 @@ def _definitions(stmts) -> dict[str, Span]:
         if isinstance(s, (ast.Draw, ast.Assign)) and (isinstance(s, ast.Draw) or s.op == "="):
             out.setdefault(s.target.name, s.target.span)
     return out
-
-
-_BINARY = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b if b != 0 else math.copysign(math.inf, a) if a != 0 else math.nan,
-    "<": lambda a, b: float(a < b),
-    "<=": lambda a, b: float(a <= b),
-    ">": lambda a, b: float(a > b),
-    ">=": lambda a, b: float(a >= b),
-    "==": lambda a, b: float(a == b),
-    "!=": lambda a, b: float(a != b),
-    "and": lambda a, b: float(bool(a) and bool(b)),
-    "or": lambda a, b: float(bool(a) or bool(b)),
-}

@@ -11,6 +11,10 @@ A **distribution** (:class:`Distribution`) has
 * ``params`` -- argument names in call order, and ``param_bounds``, the
   :class:`Interval` each argument must lie in; the checker rejects literal
   arguments outside it (``Normal(0, -1)``);
+* ``ordered`` -- pairs of arguments that must be in order (:class:`Ordered`:
+  ``Uniform``'s ``lower < upper``); the checker rejects constant arguments
+  out of order (``Uniform(1, 1)``), and a run names the prior whose
+  arguments, computed from other parameters, break a bound or an order;
 * ``logpdf(x, *args)`` -- a Numba function (``numba.njit``, a module global
   of an importable module) returning the log density (log mass for discrete
   families): ``-inf`` outside the support (and at non-integers for discrete
@@ -20,7 +24,10 @@ A **distribution** (:class:`Distribution`) has
   explicit ``numpy.random.Generator``; ``nan`` for invalid arguments;
 * ``support(*args)`` -- a Numba function returning ``(lower, upper)``, the
   closed hull of the support (parameters map to unconstrained space from
-  these bounds);
+  these bounds). Observed data are checked against it before a run, with
+  ``nan`` for the arguments not known from the data (a state, a
+  parameter): an end that depends on such an argument must then be ``nan``
+  (as arithmetic makes it), an end that does not is checked;
 * ``scipy(*args)`` -- the frozen ``scipy.stats`` twin, for tests and
   residual checks; ``discrete`` -- whether values are integers.
 
@@ -92,6 +99,22 @@ POSITIVE_UNIT = Interval(0.0, 1.0, lo_open=True)
 
 
 @dataclass(frozen=True)
+class Ordered:
+    """Arguments ``lower`` and ``upper`` (names of a distribution's ``params``) must satisfy
+    ``lower < upper``, or ``lower <= upper`` when not ``strict``."""
+
+    lower: str
+    upper: str
+    strict: bool = True
+
+    def holds(self, lower: float, upper: float) -> bool:
+        return lower < upper if self.strict else lower <= upper
+
+    def describe(self) -> str:
+        return f"{self.lower} {'<' if self.strict else '<='} {self.upper}"
+
+
+@dataclass(frozen=True)
 class Distribution:
     """One distribution family; see the module docstring for each field."""
 
@@ -108,6 +131,14 @@ class Distribution:
     arg_shapes: tuple[str, ...] = ()
     #: whether it can be a parameter's prior (False: needs a transform ponder does not have, e.g. a simplex)
     prior_ok: bool = True
+    #: pairs of arguments that must be in order (:class:`Ordered`)
+    ordered: tuple[Ordered, ...] = ()
+
+    def __post_init__(self):
+        for order in self.ordered:
+            for name in (order.lower, order.upper):
+                if name not in self.params:
+                    raise ValueError(f"`{self.name}` orders `{name}`, which is not one of its params {self.params}")
 
     @property
     def arity(self) -> int:

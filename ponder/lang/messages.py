@@ -282,6 +282,16 @@ def argument_out_of_range(param: str, name: str, allowed: str, value: float, par
     )
 
 
+def arguments_out_of_order(name: str, order: str, lower: str, lower_value: float, upper: str, upper_value: float,
+                           params: Iterable[str], span: Span) -> ModelError:
+    """Constant arguments of distribution ``name`` that break its ``order`` ("lower < upper")."""
+    return ModelError(
+        f"`{name}` needs {order}, but {lower} = {lower_value:g} and {upper} = {upper_value:g}",
+        span,
+        hint=_signature(name, params),
+    )
+
+
 def unknown_function(name: str, span: Span, known: Iterable[str]) -> ModelError:
     known = list(known)
     return ModelError(
@@ -449,6 +459,33 @@ def derivative_needs_state(name: str, span: Span, states: Iterable[str]) -> Mode
 
 
 # ------------------------------------------------------------ data files
+def _impossible(error_model: str) -> str:
+    return (f"the error model {error_model} cannot give this value at any parameter value, so no run could "
+            "start; correct the value, or use an error model that can give it")
+
+
+def observed_outside_support(column: str, value: float, distribution: str, bound: float, error_model: str,
+                             span: Span, source: Source, below: bool = True) -> ModelError:
+    """An observed ``value`` of ``column`` below (``below``) or above ``bound``, an end of what ``distribution``
+    gives; ``error_model``: the ``observe`` line and where it is."""
+    where = f"below {bound:g}, the least" if below else f"above {bound:g}, the largest"
+    return ModelError(f"`{column}` = {value:g} is {where} value `{distribution}` gives", span,
+                      hint=_impossible(error_model), source=source)
+
+
+def observed_not_whole(column: str, value: float, distribution: str, error_model: str, span: Span,
+                       source: Source) -> ModelError:
+    return ModelError(f"`{column}` = {value:g} is not a whole number, but `{distribution}` gives whole numbers only",
+                      span, hint=_impossible(error_model), source=source)
+
+
+def observations_all_missing(columns: Iterable[str], span: Span, source: Source) -> ModelWarning:
+    """Every value of the observed ``columns`` of a data file is missing."""
+    columns = list(columns)
+    return ModelWarning(f"every observed value in this file is missing ({one_of(columns)})", span, source=source,
+                        hint="a run learns nothing from it: on it alone the posterior is the prior")
+
+
 def _relative_to(base_dir: Any) -> str:
     return f"paths are relative to the model's folder, {base_dir}"
 
@@ -848,6 +885,29 @@ def no_starting_points(tries: int) -> ModelError:
         hint="check that the prior covers parameter values that can explain the data, "
         "or give the particle filter more particles",
     )
+
+
+def _drawn_from(given: str) -> str:
+    """Where the values of a prior's arguments came from: other parameters' draws (``given``: "a = 0.3"), or none."""
+    if given:
+        return f"with {given} drawn from the prior; give the parameters it uses priors that keep it valid"
+    return "its arguments depend on no parameter, so no value of it can be drawn"
+
+
+def prior_argument_out_of_range(param: str, distribution: str, argument: str, allowed: str, value: float,
+                                given: str, span: Span, source: Source | None) -> ModelError:
+    """The prior of ``param`` computed its ``argument`` = ``value``, outside ``allowed``; ``given``: the other
+    parameters' values it was computed from ("" when none)."""
+    return ModelError(f"the prior of `{param}` cannot be drawn: `{argument}` of `{distribution}` must be in "
+                      f"{allowed}, but is {value:g}", span, hint=_drawn_from(given), source=source)
+
+
+def prior_arguments_out_of_order(param: str, distribution: str, order: str, lower: str, lower_value: float,
+                                 upper: str, upper_value: float, given: str, span: Span,
+                                 source: Source | None) -> ModelError:
+    """The prior of ``param`` computed arguments that break ``order`` ("lower < upper") of its distribution."""
+    return ModelError(f"the prior of `{param}` cannot be drawn: `{distribution}` needs {order}, but {lower} = "
+                      f"{lower_value:g} and {upper} = {upper_value:g}", span, hint=_drawn_from(given), source=source)
 
 
 # ------------------------------------------------------------ runs: executors, checkpoints, results

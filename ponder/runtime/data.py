@@ -6,6 +6,12 @@ increasing times, and one column per observed variable. Empty cells, ``NA``,
 columns are kept (``extra``) but not used. Every problem is a
 :class:`~ponder.lang.errors.ModelError` pointing at the file, line and column
 of the culprit, or at the ``data`` line of the model when the file is missing.
+
+Observed values are checked against what their error model can give (its
+distribution's support, with the arguments known from the data: constants,
+inputs, the time): a count for ``Poisson`` is a whole number at least 0, a
+``Binomial`` count at most its ``n``. A file whose observed values are all
+missing is read with a warning (a run on it gives back the prior).
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import numpy as np
 
 from ponder.lang import ir, messages
 from ponder.lang.errors import Source, Span
-from ponder.runtime.inputs import load_for_dataset
+from ponder.lang.fold import fold
+from ponder.lang.library import Library, python_function
+from ponder.runtime.inputs import load_for_dataset, values_at
 from ponder.runtime.tables import (  # noqa: F401 (read_table: re-exported)
     MISSING,
     Table,
@@ -42,6 +50,8 @@ class Dataset:
     extra: dict = field(default_factory=dict, compare=False)
     #: each input's series (:class:`ponder.runtime.inputs.InputSeries`), by name
     inputs: dict = field(default_factory=dict, compare=False)
+    #: what reading the file found suspicious (:class:`~ponder.lang.errors.ModelWarning`)
+    warnings: tuple = field(default=(), compare=False)
 
     @property
     def n_times(self) -> int:
@@ -53,8 +63,10 @@ class Dataset:
         return int(np.sum(~np.isnan(self.values)))
 
 
-def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), missing_ok: bool = False) -> list[Dataset]:
-    """Read every dataset a model declares and check it against the model.
+def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), missing_ok: bool = False,
+                  library: Library | None = None) -> list[Dataset]:
+    """Read every dataset a model declares and check it against the model (with ``library``, the one it was
+    compiled against, observed values against their error models too).
 
     ``files``, when given, replaces the model's ``data``/``replicate`` lines
     (``--data``): ``(path or glob, overrides)`` pairs, relative to the current
@@ -77,7 +89,8 @@ def load_datasets(model: ir.ModelIR, base_dir: Path, files=None, consts=(), miss
         for path in paths:
             display = _display(path, base_dir)
             table = read_table(path, display, spec.span, model.source)
-            out.append(dataset_from_table(model, table, display, str(path), overrides, base_dir, spec.inputs, read))
+            out.append(dataset_from_table(model, table, display, str(path), overrides, base_dir, spec.inputs, read,
+                                          library))
     return out
 
 
@@ -112,11 +125,13 @@ def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source, missing_ok: b
 def dataset_from_table(
     model: ir.ModelIR, table: Table, name: str, path: str, overrides: tuple[tuple[str, float], ...] = (),
     base_dir: Path | None = None, input_files: tuple[tuple[str, str], ...] = (), read: dict | None = None,
+    library: Library | None = None,
 ) -> Dataset:
     """Check a table against the model (time column, observed columns, times, inputs) and build a Dataset.
 
     ``input_files``: the dataset's own input files (a replicate's); ``read``
-    caches input files across datasets.
+    caches input files across datasets; with ``library`` (the model's) the
+    observed values are checked against their error models.
     """
     source = table.source
     if "time" not in table.columns:
@@ -145,8 +160,126 @@ def dataset_from_table(
     inputs = {}
     if model.inputs:
         inputs = load_for_dataset(model, table, times, name, base_dir or Path("."), input_files, read)
+    if library is not None:
+        _check_support(model, library, table, times, values, dict(overrides), inputs)
     return Dataset(name, path, times.copy(), values, tuple(model.observed_columns), overrides, extra,
-                   inputs)
+                   inputs, warnings=_all_missing(model, table, values))
+
+
+def _all_missing(model: ir.ModelIR, table: Table, values: np.ndarray) -> tuple:
+    """A warning when the table observes nothing: every value of every observed column missing."""
+    if not values.size or not np.isnan(values).all():
+        return ()
+    columns = list(model.observed_columns)
+    first = table.header.index(columns[0])
+    where = Span.point(table.header_line, _column_of(table.source.text, table.header_line, first), len(columns[0]))
+    return (messages.observations_all_missing(columns, *excerpt_at(where, table.source)),)
+
+
+def _check_support(model: ir.ModelIR, library: Library, table: Table, times: np.ndarray, values: np.ndarray,
+                   overrides: dict, inputs: dict) -> None:
+    """Every observed value must be one its error model can give: inside the support of the distribution
+    (with the arguments the data fix: constants, inputs, time; the others nan), a whole number for a
+    discrete one. The first value that is not, in file order, is a ModelError at its cell."""
+    consts = _constant_values(model, overrides, library)
+    at_times = {name: values_at(series, times, _interpolation(model, name)) for name, series in inputs.items()}
+    bad = []  # (row, column, observation, lower, upper): each column's first impossible value
+    k = 0
+    for obs in model.observations:
+        if obs.size:  # a multivariate observation: not checked
+            k += obs.size
+            continue
+        dist = library.distributions[obs.dist.name]
+        lower, upper = _support_at_rows(model, dist, obs.dist.args, consts, at_times, times, library)
+        x = values[:, k]
+        with np.errstate(invalid="ignore"):
+            wrong = ~np.isnan(x) & ((x < lower) | (x > upper) | (dist.discrete & (x != np.floor(x))))
+        if wrong.any():
+            i = int(np.argmax(wrong))
+            bad.append((i, k, obs, float(np.broadcast_to(lower, x.shape)[i]), float(np.broadcast_to(upper, x.shape)[i])))
+        k += 1
+    if not bad:
+        return
+    i, k, obs, lower, upper = min(bad, key=lambda b: b[:2])
+    x = float(values[i, k])
+    line = table.lines[i]
+    start = _column_of(table.source.text, line, table.header.index(obs.column))
+    cell = table.source.line(line)[start - 1:].split(",", 1)[0].rstrip()
+    span, shown = excerpt_at(Span.point(line, start, len(cell)), table.source)
+    declared = model.spans.get("observe:" + obs.column)
+    if declared is None or model.source is None:
+        error_model = f"`observe {obs.column} ~ {ir.format_dist(obs.dist)}`"
+    else:
+        text = model.source.line(declared.line).split("#", 1)[0].strip()  # no strings on an `observe` line
+        error_model = f"`{text}` ({model.source.name}:{declared.line})"
+    if x < lower or x > upper:
+        raise messages.observed_outside_support(obs.column, x, obs.dist.name, lower if x < lower else upper,
+                                                error_model, span, shown, below=x < lower)
+    raise messages.observed_not_whole(obs.column, x, obs.dist.name, error_model, span, shown)
+
+
+def _interpolation(model: ir.ModelIR, name: str) -> str:
+    return next(inp.interpolate for inp in model.inputs if inp.name == name)
+
+
+def _constant_values(model: ir.ModelIR, overrides: dict, library: Library) -> dict[str, tuple[float, ...]]:
+    """Each constant's elements for a dataset with ``overrides`` (a replicate's or ``--const``), folded."""
+    values: dict[str, tuple[float, ...]] = {}
+    for c in model.consts:
+        if c.name in overrides:
+            values[c.name] = (float(overrides[c.name]),)
+            continue
+        elements = [_fold_or_none(e, _constants_ref(model, values), library) for e in (c.elements or (c.value,))]
+        if all(v is not None for v in elements):
+            values[c.name] = tuple(elements)
+    return values
+
+
+def _constants_ref(model: ir.ModelIR, consts: dict[str, tuple[float, ...]], row: int | None = None,
+                   at_times: dict | None = None, times: np.ndarray | None = None):
+    """The ``ref`` of :func:`~ponder.lang.fold.fold` that knows the constants ``consts`` and, at a data row,
+    the inputs and the time there; every other name is unknown."""
+    shapes = {c.name: c.shape for c in model.consts}
+
+    def ref(node: ir.Ref, index: int | None, column: int | None) -> float | None:
+        if node.kind == "const" and node.name in consts:
+            k = 0 if index is None else index if column is None else index * shapes[node.name][1] + column
+            return consts[node.name][k] if 0 <= k < len(consts[node.name]) else None
+        if row is not None and node.kind == "input" and node.name in at_times:
+            return float(at_times[node.name][row])
+        if row is not None and node.kind == "time":
+            return float(times[row])
+        return None
+
+    return ref
+
+
+def _support_at_rows(model: ir.ModelIR, dist, args, consts: dict, at_times: dict, times: np.ndarray,
+                     library: Library):
+    """The support of ``dist`` at every row (arrays), or once (numbers) when its arguments do not change with
+    the rows; an argument the data do not fix is nan, and so is every end that depends on it."""
+    def arguments(row: int | None) -> list[float]:
+        ref = _constants_ref(model, consts, row, at_times, times)
+        found = [_fold_or_none(a, ref, library) for a in args]
+        return [np.nan if v is None else v for v in found]
+
+    support = python_function(dist.support)
+    varying = any(isinstance(n, ir.Ref) and n.kind in ("input", "time") for n in ir.walk(args))
+    try:
+        if not varying:
+            lower, upper = support(*arguments(None))
+            return float(lower), float(upper)
+        ends = np.array([support(*arguments(i)) for i in range(len(times))], dtype=float).reshape(len(times), 2)
+        return ends[:, 0], ends[:, 1]
+    except (ValueError, ArithmeticError, TypeError):  # a plugin's support that cannot take nan: nothing checked
+        return np.nan, np.nan
+
+
+def _fold_or_none(e: ir.IExpr, ref, library: Library) -> float | None:
+    try:
+        return fold(e, ref, library.functions)
+    except OverflowError:
+        return None
 
 
 def first_off_grid(model: ir.ModelIR, times: np.ndarray) -> int:

@@ -173,7 +173,12 @@ def load_problem(spec: ProblemSpec, cls=Problem) -> Problem:
     for _, overrides in spec.data or ():
         _check_overrides(compiled, overrides)
     _check_overrides(compiled, spec.consts, every_dataset=True)
-    datasets = load_datasets(compiled.ir, base, spec.data, spec.consts, spec.missing_data_ok)
+    datasets = load_datasets(compiled.ir, base, spec.data, spec.consts, spec.missing_data_ok, compiled.library)
+    found = tuple(w for ds in datasets for w in ds.warnings)  # the data's warnings join the model's
+    if found:
+        if os.environ.get("PONDER_STRICT", "") not in ("", "0"):
+            raise found[0].as_error()
+        compiled = replace(compiled, ir=replace(compiled.ir, warnings=compiled.ir.warnings + found))
     problem = cls(compiled, datasets, base, spec.name, {**settings, **options})
     if spec.data is not None or spec.consts:
         # workers read the very files read here (absolute paths, globs expanded), whatever their folder

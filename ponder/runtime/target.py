@@ -35,6 +35,7 @@ from ponder.runtime.estimate import Estimate
 from ponder.runtime.evaluation import EVAL_KEYS
 from ponder.runtime.likelihoods.contract import adaptation_of, capabilities_of
 from ponder.runtime.likelihoods.select import build_estimators, make_combiner
+from ponder.runtime.priors import PriorDraws
 from ponder.runtime.problem import ProblemSpec, load_problem
 from ponder.runtime.seeds import stream
 from ponder.stdlib.transforms import Transform, from_unconstrained, to_unconstrained
@@ -286,11 +287,13 @@ class Target:
         state["z"] = np.zeros((rows, self.dim))
         state["failed_estimates"] = np.zeros(rows, dtype=np.int64)  # cumulative, counted by accept_rows
         pending = np.arange(rows)
+        prior = PriorDraws(self.model, self.consts)  # names a prior whose arguments cannot be drawn
         for attempt in range(tries):
             draws = np.empty((len(pending), self.dim))
             for k, m in enumerate(pending):
                 rng = np.random.default_rng(stream(self.seed, 3, m, attempt))
                 self.model.kernels.prior_sample(rng, self.consts, draws[k:k + 1])
+            prior.check(draws)
             z = self.to_z(draws)
             ok_z = np.all(np.isfinite(z), axis=1)
             ev = self.evaluate(np.where(ok_z[:, None], z, 0.0), [(0, int(m), attempt) for m in pending])
@@ -303,7 +306,7 @@ class Target:
             pending = pending[~good]
             if not len(pending):
                 return state
-        raise messages.no_starting_points(tries)
+        raise prior.failure() or messages.no_starting_points(tries)
 
 
 @numba.njit(cache=True, nogil=True)

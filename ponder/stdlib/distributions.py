@@ -5,6 +5,8 @@ A :class:`~ponder.lang.library.Distribution` bundles, for one family:
 * ``params`` -- argument names in call order, and ``param_bounds``, the
   :class:`Interval` each argument must lie in; the checker rejects literal
   arguments outside it (``Normal(0, -1)``);
+* ``ordered`` -- arguments that must be in order (``Uniform``'s and
+  ``TruncatedNormal``'s ``lower < upper``), checked like the bounds;
 * ``logpdf(x, *args)`` -- a Numba function returning the log density (log
   mass for discrete families). It returns ``-inf`` outside the support
   (and at non-integers for discrete families) and for invalid arguments,
@@ -34,7 +36,7 @@ import numba
 import numpy as np
 
 from ponder.lang.library import (EXTENDED_REAL, NONNEGATIVE, POSITIVE, POSITIVE_UNIT, REAL, UNIT,
-                                 Distribution)
+                                 Distribution, Ordered)
 
 INF = math.inf
 _njit = numba.njit(cache=True, nogil=True)
@@ -477,6 +479,7 @@ Uniform = Distribution(
     sample=uniform_sample,
     support=uniform_support,
     scipy=lambda lower, upper: _stats().uniform(loc=lower, scale=upper - lower),
+    ordered=(Ordered("lower", "upper"),),
     doc="Uniform on [lower, upper]; requires lower < upper.",
 )
 
@@ -1282,6 +1285,7 @@ TruncatedNormal = Distribution(
     support=truncatednormal_support,
     scipy=lambda mu, sigma, lower, upper: _stats().truncnorm(
         (lower - mu) / sigma, (upper - mu) / sigma, loc=mu, scale=sigma),
+    ordered=(Ordered("lower", "upper"),),
     doc="Normal(mu, sigma) conditioned on [lower, upper] (either may be infinite).",
 )
 
