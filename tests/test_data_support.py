@@ -23,7 +23,7 @@ import pytest
 from ponder.cli import main
 from ponder.lang.check import check
 from ponder.lang.errors import ModelError, ModelWarning
-from ponder.lang.library import Distribution, Library, Ordered
+from ponder.lang.library import Distribution, Library, Ordered, python_function
 from ponder.lang.parser import parse
 from ponder.runtime.data import load_datasets
 from ponder.runtime.priors import PriorDraws, invalid_prior
@@ -133,6 +133,16 @@ def test_observed_values_no_error_model_can_give_are_located_at_their_cell(tmp_p
     assert message in err.value.message
     assert err.value.location.endswith(f"d.csv:{where}")
     assert "the error model `observe" in err.value.hint and "m.model:" in err.value.hint
+
+
+@pytest.mark.parametrize("name", sorted(n for n, dist in BUILTIN_LIBRARY.distributions.items() if not dist.multivariate))
+def test_every_builtin_support_takes_unknown_arguments(name):
+    """The contract the data check relies on: with nan arguments an end is nan if it depends on them, else a number."""
+    dist = BUILTIN_LIBRARY.distributions[name]
+    lower, upper = python_function(dist.support)(*[math.nan] * dist.arity)
+    assert not (math.isnan(lower) and math.isnan(upper)) or name in ("Uniform", "TruncatedNormal")
+    if name in ("Binomial", "BetaBinomial"):
+        assert lower == 0 and math.isnan(upper)
 
 
 def test_a_binomial_count_is_checked_against_the_n_of_its_own_row(tmp_path):
