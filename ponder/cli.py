@@ -182,10 +182,7 @@ def cmd_run(args) -> int:
     except WorkerLost as lost:
         from ponder.runtime.checkpoint import path_for
 
-        saved = path_for(Path(args.out))
-        print_error(messages.worker_lost(lost.executor, lost.how, str(saved) if saved.exists() else None,
-                                         _run_again(args)))
-        return EXIT_FAILED
+        return _worker_lost(lost, path_for(Path(args.out)), args)
     from ponder.runtime.convergence import run_warnings
 
     warnings = run_warnings(idata)
@@ -212,7 +209,8 @@ def _print_run_warnings(warnings: list[str]) -> None:
 
 def _run_method(model, args) -> int:
     """``ponder run MODEL --method NAME``: a whole-run inference method instead of a sampler."""
-    from ponder.runtime.methods import run_method
+    from ponder.runtime.executors import WorkerLost
+    from ponder.runtime.methods import rounds_path, run_method
     from ponder.summary import posterior_table, run_report
 
     progress = _progress(1, args.method, quiet=args.quiet)
@@ -233,6 +231,9 @@ def _run_method(model, args) -> int:
             again = [a for a in (argv_of_run() or ["run", args.model, "--method", args.method]) if a != "--resume"]
             console.print("continue with: ponder " + " ".join(shlex.quote(a) for a in again) + " --resume")
             return 130
+        except WorkerLost as lost:
+            progress.stop()
+            return _worker_lost(lost, rounds_path(Path(args.out)), args)
     if not args.quiet:
         console = _console()
         console.print(run_report(idata))
@@ -245,6 +246,13 @@ def argv_of_run() -> list[str] | None:
     """The command line of this `ponder run`, to repeat it with --resume."""
     args = sys.argv[1:]
     return args if "run" in args else None
+
+
+def _worker_lost(lost, checkpoint: Path, args) -> int:
+    """A run stopped by a dead worker: say how, and how to go on from ``checkpoint`` (exit 1)."""
+    print_error(messages.worker_lost(lost.executor, lost.how, str(checkpoint) if checkpoint.exists() else None,
+                                     _run_again(args)))
+    return EXIT_FAILED
 
 
 def _run_again(args) -> str:
