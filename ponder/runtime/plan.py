@@ -13,7 +13,8 @@ A run's :class:`RunPlan` starts from the settings:
   to warm-up.
   Its first :data:`LOCATE` iterations hold adaptive particle numbers at
   their minimum, so the chains climb to the posterior at the cheapest N;
-  they adapt from then on.
+  they adapt from then on. A warm-up of given length holds them for its
+  first half, at most :data:`LOCATE` iterations.
 * ``samples`` given: exactly that many draws per chain. Not given: a first
   block of :data:`FIRST_SAMPLES`, then, while some parameter or derived
   quantity misses ``target_rhat`` or ``target_ess``
@@ -75,6 +76,15 @@ class RunPlan:
     @property
     def total(self) -> int:
         return self.warmup + self.samples
+
+    def holds_particles(self, iteration: int) -> bool:
+        """Whether ``iteration`` is in the warm-up's first part, where adaptive particle numbers stay at their minimum.
+
+        That part is :data:`LOCATE` iterations of an adaptive warm-up, and at
+        most half of a warm-up of given length (``--warmup 300``: 150).
+        """
+        locate = LOCATE if self.adaptive_warmup else min(LOCATE, self.warmup // 2)
+        return iteration < locate
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -33,7 +33,7 @@ from ponder.runtime import arviz_io, outputs
 from ponder.runtime.executors import WorkerLost, make_executor
 from ponder.runtime.likelihoods.select import choose_likelihood
 from ponder.runtime.convergence import unconverged
-from ponder.runtime.plan import (LOCATE, MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
+from ponder.runtime.plan import (MIN_SAMPLES, WARMUP_BLOCK, WARMUP_SHARE, RunPlan, convergence_of, initial_plan,
                                  more_samples, warmup_settled)
 from ponder.runtime.samplers.contract import plan_of, record_keys
 from ponder.runtime.settings import (ALIASES, DEFAULT_PARTICLES_FOR_RUNS, LENGTH_SETTINGS, NOT_RESUMED, SETTING_NAMES,
@@ -252,7 +252,7 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
                     if not in_warmup and not plan.warmup_ended:  # once, before the first draw (also for warmup 0)
                         state = _end_warmup(sampler, target, state)
                         plan.warmup_ended = True
-                    target.adapting = not (plan.adaptive_warmup and iteration < LOCATE)
+                    target.adapting = not plan.holds_particles(iteration)
                     if not in_warmup and sampling_clock is None:
                         sampling_clock = (time.monotonic(), iteration)
                     try:

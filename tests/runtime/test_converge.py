@@ -157,3 +157,16 @@ def test_strict_run_that_did_not_converge_exits_1(tmp_path, ponder_cli):
     assert strict.returncode == 1 and "not converged" in strict.stderr
     summary = ponder_cli("summary", tmp_path / "s.nc")
     assert summary.returncode == 0 and "not converged" in summary.stderr
+
+
+def test_a_given_warmup_holds_particle_numbers_for_its_first_half_at_most_locate():
+    """An explicit --warmup W (PMMH far from the posterior) also climbs at the minimum N before adapting."""
+    from ponder.runtime.plan import LOCATE, RunPlan
+
+    given = RunPlan(300, 100, True, False)
+    assert given.holds_particles(149) and not given.holds_particles(150)
+    long = RunPlan(10_000, 100, True, False)
+    assert long.holds_particles(LOCATE - 1) and not long.holds_particles(LOCATE)
+    adaptive = RunPlan(500, 100, False, True, adaptive_warmup=True)
+    assert adaptive.holds_particles(LOCATE - 1) and not adaptive.holds_particles(LOCATE)
+    assert not RunPlan(0, 100, True, False).holds_particles(0)
