@@ -36,6 +36,6 @@ def test_conformance_check_catches_a_sampler_that_ignores_the_likelihood(tmp_pat
     plugins().register(PriorOnlyPlugin(), name="prior-only-test")
     try:
         with pytest.raises(ConformanceError, match="standard errors"):
-            check_sampler("prior-only", chains=4, samples=1000, seed=3, resume=False, folder=tmp_path)
+            check_sampler("prior-only", chains=4, samples=1000, warmup=500, seed=3, resume=False, folder=tmp_path)
     finally:
         plugins().unregister("prior-only-test")
