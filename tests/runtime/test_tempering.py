@@ -61,7 +61,7 @@ def test_pt_crosses_between_modes_where_mh_and_ensemble_do_not(tmp_path):
     write(tmp_path, "bi.csv", "time,y\n0,16\n")
     model = ponder.loads("param x ~ Uniform(-10, 10)\nstate v = x\nobserve y ~ Normal(v^2, 0.5)\ndata \"bi.csv\"",
                          base_dir=tmp_path)
-    pt = model.sample(sampler="pt", samples=1024, seed=3).posterior["x"].values[0]
+    pt = model.sample(sampler="pt", samples=1024, seed=3, runs=1).posterior["x"].values[0]  # one chain is tested
     positive = (pt > 0).astype(float)
     ess = float(np.ravel(az.ess(positive[None, :]))[0])
     assert abs(positive.mean() - 0.5) < 4 * math.sqrt(0.25 / ess), (positive.mean(), ess)
@@ -86,7 +86,7 @@ def test_global_barrier_of_gaussian_path_matches_theory(tmp_path):
     for s in (0.1, 0.01):
         model = ponder.loads(f"param x ~ Normal(0, 1)\nstate v = x\nobserve y ~ Normal(v, {s})\ndata \"zero.csv\"",
                              base_dir=tmp_path)
-        idata = model.sample(sampler="pt", samples=512, chains=30, seed=3)
+        idata = model.sample(sampler="pt", samples=512, chains=30, seed=3, runs=1)  # the bound is for one run
         barrier = float(idata.posterior.attrs["pt_barrier"])
         exact = math.log((s * s + 1) / (s * s)) / math.pi
         assert abs(barrier - exact) < 0.1 * exact, (s, barrier, exact)
