@@ -647,6 +647,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except RuntimeError as err:  # a lost worker outside `ponder run`, which names its checkpoint itself
+        from ponder.runtime.executors import WorkerLost
+
+        if not isinstance(err, WorkerLost):
+            raise
+        again = "ponder " + " ".join(shlex.quote(a) for a in argv)
+        print_error(messages.worker_lost(err.executor, err.how, None, again, resumable=False))
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

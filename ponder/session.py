@@ -203,6 +203,7 @@ class Session:
         far become the session's results.
         """
         from ponder.progress import RunProgress
+        from ponder.runtime.executors import WorkerLost
         from ponder.runtime.run import RunInterrupted, sample
         from ponder.summary import posterior_table, run_report
 
@@ -228,6 +229,12 @@ class Session:
             self.results = read_results(stop.results).load()
             self.results_text = text
             self._say(f"[yellow]stopped[/] at iteration {stop.iteration}; the draws so far are kept")
+        except WorkerLost as lost:
+            from ponder.runtime.checkpoint import path_for
+
+            path_for(out).unlink(missing_ok=True)  # the session cannot resume: the previous results stay
+            again = " ".join([":sample"] + [f"{k}={v}" for k, v in {**given, **settings}.items()])
+            raise messages.worker_lost(lost.executor, lost.how, None, again, resumable=False) from None
         self.console.print(run_report(self.results))
         self.console.print(posterior_table(self.results))
         self._run_warnings(self.results)

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from ponder.cli import main
+from ponder.lang.errors import ModelError
 from ponder.runtime.checkpoint import path_for
 from ponder.runtime.executors import MPIExecutor, ProcessExecutor, WorkerLost
 from tests.runtime.test_sampling import same_results
@@ -147,3 +148,26 @@ def test_a_worker_that_dies_inside_a_task_is_reported_at_once(factory):
             assert lost.value.how == "exited with code 3"
     finally:
         executor.shutdown()
+
+
+def test_loglik_and_the_sessions_sample_report_a_lost_worker(model_file, monkeypatch, capsys):
+    """Outside `ponder run` a lost worker (here raised in place of the work) is the same message, exit 1, no
+    traceback, and says to start again, as there is no checkpoint to resume from."""
+    from ponder.session import Session
+
+    def lose(*args, **kwargs):
+        raise WorkerLost("processes", "was killed by SIGKILL")
+
+    monkeypatch.setattr("ponder.runtime.repeat.repeated_loglik", lose)
+    capsys.readouterr()
+    assert main(["loglik", str(model_file), "--param", "mu=1"]) == 1
+    err = capsys.readouterr().err
+    assert "error: the run stopped: a worker process of the `processes` executor was killed by SIGKILL" in err
+    assert f"start it again: ponder loglik {model_file} --param mu=1" in err and "Traceback" not in err
+
+    monkeypatch.setattr("ponder.runtime.run.sample", lose)
+    session = Session(model_file)
+    with pytest.raises(ModelError) as lost:
+        session.command(":sample samples=30")
+    assert "start it again: :sample samples=30" in lost.value.hint and session.results is None
+    assert not list(Path(session._scratch()).glob("*.checkpoint"))
