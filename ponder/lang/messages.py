@@ -918,10 +918,13 @@ def mpi_needs_mpi4py() -> ModelError:
     )
 
 
-def worker_lost(executor: str, how: str, checkpoint: str | None, again: str) -> ModelError:
-    """A worker process of the run's executor ended mid-run (``ponder run`` exits 1). ``how``: "was killed
-    by SIGKILL", ...; ``checkpoint``: the run's checkpoint, None when none was written yet; ``again``: the command."""
-    if checkpoint is None:
+def worker_lost(executor: str, how: str, checkpoint: str | None, again: str, resumable: bool = True) -> ModelError:
+    """A worker process of the run's executor ended mid-run (exit 1). ``how``: "was killed by SIGKILL", ...;
+    ``checkpoint``: the run's checkpoint, None when none was written yet; ``again``: the command; not
+    ``resumable``: a command that keeps no checkpoint (``ponder loglik``, the REPL's ``:sample``)."""
+    if not resumable:
+        hint = f"start it again: {again}"
+    elif checkpoint is None:
         hint = f"no checkpoint had been written yet; start the run again: {again}"
     else:
         hint = f"the checkpoint {checkpoint} holds the run up to its last save; continue with: {again} --resume"
