@@ -31,6 +31,8 @@ from ponder.runtime.settings import TARGET_ESS, TARGET_RHAT
 MAX_LOGLIK_SD = 1.5
 #: the fraction of failed likelihood estimates above which a run warns
 MAX_FAILED_FRACTION = 0.01
+#: more walkers moved than this share of all walker-prunings: the ensemble keeps stranding walkers
+MAX_PRUNED_FRACTION = 0.1
 
 
 def _split(x: np.ndarray) -> np.ndarray:
@@ -210,6 +212,27 @@ def run_warnings(idata, target_rhat: float | None = None, target_ess: float | No
                    f"or a --warmup")
     if stats is not None:
         out.extend(_likelihood_warnings(stats, attrs))
+    out.extend(_pruning_warnings(attrs, post.sizes["chain"]))
+    return out
+
+
+def _pruning_warnings(attrs, walkers: int) -> list[str]:
+    """The ensemble's pruning: walkers still stranded when the warm-up ended, or stranded again and again.
+
+    Pruning moves walkers far below the others' median during warm-up; more
+    than :data:`MAX_PRUNED_FRACTION` of all walker-prunings moved means walkers
+    keep getting stranded (separated modes, or a noisy likelihood estimate).
+    """
+    out = []
+    last, total, prunings = (int(attrs.get(k, 0) or 0) for k in ("pruned_last", "pruned_walkers", "prunings"))
+    if last > 0:
+        out.append(f"{last} of {walkers} ensemble walkers were still stranded (far below the others) at the "
+                   f"warm-up's last pruning: the draws may hold walkers that have not reached the posterior; give a "
+                   f"longer --warmup, or leave --warmup out so the warm-up lasts until it settles.")
+    if prunings > 0 and total > MAX_PRUNED_FRACTION * prunings * walkers:
+        out.append(f"ensemble walkers were pruned {total} times in {prunings} prunings of {walkers} walkers: walkers "
+                   f"keep getting stranded (separated modes or a noisy likelihood estimate); try --sampler pt, or "
+                   f"more particles.")
     return out
 
 

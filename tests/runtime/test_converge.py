@@ -170,3 +170,24 @@ def test_a_given_warmup_holds_particle_numbers_for_its_first_half_at_most_locate
     adaptive = RunPlan(500, 100, False, True, adaptive_warmup=True)
     assert adaptive.holds_particles(LOCATE - 1) and not adaptive.holds_particles(LOCATE)
     assert not RunPlan(0, 100, True, False).holds_particles(0)
+
+
+def test_ensemble_pruning_warnings_fire_when_walkers_are_still_stranded(tmp_path):
+    """A 25-iteration warm-up from a prior 100x wider than the posterior ends with walkers stranded; 500 do not."""
+    rng = np.random.default_rng(3)
+    (tmp_path / "y.csv").write_text("time,y\n" + "".join(f"{i + 1},{float(v)!r}\n" for i, v in enumerate(rng.normal(5, 0.1, 20))))
+    (tmp_path / "w.model").write_text('param mu ~ Normal(0, 100)\nstate m = mu\nobserve y ~ Normal(m, 0.1)\ndata "y.csv"\n')
+    model = ponder.load(tmp_path / "w.model")
+    short = model.sample(sampler="ensemble", warmup=25, samples=20, seed=1)
+    assert int(short.posterior.attrs["pruned_last"]) > 0
+    assert any("still stranded" in w for w in cv.run_warnings(short))
+    settled = model.sample(sampler="ensemble", warmup=500, samples=20, seed=1)
+    assert int(settled.posterior.attrs["prunings"]) == 20
+    assert not any("stranded" in w or "pruned" in w for w in cv.run_warnings(settled))
+
+
+def test_pruning_again_and_again_is_a_warning():
+    attrs = {"pruned_last": 0, "pruned_walkers": 40, "prunings": 20}
+    assert cv._pruning_warnings(attrs, 16) and "pruned 40 times in 20 prunings of 16" in cv._pruning_warnings(attrs, 16)[0]
+    assert cv._pruning_warnings({**attrs, "pruned_walkers": 32}, 16) == []  # 10% of 320 walker-prunings
+    assert cv._pruning_warnings({}, 16) == []  # mh, pt and older results carry no counts

@@ -57,7 +57,7 @@ Optional members, all part of the contract:
     lines to print once under the progress bar (``pt``: one per finished
     round).
 ``run_attrs(state) -> dict``
-    extra result attributes (``pt``: the evidence and its round table).
+    extra result attributes (``pt``: the evidence and its round table; ``ensemble``: its pruning counts).
 ``options``
     the declared options (class attribute).
 """

@@ -74,6 +74,7 @@ class EnsembleSampler:
         state["stuck"] = np.zeros(self.walkers, dtype=np.int64)
         state["resets"] = np.zeros(self.walkers, dtype=np.int64)
         state["pruned"] = np.zeros(1)  # walkers moved by the last pruning
+        state["pruned_total"] = np.zeros(2)  # walkers moved by all prunings, and the number of prunings
         return state
 
     def step(self, state: dict, iteration: int, warmup: bool) -> dict:
@@ -112,8 +113,9 @@ class EnsembleSampler:
         median = np.median(np.where(finite, logpost, -np.inf))
         stranded = np.flatnonzero(~finite | (logpost < median - max(10.0, 2.0 * self.target.dim)))
         good = np.flatnonzero(finite & (logpost >= median))
-        if "pruned" in state:  # (a checkpoint of an older version has no counter)
-            state["pruned"][0] = len(stranded) if len(good) else 0
+        moved = len(stranded) if len(good) else 0
+        state["pruned"][0] = moved
+        state["pruned_total"] += (moved, 1)
         if not len(stranded) or not len(good):
             return
         rng = generator(self.target.seed, 0, iteration, 2)
@@ -136,7 +138,12 @@ class EnsembleSampler:
 
     def warmup_settled(self, state: dict) -> bool:
         """No walker was stranded at the last pruning (or pruning is off)."""
-        return not self.prune or state.get("pruned", np.zeros(1))[0] == 0
+        return not self.prune or state["pruned"][0] == 0
+
+    def run_attrs(self, state: dict) -> dict:
+        """The pruning counts, for the run's warnings: walkers moved at the last pruning and at all of them."""
+        return {"pruned_last": int(state["pruned"][0]), "pruned_walkers": int(state["pruned_total"][0]),
+                "prunings": int(state["pruned_total"][1])}
 
     def end_warmup(self, state: dict) -> dict:
         return state
