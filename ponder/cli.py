@@ -33,35 +33,42 @@ class _Parser(argparse.ArgumentParser):
 
 # ------------------------------------------------------------ commands
 def cmd_check(args) -> int:
-    from ponder.lang import codegen
-    from ponder.lang.check import check
-    from ponder.lang.parser import parse
-    from ponder.plugins.manager import plugins
-
     if args.show in ("tree", "ir", "code"):
-        path = Path(args.model)
-        if not path.is_file():
-            raise messages.model_file_not_found(path)
-        from ponder.runtime.tables import read_text
+        from ponder.lang.limits import recursion_room
 
-        program = parse(read_text(path), str(path))
-        if args.show == "tree":
-            for decl in program.declarations:
-                print(decl)
-            return EXIT_OK
-        library = plugins().library
-        model_ir = check(program, library, path.stem)
-        if args.show == "ir":
-            print(model_ir)
-            return EXIT_OK
-        from ponder.version import __version__
-
-        print(codegen.generate(model_ir, __version__, library))
-        return EXIT_OK
+        with recursion_room():  # each stage prints itself recursively
+            return _show_stage(args)
     model = _load(args)
     from ponder.summary import model_summary
 
     _console().print(model_summary(model))
+    return EXIT_OK
+
+
+def _show_stage(args) -> int:
+    """``ponder check --show tree|ir|code``: print what that stage of the compiler made of the model."""
+    from ponder.lang import codegen
+    from ponder.lang.check import check
+    from ponder.lang.parser import parse
+    from ponder.plugins.manager import plugins
+    from ponder.runtime.tables import read_text
+
+    path = Path(args.model)
+    if not path.is_file():
+        raise messages.model_file_not_found(path)
+    program = parse(read_text(path), str(path))
+    if args.show == "tree":
+        for decl in program.declarations:
+            print(decl)
+        return EXIT_OK
+    library = plugins().library
+    model_ir = check(program, library, path.stem)
+    if args.show == "ir":
+        print(model_ir)
+        return EXIT_OK
+    from ponder.version import __version__
+
+    print(codegen.generate(model_ir, __version__, library))
     return EXIT_OK
 
 

@@ -50,10 +50,19 @@ def print_error(err: ModelError) -> None:
     err_console.print(text, end="")
 
 
+#: a model's warnings printed in full; one line counts the rest (a generated model can have thousands)
+MAX_WARNINGS_SHOWN = 20
+
+
 def print_warnings(warnings) -> None:
-    """Render a model's warnings (:class:`~ponder.lang.errors.ModelWarning`) to stderr, one after another."""
-    for warning in warnings:
+    """Render a model's warnings (:class:`~ponder.lang.errors.ModelWarning`) to stderr, one after another: the
+    first :data:`MAX_WARNINGS_SHOWN`, then how many more there are."""
+    warnings = list(warnings)
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
         print_error(warning)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        more = len(warnings) - MAX_WARNINGS_SHOWN
+        console(stderr=True).print(f"[bold yellow]warning[/]: and {more:,} more warnings", highlight=False)
 
 
 def print_run_warnings(warnings, out=None) -> None:

@@ -84,7 +84,7 @@ class ModelError(Exception):
 
     def render(self) -> str:
         """The whole message as plain text (no colours)."""
-        out = [f"{self.severity}: {self.message}"]
+        out = [f"{self.severity}: {_shorten(self.message)}"]
         if self.location:
             out.append(f"  --> {self.location}")
         if self.span is not None and self.source is not None:
@@ -96,13 +96,35 @@ class ModelError(Exception):
                 width = max(self.span.end_column - start, 1)
             else:
                 width = max(len(text) - start + 1, 1)
+            text, start, width = _around(text, start, width)
             out.append(f"{pad} |")
             out.append(f"{number} | {text}")
             out.append(f"{pad} | " + " " * (start - 1) + "^" * width)
         if self.hint:
             pad = " " * (len(str(self.span.line)) if self.span else 1)
-            out.append(f"{pad} = hint: {self.hint}")
+            out.append(f"{pad} = hint: {_shorten(self.hint)}")
         return "\n".join(out)
+
+
+#: characters of a source line shown under an error; a longer line is cut around the culprit
+LINE_SHOWN = 160
+
+
+def _shorten(text: str) -> str:
+    """A message or hint cut to a few lines' worth: one that quotes a name a million characters long is."""
+    return text if len(text) <= 4 * LINE_SHOWN else text[:4 * LINE_SHOWN] + "..."
+
+
+def _around(text: str, start: int, width: int) -> tuple[str, int, int]:
+    """The part of a long source ``text`` around columns ``start`` to ``start + width`` (1-based), with ``...``
+    where it is cut, and where the culprit is in that part: a generated line can be a million characters long."""
+    if len(text) <= LINE_SHOWN:
+        return text, start, width
+    width = min(width, LINE_SHOWN // 2)
+    first = max(min(start - 1 - LINE_SHOWN // 4, len(text) - LINE_SHOWN), 0)
+    prefix = "..." if first > 0 else ""
+    suffix = "..." if first + LINE_SHOWN < len(text) else ""
+    return prefix + text[first:first + LINE_SHOWN] + suffix, start - first + len(prefix), width
 
 
 class ModelWarning(ModelError):

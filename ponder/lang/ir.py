@@ -379,6 +379,13 @@ _PRECEDENCE = {"or": 1, "and": 2, "not": 3, "<": 4, "<=": 4, ">": 4, ">=": 4, "=
 
 def format_expr(expr: IExpr, parent: int = 0) -> str:
     """Model-language text of an IR expression (for summaries and ``--show ir``)."""
+    from ponder.lang.limits import recursion_room
+
+    with recursion_room():  # as deep as the parser allows: a chain of terms nests one level per term
+        return _format_expr(expr, parent)
+
+
+def _format_expr(expr: IExpr, parent: int = 0) -> str:
     if isinstance(expr, Num):
         v = expr.value
         return str(int(v)) if v == int(v) and abs(v) < 1e15 else repr(v)
@@ -388,25 +395,25 @@ def format_expr(expr: IExpr, parent: int = 0) -> str:
         if expr.index is None:
             return expr.name
         if expr.column is not None:
-            return f"{expr.name}[{format_expr(expr.index)}, {format_expr(expr.column)}]"
-        return f"{expr.name}[{format_expr(expr.index)}]"
+            return f"{expr.name}[{_format_expr(expr.index)}, {_format_expr(expr.column)}]"
+        return f"{expr.name}[{_format_expr(expr.index)}]"
     if isinstance(expr, Reduce):
-        return f"{'sum' if expr.op == '+' else 'prod'}({format_expr(expr.body)} for j{expr.var} in 0..{expr.size})"
+        return f"{'sum' if expr.op == '+' else 'prod'}({_format_expr(expr.body)} for j{expr.var} in 0..{expr.size})"
     if isinstance(expr, Apply):
-        return f"{expr.fn}({', '.join(format_expr(a) for a in expr.args)})"
+        return f"{expr.fn}({', '.join(_format_expr(a) for a in expr.args)})"
     if isinstance(expr, Cond):
-        text = f"if {format_expr(expr.cond)} then {format_expr(expr.then)} else {format_expr(expr.orelse)}"
+        text = f"if {_format_expr(expr.cond)} then {_format_expr(expr.then)} else {_format_expr(expr.orelse)}"
         return f"({text})" if parent else text
     if isinstance(expr, Op):
         if len(expr.args) == 1:
             prec = _PRECEDENCE["neg" if expr.op == "-" else "not"]
             sep = " " if expr.op == "not" else ""
-            text = f"{expr.op}{sep}{format_expr(expr.args[0], prec)}"
+            text = f"{expr.op}{sep}{_format_expr(expr.args[0], prec)}"
         else:
             prec = _PRECEDENCE[expr.op]
             right = prec + (0 if expr.op == "^" else 1)
             left = prec + (1 if expr.op == "^" else 0)
-            text = f"{format_expr(expr.args[0], left)} {expr.op} {format_expr(expr.args[1], right)}"
+            text = f"{_format_expr(expr.args[0], left)} {expr.op} {_format_expr(expr.args[1], right)}"
         return f"({text})" if prec < parent else text
     raise ValueError(expr)
 

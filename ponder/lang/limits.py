@@ -17,17 +17,25 @@ with a located message beyond:
 
 Within these limits the passes recurse at most a few frames per level, so
 :func:`recursion_room` lifts Python's recursion limit enough for them.
+
+Before any of that a model may hold at most :data:`MAX_TOKENS` tokens:
+the parser handles some 5,000 to 20,000 tokens a second, so a larger
+text (70,000 statements, an expression of a million characters) is
+refused at once instead of after minutes; :func:`token_beyond_limit`
+counts them with one regular expression. The largest example has 434.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 from dataclasses import fields, is_dataclass
 
 from ponder.lang import messages
 from ponder.lang import syntax as ast
 
+MAX_TOKENS = 50_000
 MAX_EXPRESSION_NESTING = 60
 MAX_CHAIN = 2000
 MAX_TREE_DEPTH = 3000
@@ -49,6 +57,24 @@ def recursion_room():
     finally:
         if old < _RECURSION:
             sys.setrecursionlimit(old)
+
+
+#: the grammar's tokens (comments too, which are skipped); any other character is a token of its own
+_TOKEN = re.compile(r'#[^\n]*|"[^"\n]*"|[A-Za-z_][A-Za-z0-9_]*|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+)?'
+                    r'|\.\.|[<>=!+\-*/]=|\S')
+
+
+def token_beyond_limit(text: str) -> int | None:
+    """The offset in ``text`` of its first token past :data:`MAX_TOKENS`, or None when it has no more."""
+    if len(text) <= MAX_TOKENS:  # every token is at least one character
+        return None
+    count = 0
+    for match in _TOKEN.finditer(text):
+        if text[match.start()] != "#":
+            count += 1
+            if count > MAX_TOKENS:
+                return match.start()
+    return None
 
 
 def tree_depth(tree) -> tuple[int, object]:

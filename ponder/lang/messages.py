@@ -93,7 +93,9 @@ def unexpected_token(token: str, span: Span, source: Source, situation: str | No
 
 
 def number_too_large(text: str, span: Span) -> ModelError:
-    return ModelError(f"the number `{text}` is too large", span, hint="numbers must be finite")
+    shown = f"`{text}`" if len(text) <= 40 else f"`{text[:30]}...` ({len(text):,} characters)"
+    return ModelError(f"the number {shown} is too large", span,
+                      hint="numbers must be finite: at most about 1.8e308")
 
 
 # ------------------------------------------------------------ names and scopes
@@ -1394,6 +1396,13 @@ def chain_too_long(limit: int, span: Span | None) -> ModelError:
 def parse_tree_too_deep(limit: int, span: Span, source: Source) -> ModelError:
     return ModelError(f"this model nests more than {limit} levels deep", span, source=source,
                       hint="name the inner parts (a local or a `fn`) to flatten it")
+
+
+def model_too_long(limit: int, span: Span, source: Source) -> ModelError:
+    """A model text of more than ``limit`` tokens; ``span``: the first token past it."""
+    return ModelError(f"the model is longer than ponder compiles ({limit:,} names, numbers and symbols)", span,
+                      source=source, hint="write repeated lines as a `for` loop over a vector, and keep long series "
+                                          "of values in data files")
 
 
 # ------------------------------------------------------------ output paths

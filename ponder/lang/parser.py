@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import math
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from ponder.lang import limits, messages
 from ponder.lang import syntax as ast
@@ -35,6 +35,11 @@ def _lark(strict: bool = False) -> Lark:
 def parse(text: str, name: str = "<input>") -> ast.Program:
     """Parse model text; ``name`` is the file name shown in error messages."""
     source = Source(name, text)
+    beyond = limits.token_beyond_limit(text)
+    if beyond is not None:
+        line = text.count("\n", 0, beyond) + 1
+        column = beyond - (text.rfind("\n", 0, beyond) + 1) + 1
+        raise messages.model_too_long(limits.MAX_TOKENS, Span.point(line, column), source)
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
@@ -44,12 +49,9 @@ def parse(text: str, name: str = "<input>") -> ast.Program:
         meta = deepest.meta
         raise messages.parse_tree_too_deep(limits.MAX_TREE_DEPTH, Span.point(meta.line, meta.column), source)
     try:
-        with limits.recursion_room():
-            declarations = _Build().transform(tree)
-    except VisitError as err:
-        if isinstance(err.orig_exc, ModelError):
-            raise err.orig_exc.with_source(source) from None
-        raise
+        declarations = _build(tree)
+    except ModelError as err:
+        raise err.with_source(source) from None
     program = ast.Program(tuple(declarations), source)
     try:
         limits.check_nesting(program)
@@ -95,9 +97,22 @@ def _merge(a: Span, b: Span) -> Span:
     return Span(a.line, a.column, b.end_line, b.end_column)
 
 
-@v_args(meta=True)
-class _Build(Transformer):
-    """One method per grammar rule, each returning a syntax-tree node."""
+def _build(tree: Tree):
+    """The syntax tree of a Lark parse tree: each rule's method of :class:`_Build` on its built children.
+
+    An iterative walk, children before their parents (Lark's ``Transformer`` recurses, and its
+    per-call wrappers took most of the time of a large model's parse).
+    """
+    rules = _Build()
+    built: dict[int, object] = {}
+    for node in tree.iter_subtrees():
+        items = [built.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+        built[id(node)] = getattr(rules, node.data)(node.meta, items)
+    return built[id(tree)]
+
+
+class _Build:
+    """One method per grammar rule, each returning a syntax-tree node from the rule's ``meta`` and children."""
 
     # --- program
     def start(self, meta, items):

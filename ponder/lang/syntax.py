@@ -12,21 +12,38 @@ from typing import Union
 from ponder.lang.errors import Source, Span
 
 
+def _hash_by_span(node) -> int:
+    return hash((type(node), node.span))
+
+
+def _node(cls):
+    """A frozen dataclass hashed by its type and span alone.
+
+    The check and lowering keep tables keyed by nodes; the hash dataclasses
+    generate hashes the whole subtree each time, so in a chain of n terms
+    every lookup cost O(n) (a sum of 1,900 products took minutes to check).
+    Equal nodes have equal spans, so this hash agrees with equality.
+    """
+    cls = dataclass(frozen=True)(cls)
+    cls.__hash__ = _hash_by_span
+    return cls
+
+
 # ------------------------------------------------------------ expressions
-@dataclass(frozen=True)
+@_node
 class Number:
     value: float
     text: str
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Name:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Index:
     """``name[index]``, or ``name[index, column]`` for a matrix."""
 
@@ -37,7 +54,7 @@ class Index:
     column: "Expr | None" = None
 
 
-@dataclass(frozen=True)
+@_node
 class Vector:
     """A literal ``[a, b, c]``; a matrix is a vector of equally long vectors."""
 
@@ -45,7 +62,7 @@ class Vector:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Call:
     name: str
     args: tuple["Expr", ...]
@@ -53,14 +70,14 @@ class Call:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Unary:
     op: str  # "-", "+", "not"
     operand: "Expr"
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Binary:
     op: str  # + - * / ^ < <= > >= == != and or
     left: "Expr"
@@ -68,7 +85,7 @@ class Binary:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class IfExpr:
     cond: "Expr"
     then: "Expr"
@@ -79,7 +96,7 @@ class IfExpr:
 Expr = Union[Number, Name, Index, Vector, Call, Unary, Binary, IfExpr]
 
 
-@dataclass(frozen=True)
+@_node
 class DistCall:
     """``Dist(arg, ...)`` on the right of ``~``."""
 
@@ -90,7 +107,7 @@ class DistCall:
 
 
 # ------------------------------------------------------------ statements
-@dataclass(frozen=True)
+@_node
 class Target:
     name: str
     index: Expr | None
@@ -99,7 +116,7 @@ class Target:
     column: Expr | None = None  # a second index (matrices cannot be assigned: the check says so)
 
 
-@dataclass(frozen=True)
+@_node
 class Assign:
     target: Target
     op: str  # = += -= *= /=
@@ -107,14 +124,14 @@ class Assign:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Draw:
     target: Target
     dist: DistCall
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class If:
     cond: Expr
     then: tuple["Statement", ...]
@@ -122,7 +139,7 @@ class If:
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class For:
     var: str
     start: Expr
@@ -132,7 +149,7 @@ class For:
     var_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Derivative:
     target: Target
     value: Expr
@@ -143,13 +160,13 @@ Statement = Union[Assign, Draw, If, For, Derivative]
 
 
 # ------------------------------------------------------------ declarations
-@dataclass(frozen=True)
+@_node
 class ModelDecl:
     name: str
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class ParamDecl:
     name: str
     size: Expr | None
@@ -158,7 +175,7 @@ class ParamDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class ConstDecl:
     name: str
     value: Expr
@@ -166,7 +183,7 @@ class ConstDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class StateDecl:
     """``state x = expr`` (``init``), ``state x ~ Dist`` (``init_dist``) or ``accum``."""
 
@@ -179,34 +196,34 @@ class StateDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class T0Decl:
     value: Expr
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class Option:
     name: str
     value: Expr | str
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class StepBlock:
     options: tuple[Option, ...]
     body: tuple[Statement, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class OdeBlock:
     options: tuple[Option, ...]
     body: tuple[Statement, ...]
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class ObserveDecl:
     """``observe COL ~ Dist(...)``, or ``observe COL[i] ~ ...`` (data column ``COL_i``) inside a ``for``."""
 
@@ -217,7 +234,7 @@ class ObserveDecl:
     index: Expr | None = None
 
 
-@dataclass(frozen=True)
+@_node
 class ObserveFor:
     """``for i in a..b { observe ... }`` at the top level: one observation per value of ``i``."""
 
@@ -229,7 +246,7 @@ class ObserveFor:
     var_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class InputDecl:
     """``input NAME [(options)] [from "file.csv"]``: a time series read from data."""
 
@@ -240,7 +257,7 @@ class InputDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class FnDecl:
     """``fn name(args) = expr``, or the block form: ``locals`` (name, value) then ``return body``."""
 
@@ -253,7 +270,7 @@ class FnDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class DerivedDecl:
     name: str
     value: Expr
@@ -261,13 +278,13 @@ class DerivedDecl:
     name_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class DataDecl:
     path: str
     span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class ReplicateDecl:
     path: str
     overrides: tuple[ConstDecl, ...]
@@ -276,7 +293,7 @@ class ReplicateDecl:
     inputs: tuple[InputDecl, ...] = ()
 
 
-@dataclass(frozen=True)
+@_node
 class InferSetting:
     """``key = value``; ``kind`` is "expr", "range" (``a:b``) or "string"."""
 
@@ -287,7 +304,7 @@ class InferSetting:
     key_span: Span
 
 
-@dataclass(frozen=True)
+@_node
 class InferBlock:
     settings: tuple[InferSetting, ...]
     span: Span

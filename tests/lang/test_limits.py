@@ -88,32 +88,70 @@ def test_too_deep_nesting_is_a_located_error(kind, n, message):
     assert message in err.value.message and err.value.location.startswith("m.model:")
 
 
-def test_fifty_thousand_constants_check_in_linear_time():
-    """The check kept one scope per kind of declaration up to date instead of rebuilding it per constant (quadratic:
-    8,000 constants took 2.7 s, 50,000 about 100 s). Timed by the ratio of two sizes, which the machine's speed
-    cancels out of: linear gives about 4, quadratic about 16. The collector is off while timing: its full
-    collections grow with the heap and made the ratio 6 here and 20 in a CI run whose other test process shared
-    the cores, though the check itself is linear (4.3 with the collector off)."""
+def _check_seconds(program) -> float:
+    """Seconds the check of a parsed ``program`` takes (both passes, the check and lowering), with the collector
+    off: its full collections grow with the heap and made a linear check's ratio 6 here and 20 in a CI run whose
+    other test process shared the cores (4.3 with the collector off)."""
     import gc
     import time
 
-    from ponder.lang.check import check_program
-    from ponder.lang.parser import parse
+    from ponder.lang.check import check
     from ponder.stdlib import BUILTIN_LIBRARY
 
-    def seconds(n: int) -> float:
-        text = "".join(f"const c{i} = {i}\n" for i in range(n)) + "state x = c1\nstep { x += c0 }\n"
-        program = parse(text)
-        gc.collect()
-        gc.disable()
-        try:
-            started = time.perf_counter()
-            check_program(program, BUILTIN_LIBRARY)
-            return time.perf_counter() - started
-        finally:
-            gc.enable()
+    gc.collect()
+    gc.disable()
+    try:
+        started = time.perf_counter()
+        check(program, BUILTIN_LIBRARY)
+        return time.perf_counter() - started
+    finally:
+        gc.enable()
 
-    seconds(500)  # warm up
-    pairs = [(seconds(2500), seconds(10000)) for _ in range(5)]  # interleaved: a burst of load hits both sizes
-    small, large = min(p[0] for p in pairs), min(p[1] for p in pairs)
-    assert large / small < 9, (small, large)
+
+def _growth(make, small: int, large: int) -> float:
+    """How much longer the check of ``make(large)`` takes than of ``make(small)``: the least time of five
+    interleaved pairs each (a burst of load hits both sizes), so the machine's speed cancels out."""
+    from ponder.lang.parser import parse
+
+    programs = [parse(make(n)) for n in (small // 5, small, large)]
+    _check_seconds(programs[0])  # warm up
+    pairs = [(_check_seconds(programs[1]), _check_seconds(programs[2])) for _ in range(5)]
+    return min(p[1] for p in pairs) / min(p[0] for p in pairs)
+
+
+def test_fifty_thousand_constants_check_in_linear_time():
+    """The check kept one scope per kind of declaration up to date instead of rebuilding it per constant (quadratic:
+    8,000 constants took 2.7 s, 50,000 about 100 s). Linear gives a ratio of about 4, quadratic about 16."""
+    growth = _growth(lambda n: "".join(f"const c{i} = {i}\n" for i in range(n)) + "state x = c1\nstep { x += c0 }\n",
+                     2500, 10000)
+    assert growth < 9, growth
+
+
+def test_a_long_sum_of_products_checks_in_linear_time():
+    """Syntax nodes hash by type and span: the generated hash went through the whole subtree at each lookup in the
+    check's and lowering's tables, so a chain of n terms cost n^2 (four sums of 1,900 products took 70 s to check,
+    9 s since, most of it the parse). 400 and 1,600 terms: linear gives about 4, quadratic about 16."""
+    growth = _growth(lambda n: "param a ~ Normal(0, 1)\nstate x = " + " + ".join(["a * a"] * n) + "\n", 400, 1600)
+    assert growth < 9, growth
+
+
+def test_a_model_beyond_the_token_limit_is_refused_before_parsing(monkeypatch):
+    """70,000 statements in one block, and an expression of a million characters, parsed for minutes (the parser
+    reads some 10,000 tokens a second here): refused at the first token past the limit, without parsing."""
+    from ponder.lang import parser
+    from ponder.lang.limits import MAX_TOKENS
+
+    statements = "state x = 0\nstep {\n" + "x += 1\n" * 70_000 + "}\n"  # 6 tokens, then 3 a line
+    expression = "param a ~ Normal(0, 1)\nstate x = " + " + ".join(["a"] * 250_000) + "\n"  # 10^6 characters
+    with monkeypatch.context() as patch:
+        patch.setattr(parser, "_lark", lambda: pytest.fail("the parser ran"))
+        for text, line in ((statements, 3 + (MAX_TOKENS - 6) // 3), (expression, 2)):
+            with pytest.raises(ModelError) as err:
+                parser.parse(text, "m.model")
+            assert "longer than ponder compiles" in err.value.message and err.value.hint
+            assert err.value.location.startswith(f"m.model:{line}:"), err.value.location
+    with pytest.raises(ModelError) as err:
+        parser.parse("state x = " + "1" * 10**6, "m.model")  # a million characters, one token
+    lines = err.value.render().splitlines()  # cut around the culprit, not a million characters twice
+    assert lines[0] == "error: the number `" + "1" * 30 + "...` (1,000,000 characters) is too large"
+    assert lines[3] == "1 | state x = " + "1" * 150 + "..." and lines[4] == "  |           " + "^" * 80, lines[3:5]

@@ -91,3 +91,15 @@ def test_the_repl_prints_warnings_when_it_loads_a_model(tmp_path):
     console = Console(record=True, width=120)
     Session(model, console=console)
     assert "did you mean the state `position`?" in console.export_text()
+
+
+def test_thousands_of_warnings_print_the_first_ones_and_a_count(capsys):
+    """9,000 unused locals took 9 s to print, one warning after another; the first ones and a count are enough."""
+    from ponder.console import MAX_WARNINGS_SHOWN, print_warnings
+
+    warnings = _warnings("state x = 0\nstep {\n" + "".join(f"u{i} = 1\n" for i in range(50)) + "x += 1\n}\n")
+    assert len(warnings) == 50
+    print_warnings(warnings)
+    err = capsys.readouterr().err
+    assert err.count("is assigned but never used") == MAX_WARNINGS_SHOWN and "`u0`" in err and "`u49`" not in err
+    assert err.rstrip().endswith(f"warning: and {50 - MAX_WARNINGS_SHOWN} more warnings")
