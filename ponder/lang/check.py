@@ -811,7 +811,8 @@ class _Checker:
         if e.name in VECTOR_FUNCTIONS and e.name not in self.functions_lib:
             if len(e.args) != VECTOR_FUNCTIONS[e.name]:
                 n = VECTOR_FUNCTIONS[e.name]
-                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span)
+                raise messages.function_arity(e.name, f"{n} argument" + ("s" if n != 1 else ""), len(e.args), e.span,
+                                              vector=True)
             shapes = [rec(a) for a in e.args]
             for a, shape in zip(e.args, shapes):
                 if not shape:

@@ -28,6 +28,7 @@ Changing a text here changes what users see; the expected messages in
 from __future__ import annotations
 
 import errno
+import math
 from pathlib import PurePath
 from typing import Any, Iterable
 
@@ -60,6 +61,9 @@ TOKEN_HINTS = {
     "two_values": "two values in a row: is an operator or a `,` missing?",
     "double_star": "powers are written `x ^ 2`, not `x ** 2`",
     "elif": "write `else if`",
+    "closes_nothing": "nothing is open here for it to close: remove it",
+    "declaration": "a declaration starts with `param`, `const`, `state`, `accum`, `step`, `ode`, `observe`, `data`, "
+                   "`input`, `fn`, `derived`, `replicate`, `infer`, `t0` or `model`",
 }
 
 
@@ -68,9 +72,14 @@ def unexpected_character(char: str, span: Span, source: Source) -> ModelError:
         hint = _CHARACTER_HINTS[char]
     elif char in "!&|":
         hint = "use `not`, `and`, `or` for logic, and `!=` for 'not equal'"
+    elif not char.isprintable():
+        hint = "an invisible character (it may have come with copied text): delete it"
+    elif not char.isascii():
+        hint = "names are ASCII letters, digits and `_` (write `sigma`, not `σ`); operators are `+ - * / ^`"
     else:
-        hint = None
-    return ModelError(f"unexpected character `{char}`", span, hint=hint, source=source)
+        hint = "this character means nothing in a model: remove it (comments start with `#`)"
+    shown = f"`{char}`" if char.isprintable() else f"U+{ord(char):04X}"
+    return ModelError(f"unexpected character {shown}", span, hint=hint, source=source)
 
 
 def unexpected_end_of_file(span: Span, source: Source, unclosed_brace: bool = False, expected: str = "") -> ModelError:
@@ -78,7 +87,7 @@ def unexpected_end_of_file(span: Span, source: Source, unclosed_brace: bool = Fa
     if unclosed_brace:
         hint = "a `{` is never closed: add `}`"
     else:
-        hint = f"expected {expected}" if expected else None
+        hint = f"expected {expected}" if expected else "the last declaration is cut short: finish it, or remove it"
     return ModelError("unexpected end of file", span, hint=hint, source=source)
 
 
@@ -88,7 +97,8 @@ def unexpected_token(token: str, span: Span, source: Source, situation: str | No
     if situation is not None:
         hint = TOKEN_HINTS[situation]
     else:
-        hint = f"expected {expected}" if expected else None
+        hint = (f"expected {expected}" if expected
+                else "this cannot come here: is an operator, a `,` or a bracket missing before it, or is it extra?")
     return ModelError(f"unexpected {token}", span, hint=hint, source=source)
 
 
@@ -138,6 +148,7 @@ def undefined_name(name: str, span: Span, known: Iterable[str], updated: bool = 
     hint = did_you_mean(name, known)
     if updated:
         hint = hint or f"`{name}` is not defined yet; start with `{name} = ...`"
+    hint = hint or "declare it with `param`, `const`, `state` or `input`, or assign it in a block above this use"
     return ModelError(f"undefined name `{name}`", span, hint=hint)
 
 
@@ -171,7 +182,8 @@ def cannot_assign_fixed(name: str, kind: str, span: Span) -> ModelError:
 
 
 def cannot_assign_loop_variable(name: str, span: Span) -> ModelError:
-    return ModelError(f"cannot assign to the loop variable `{name}`", span)
+    return ModelError(f"cannot assign to the loop variable `{name}`", span,
+                      hint="the loop sets it; assign the value to a local or a state instead")
 
 
 def loop_variable_hides_name(name: str, span: Span) -> ModelError:
@@ -203,7 +215,8 @@ def discrete_prior(name: str, distribution: str, span: Span) -> ModelError:
 
 
 def constant_overflows(span: Span) -> ModelError:
-    return ModelError("this constant overflows", span)
+    return ModelError("this constant overflows", span,
+                      hint="its value is beyond about 1.8e308; write it on a log scale (`log(...)`, `exp(...)`)")
 
 
 def column_observed_twice(column: str, span: Span, first: Span) -> ModelError:
@@ -215,7 +228,8 @@ def column_observed_twice(column: str, span: Span, first: Span) -> ModelError:
 
 
 def time_is_not_an_observation(span: Span) -> ModelError:
-    return ModelError("`time` is the time column, not an observation", span)
+    return ModelError("`time` is the time column, not an observation", span,
+                      hint="observe the other columns: `time` says when each row was observed")
 
 
 def override_not_a_constant(name: str, span: Span, consts: Iterable[str]) -> ModelError:
@@ -237,12 +251,12 @@ def override_of_a_size(name: str, span: Span, use: Span) -> ModelError:
 
 
 def overridden_twice(name: str, span: Span) -> ModelError:
-    return ModelError(f"`{name}` is overridden twice", span)
+    return ModelError(f"`{name}` is overridden twice", span, hint="give each override once in a `replicate` block")
 
 
 def setting_twice(key: str, span: Span) -> ModelError:
     """An ``infer`` setting given twice."""
-    return ModelError(f"`{key}` is set twice", span)
+    return ModelError(f"`{key}` is set twice", span, hint="give each setting of the `infer` block once")
 
 
 # ------------------------------------------------------------ distributions and functions
@@ -311,10 +325,17 @@ def distribution_as_function(name: str, span: Span) -> ModelError:
     )
 
 
-def function_arity(name: str, arity: str, given: int, span: Span, signature: str | None = None) -> ModelError:
-    """``arity`` in words ("1 argument", "2 or more arguments"); ``signature``: a model's own function's."""
-    return ModelError(f"`{name}` takes {arity}, not {given}", span,
-                      hint=f"it is defined as `fn {signature}`" if signature else None)
+def function_arity(name: str, arity: str, given: int, span: Span, signature: str | None = None,
+                   vector: bool = False) -> ModelError:
+    """``arity`` in words ("1 argument", "2 or more arguments"); ``signature``: a model's own function's;
+    ``vector``: one of the functions of vectors (``sum``, ``dot``, ...)."""
+    if vector:
+        hint = "`sum`, `prod`, `mean` and `length` take one vector, `dot` two: `dot(a, b)`"
+    elif signature:
+        hint = f"it is defined as `fn {signature}`"
+    else:
+        hint = f"`ponder plugins {name}` describes it"
+    return ModelError(f"`{name}` takes {arity}, not {given}", span, hint=hint)
 
 
 # ------------------------------------------------------------ sizes and indices
@@ -327,8 +348,10 @@ def bad_vector_size(value: float, span: Span) -> ModelError:
 
 
 def not_a_whole_number(what: str, value: float, span: Span) -> ModelError:
-    """``what`` ("a loop bound", "an index", "`particles`") is a fraction."""
-    return ModelError(f"{what} must be a whole number, not {value:g}", span)
+    """``what`` ("a loop bound", "an index", "`particles`") is a fraction (or not finite)."""
+    example = f", such as {math.floor(value):g}" if math.isfinite(value) else ""
+    return ModelError(f"{what} must be a whole number, not {value:g}", span,
+                      hint=f"write a whole number{example}, or a `const` that holds one")
 
 
 def vector_needs_index(name: str, size: int, span: Span, target: bool = False) -> ModelError:
@@ -385,19 +408,21 @@ def unknown_block_option(block: str, name: str, span: Span, known: Iterable[str]
 
 
 def block_option_twice(name: str, span: Span) -> ModelError:
-    return ModelError(f"option `{name}` is given twice", span)
+    return ModelError(f"option `{name}` is given twice", span, hint="give each option once")
 
 
 def block_option_takes_name(name: str, span: Span) -> ModelError:
-    return ModelError(f"option `{name}` takes a name", span)
+    return ModelError(f"option `{name}` takes a name", span, hint=f"write the name alone, such as `{name} = rk45`")
 
 
 def block_option_takes_number(name: str, span: Span) -> ModelError:
-    return ModelError(f"option `{name}` takes a number, not a string", span)
+    return ModelError(f"option `{name}` takes a number, not a string", span,
+                      hint=f"write the number without quotes, such as `{name} = 0.1`")
 
 
 def block_option_not_positive(name: str, value: float, span: Span) -> ModelError:
-    return ModelError(f"option `{name}` must be positive, not {value:g}", span)
+    return ModelError(f"option `{name}` must be positive, not {value:g}", span,
+                      hint="a step length, a tolerance or a step count is above 0, such as `dt = 0.1`")
 
 
 def block_option_not_finite(name: str, value: float, span: Span) -> ModelError:
@@ -420,7 +445,8 @@ def unknown_ode_solver(name: str, span: Span) -> ModelError:
 
 
 def rk4_needs_step(span: Span) -> ModelError:
-    return ModelError("the `rk4` solver needs a step: `ode(solver = rk4, dt = 0.01)`", span)
+    return ModelError("the `rk4` solver needs a step: `ode(solver = rk4, dt = 0.01)`", span,
+                      hint="or use the adaptive `rk45` (the default), which chooses its own steps")
 
 
 def ode_without_derivative(span: Span) -> ModelError:
@@ -498,19 +524,23 @@ def data_file_empty(span: Span, source: Source) -> ModelError:
 
 
 def data_column_without_name(span: Span, source: Source) -> ModelError:
-    return ModelError("a column has no name", span, source=source)
+    return ModelError("a column has no name", span, source=source,
+                      hint="give every column a name in the header row, such as `time,y`")
 
 
 def data_column_twice(name: str, span: Span, source: Source) -> ModelError:
-    return ModelError(f"column `{name}` appears twice", span, source=source)
+    return ModelError(f"column `{name}` appears twice", span, source=source,
+                      hint="each column appears once in the header: rename or remove one of them")
 
 
 def data_without_rows(span: Span, source: Source) -> ModelError:
-    return ModelError("the data file has a header but no data rows", span, source=source)
+    return ModelError("the data file has a header but no data rows", span, source=source,
+                      hint="add rows below the header, one per observation time")
 
 
 def data_row_length(values: int, columns: int, span: Span, source: Source) -> ModelError:
-    return ModelError(f"this row has {values} values but the header has {columns} columns", span, source=source)
+    return ModelError(f"this row has {values} values but the header has {columns} columns", span, source=source,
+                      hint="give every row one value per column; leave a missing value as an empty cell (`1,,3`)")
 
 
 def data_not_a_number(token: str, column: str, span: Span, source: Source) -> ModelError:
@@ -523,7 +553,8 @@ def data_not_a_number(token: str, column: str, span: Span, source: Source) -> Mo
 
 
 def data_not_finite(token: str, span: Span, source: Source) -> ModelError:
-    return ModelError(f"`{token}` is not a finite number", span, source=source)
+    return ModelError(f"`{token}` is not a finite number", span, source=source,
+                      hint="values must be finite; write a missing value as an empty cell or NA")
 
 
 def no_file_matches(pattern: str, span: Span, base_dir: Any, source: Source) -> ModelError:
@@ -537,7 +568,8 @@ def data_file_not_found(pattern: Any, span: Span | None = None, base_dir: Any = 
     A ``data`` line of a model gives its ``span``, ``base_dir`` and ``source``;
     the session's ``:data FILE`` gives the path alone (and gets no hint).
     """
-    hint = did_you_mean(file_name, nearby) or (_relative_to(base_dir) if base_dir is not None else None)
+    hint = did_you_mean(file_name, nearby) or (_relative_to(base_dir) if base_dir is not None
+                                                else "check the name; a relative path starts from the current folder")
     return ModelError(f"data file `{pattern}` not found", span, hint=hint, source=source)
 
 
@@ -556,7 +588,8 @@ def data_time_missing(span: Span, source: Source) -> ModelError:
 
 
 def data_times_not_increasing(time: float, previous: float, span: Span, source: Source) -> ModelError:
-    return ModelError(f"times must be strictly increasing, but {time:g} follows {previous:g}", span, source=source)
+    return ModelError(f"times must be strictly increasing, but {time:g} follows {previous:g}", span, source=source,
+                      hint="sort the rows by time, and give each time one row")
 
 
 def data_before_t0(time: float, t0: float, span: Span, source: Source) -> ModelError:
@@ -1035,11 +1068,12 @@ def results_data_invalid(problem: str) -> ModelError:
 # ------------------------------------------------------------ the interactive session (ponder.Session, the REPL)
 def session_syntax_error(err: ModelError) -> ModelError:
     """Text typed into a session that does not parse: the parser's ``err``, with a hint at what can be typed
-    where the parser has none."""
+    where the parser expected a declaration."""
+    what = "type a declaration (param, const, state, step { }, observe, data), or a :command (:help)"
     return ModelError(
         err.message,
         err.span,
-        hint=err.hint or "type a declaration (param, const, state, step { }, observe, data), or a :command (:help)",
+        hint=what if err.hint in (None, TOKEN_HINTS["declaration"]) else err.hint,
         source=err.source,
     )
 
@@ -1220,7 +1254,8 @@ def ragged_literal(first: str, got: str, span: Span) -> ModelError:
 
 
 def vector_literal_too_deep(span: Span) -> ModelError:
-    return ModelError("literals have at most two levels: a vector `[...]` or a matrix `[[...], [...]]`", span)
+    return ModelError("literals have at most two levels: a vector `[...]` or a matrix `[[...], [...]]`", span,
+                      hint="a matrix is a vector of equally long vectors of numbers: `[[1, 2], [3, 4]]`")
 
 
 def reduction_of_a_number(name: str, span: Span) -> ModelError:
@@ -1275,7 +1310,8 @@ def replicate_input_not_declared(name: str, span: Span, inputs: Iterable[str]) -
 
 
 def replicate_input_needs_file(name: str, span: Span) -> ModelError:
-    return ModelError(f"a replicate gives its input a file: `input {name} from \"file.csv\"`", span)
+    return ModelError(f"a replicate gives its input a file: `input {name} from \"file.csv\"`", span,
+                      hint="without a file the input is a column of the replicate's own data file: leave it out here")
 
 
 def replicate_input_option(name: str, span: Span) -> ModelError:

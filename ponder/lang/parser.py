@@ -432,5 +432,7 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ModelError:
         situation = "double_star"
     elif tok.type == "NAME" and str(tok) in ("elif", "elseif"):
         situation = "elif"
+    elif len(expected & _DECL_STARTS) >= 3:  # between declarations
+        situation = "closes_nothing" if tok.type in ("RPAR", "RSQB", "RBRACE") else "declaration"
     described = _describe_expected(expected) if situation is None and expected else ""
     return messages.unexpected_token(_describe_token(tok), _tok_span(tok), source, situation, described)
