@@ -19,7 +19,7 @@ import numpy as np
 from ponder.lang import messages
 from ponder.runtime import data as data_mod
 from ponder.runtime.problem import Problem, ProblemSpec, load_problem
-from ponder.runtime.tables import read_text
+from ponder.runtime.tables import path_kind, read_text
 
 
 def load(path: str | Path, data=None, consts: Mapping[str, float] | None = None,
@@ -35,7 +35,7 @@ def load(path: str | Path, data=None, consts: Mapping[str, float] | None = None,
     no dataset instead of an error.
     """
     path = Path(path)
-    if not path.is_file():
+    if path_kind(path) != "file":
         nearby = [p.name for p in path.parent.iterdir() if p.suffix == ".model"] if path.parent.is_dir() else []
         raise messages.model_file_not_found(path, nearby)
     text = read_text(path)

@@ -1502,7 +1502,9 @@ def file_unreadable(path: str, reason: str, code: int, span: Span | None = None,
     hints = {errno.EISDIR: "give the path of a file, not of a folder",
              errno.ENOENT: "check the path",
              errno.EACCES: "check the file's permissions (`ls -l`)",
-             errno.EPERM: "check the file's permissions (`ls -l`)"}
+             errno.EPERM: "check the file's permissions (`ls -l`)",
+             errno.ENAMETOOLONG: "shorten the path: a file name has at most 255 bytes",
+             errno.EINVAL: "a path cannot hold a NUL character: correct the name"}
     return ModelError(f"cannot read `{path}`: {reason}", span, source=source,
                       hint=hints.get(code, "give an ordinary file that can be read"))
 

@@ -32,6 +32,7 @@ from ponder.runtime.tables import (  # noqa: F401 (read_table: re-exported)
     Table,
     _column_of,
     excerpt_at,
+    path_kind,
     read_table,
     shown_names,
 )
@@ -112,7 +113,7 @@ def _resolve(spec: ir.DatasetSpec, base_dir: Path, source: Source, missing_ok: b
                 raise messages.given_data_no_match(spec.pattern, base_dir)
             raise messages.no_file_matches(spec.pattern, spec.span, base_dir, source)
         return found
-    if not full.is_file() and not full.is_dir():  # a folder: reading it says so
+    if path_kind(full, spec.pattern, spec.span, source) is None:  # a folder: reading it says so
         if missing_ok:
             return []
         nearby = [p.name for p in full.parent.iterdir() if p.is_file()] if full.parent.is_dir() else []

@@ -27,7 +27,7 @@ import numpy as np
 
 from ponder.lang import ir, messages
 from ponder.lang.errors import Span
-from ponder.runtime.tables import _column_of, read_table
+from ponder.runtime.tables import _column_of, path_kind, read_table
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def from_table(name: str, table, times: np.ndarray, where: str) -> InputSeries:
 
 def read_file(name: str, path: Path, display: str, span: Span | None, model_source) -> InputSeries:
     """Read input ``name`` from its own CSV file (columns ``time`` and ``name``)."""
-    if not path.is_file():
+    if path_kind(path, display, span, model_source) != "file":
         raise messages.input_file_not_found(name, display, span, model_source)
     table = read_table(path, display, span, model_source)
     for column in ("time", name):

@@ -8,6 +8,7 @@ files (:mod:`ponder.runtime.inputs`) are read with :func:`read_table`.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import math
 from dataclasses import dataclass
@@ -47,9 +48,8 @@ def read_text(path: Path, display: str | None = None, span: Span | None = None,
     name = display or str(path)
     try:
         raw = path.read_bytes()
-    except OSError as err:
-        reason = (err.strerror or type(err).__name__).lower()
-        raise messages.file_unreadable(name, reason, err.errno or 0, span, source) from None
+    except (OSError, ValueError) as err:
+        raise _refused(name, err, span, source) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         first = raw.decode("utf-16", errors="replace").lstrip("\ufeff")
         raise messages.file_is_utf16(name, *_excerpt(name, first, Span.point(1, 1)))
@@ -109,6 +109,28 @@ def excerpt_at(span: Span, source: Source) -> tuple[Span, Source]:
     last = span.end_column if span.end_line == span.line else end + 1
     cut = Span(span.line, span.column, span.line, max(min(last, end + 1), span.column + 1))
     return cut, Source(source.name, "\n" * (span.line - 1) + text)
+
+
+def path_kind(path: Path, display: str | None = None, span: Span | None = None,
+              source: Source | None = None) -> str | None:
+    """``"file"``, ``"folder"`` or None (nothing there) at ``path``. A name the system refuses (too long, a NUL
+    character in it) is a ModelError naming it, at ``span`` in ``source`` when given."""
+    try:
+        if path.is_file():
+            return "file"
+        return "folder" if path.is_dir() else None
+    except (OSError, ValueError) as err:
+        raise _refused(display or str(path), err, span, source) from None
+
+
+def _refused(name: str, err: Exception, span: Span | None, source: Source | None):
+    """The error for a file the system would not open or look at (``err``: its OSError, or the ValueError of a
+    name with a NUL character)."""
+    if isinstance(err, ValueError):
+        return messages.file_unreadable(shown(name, LINE_CHARS), "its name holds a NUL character", errno.EINVAL,
+                                        span, source)
+    reason = (getattr(err, "strerror", None) or type(err).__name__).lower()
+    return messages.file_unreadable(shown(name, LINE_CHARS), reason, getattr(err, "errno", None) or 0, span, source)
 
 
 def read_table(path: Path, display: str | None = None, span: Span | None = None,
