@@ -4,7 +4,9 @@ Each case (a mutated real model, a model built from the grammar's pieces,
 now and then with its data file spoilt; see ``tests/fuzzing.py``) is
 checked in this process (``ponder check``: exit 0 or 2 with a message);
 of the cases that check, every ``--run-every``-th is run as well
-(``ponder run --samples 20 --warmup 20``: exit 0, 1 or 2 with a message).
+(``ponder run --samples 20 --warmup 20``: exit 0, 1 or 2 with a message;
+the messages of the runs that end with 1 or 2 are counted by their first
+line, to read).
 A case that takes longer than ``--timeout`` seconds counts as a hang. Each
 problem is saved in ``--out`` (the model, its data files and what went
 wrong), and the counts are printed at the end::
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import collections
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -78,6 +81,7 @@ def main() -> int:
     out = Path(args.out)
     counts = {"check": collections.Counter(), "run": collections.Counter()}
     problems = []
+    refusals = collections.Counter()  # the first lines of the runs' messages, names and numbers left out
     started = time.monotonic()
     number = checked_ok = 0
     while time.monotonic() - started < 60 * args.minutes:
@@ -101,6 +105,9 @@ def main() -> int:
             run = judged(["run", str(model), *RUN_ARGS, "--out", str(Path(folder) / "r.nc")], (0, 1, 2),
                          args.timeout)
             counts["run"][run.code if run.problem is None else "problem"] += 1
+            if run.problem is None and run.code:
+                first = next((line for line in run.err.splitlines() if line.startswith("error: ")), run.err)
+                refusals[re.sub(r"`[^`]*`|\d[\d.e+-]*", "_", first)[:100]] += 1
             if run.problem is not None:
                 problems.append(save(out, number, "run", case, run))
     print(f"\n{number} cases in {time.monotonic() - started:.0f} s (seed {args.seed})")
@@ -108,6 +115,8 @@ def main() -> int:
         shown = ", ".join(f"exit {k}: {v}" if k != "problem" else f"problems: {v}"
                           for k, v in sorted(counts[command].items(), key=str))
         print(f"  {command}: {sum(counts[command].values())} ({shown})")
+    for line, count in refusals.most_common():
+        print(f"  run ended with {count:>4} x {line}")
     for folder in problems:
         print(f"  problem: {folder}")
     return 1 if problems else 0
