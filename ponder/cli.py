@@ -22,6 +22,8 @@ from ponder.lang.errors import ModelError
 from ponder.runtime.settings import SETTING_NAMES, SETTINGS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: a bug in ponder itself (sysexits' EX_SOFTWARE)
+EXIT_INTERNAL = 70
 
 
 class _Parser(argparse.ArgumentParser):
@@ -662,6 +664,22 @@ def main(argv: list[str] | None = None) -> int:
         again = "ponder " + " ".join(shlex.quote(a) for a in argv)
         print_error(messages.worker_lost(err.executor, err.how, None, again, resumable=False))
         return EXIT_FAILED
+    except Exception:  # not the user's mistake: say so, and keep the traceback for the report
+        _report_internal_error(argv)
+        return EXIT_INTERNAL
+
+
+def _report_internal_error(argv: list[str]) -> None:
+    """Print the traceback of a bug in ponder, and that it is one and how to report it."""
+    import traceback
+
+    from ponder.version import __version__
+
+    traceback.print_exc()
+    print(f"internal error: this is a bug in ponder {__version__}, not a mistake in your model or command. "
+          f"Please report it to the ponder developers' issue tracker with the command line "
+          f"(ponder {' '.join(shlex.quote(a) for a in argv)}), the model and data files, and the traceback above.",
+          file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

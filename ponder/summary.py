@@ -29,15 +29,16 @@ def model_summary(model) -> Group:
     table.add_column("name")
     table.add_column("size", justify="right")
     table.add_column("prior")
-    for p in m.params:
+    for p in _shown(m.params):
         table.add_row(p.name, str(p.size) if p.size else "", ir.format_dist(p.prior))
+    _more(table, m.params)
     parts.append(table)
 
     if m.consts:
         table = Table(title="constants", title_justify="left", show_edge=False)
         table.add_column("name")
         table.add_column("value", justify="right")
-        for c in m.consts:
+        for c in _shown(m.consts):
             values = m.const_values[c.offset:c.offset + c.width]
             if not c.shape:
                 text = f"{values[0]:g}"
@@ -47,6 +48,7 @@ def model_summary(model) -> Group:
                 rows = [values[i * c.shape[1]:(i + 1) * c.shape[1]] for i in range(c.shape[0])]
                 text = "[" + ", ".join("[" + ", ".join(f"{v:g}" for v in row) + "]" for row in rows) + "]"
             table.add_row(c.name, text)
+        _more(table, m.consts)
         parts.append(table)
 
     for title, key in (("functions", "fn:"), ("derived quantities", "derived:")):
@@ -54,8 +56,9 @@ def model_summary(model) -> Group:
         if lines:
             table = Table(title=title, title_justify="left", show_edge=False)
             table.add_column("definition")
-            for line in lines:
+            for line in _shown(lines):
                 table.add_row(line)
+            _more(table, lines)
             parts.append(table)
 
     if m.inputs:
@@ -63,28 +66,31 @@ def model_summary(model) -> Group:
         table.add_column("name")
         table.add_column("interpolation")
         table.add_column("from")
-        for i in m.inputs:
+        for i in _shown(m.inputs):
             table.add_row(i.name, i.interpolate, i.path or "each dataset's column")
+        _more(table, m.inputs)
         parts.append(table)
 
     table = Table(title="states", title_justify="left", show_edge=False)
     table.add_column("name")
     table.add_column("size", justify="right")
     table.add_column("initial value")
-    for s in m.states:
+    for s in _shown(m.states):
         if s.init_elements:
             init = "[" + ", ".join(ir.format_expr(e) for e in s.init_elements) + "]"
         else:
             init = ir.format_dist(s.init_dist) if s.init_dist else ir.format_expr(s.init)
         table.add_row(s.name + (" (accum)" if s.is_accum else ""), str(s.size) if s.size else "",
                       ("~ " if s.init_dist else "") + init)
+    _more(table, m.states)
     parts.append(table)
 
     table = Table(title="observations", title_justify="left", show_edge=False)
     table.add_column("column")
     table.add_column("error model")
-    for o in m.observations:
+    for o in _shown(m.observations):
         table.add_row(o.column, "~ " + ir.format_dist(o.dist))
+    _more(table, m.observations)
     parts.append(table)
 
     table = Table(title="datasets", title_justify="left", show_edge=False)
@@ -93,16 +99,33 @@ def model_summary(model) -> Group:
     table.add_column("span")
     table.add_column("observed values", justify="right")
     table.add_column("overrides")
-    for d in model.datasets:
+    for d in _shown(model.datasets):
         span = f"{d.times[0]:g} .. {d.times[-1]:g}" if d.n_times else ""
         table.add_row(d.name, str(d.n_times), span, str(d.n_observed),
                       ", ".join(f"{k} = {v:g}" for k, v in d.overrides))
+    _more(table, model.datasets)
     if not model.datasets:
         table.add_row("(none)", "", "", "", "")
     parts.append(table)
     if m.infer:
         parts.append(Text("infer: " + "; ".join(f"{k} = {_fmt(v)}" for k, v in m.infer)))
     return Group(*parts)
+
+
+#: rows shown per table of the summary: a generated model of thousands of constants prints the first ones and a count
+SUMMARY_ROWS = 50
+
+
+def _shown(items) -> list:
+    """The first :data:`SUMMARY_ROWS` of ``items``."""
+    return list(items)[:SUMMARY_ROWS]
+
+
+def _more(table: Table, items) -> None:
+    """A last row saying how many of ``items`` the table leaves out, if any."""
+    left_out = len(items) - SUMMARY_ROWS
+    if left_out > 0:
+        table.add_row(f"... and {left_out:,} more", *[""] * (len(table.columns) - 1))
 
 
 def _names_with(m: ir.ModelIR, key: str) -> list[str]:

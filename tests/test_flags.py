@@ -148,3 +148,17 @@ def test_loglik_checks_its_particle_number_before_loading(capsys, tmp_path):
     err = _refused(capsys, tmp_path, "loglik", STRAIGHTWALK, "-p", "origin=100", "drift=0.5", "sigma=2",
                    "--particles", str(MAX_PARTICLES + 1))
     assert "more particles than the limit" in err
+
+
+def test_a_bug_in_ponder_says_it_is_internal_and_how_to_report_it(monkeypatch, capsys):
+    """Not the user's mistake: the traceback is kept for the report, with a line that says so; exit 70."""
+    from ponder import cli
+
+    def broken(args):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(cli, "cmd_check", broken)
+    assert cli.main(["check", "whatever.model"]) == cli.EXIT_INTERNAL == 70
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ZeroDivisionError: a bug" in err
+    assert "internal error: this is a bug in ponder" in err and "ponder check whatever.model" in err

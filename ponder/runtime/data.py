@@ -226,11 +226,12 @@ def _interpolation(model: ir.ModelIR, name: str) -> str:
 def _constant_values(model: ir.ModelIR, overrides: dict, library: Library) -> dict[str, tuple[float, ...]]:
     """Each constant's elements for a dataset with ``overrides`` (a replicate's or ``--const``), folded."""
     values: dict[str, tuple[float, ...]] = {}
+    ref = _constants_ref(model, values)  # sees the constants as they are added (one table, not one per constant)
     for c in model.consts:
         if c.name in overrides:
             values[c.name] = (float(overrides[c.name]),)
             continue
-        elements = [_fold_or_none(e, _constants_ref(model, values), library) for e in (c.elements or (c.value,))]
+        elements = [_fold_or_none(e, ref, library) for e in (c.elements or (c.value,))]
         if all(v is not None for v in elements):
             values[c.name] = tuple(elements)
     return values

@@ -136,12 +136,12 @@ def test_a_long_sum_of_products_checks_in_linear_time():
 
 
 def test_a_model_beyond_the_token_limit_is_refused_before_parsing(monkeypatch):
-    """70,000 statements in one block, and an expression of a million characters, parsed for minutes (the parser
-    reads some 10,000 tokens a second here): refused at the first token past the limit, without parsing."""
+    """110,000 statements in one block, and an expression of a million characters, parse for minutes (the parser
+    reads some 20,000 tokens a second here): refused at the first token past the limit, without parsing."""
     from ponder.lang import parser
     from ponder.lang.limits import MAX_TOKENS
 
-    statements = "state x = 0\nstep {\n" + "x += 1\n" * 70_000 + "}\n"  # 6 tokens, then 3 a line
+    statements = "state x = 0\nstep {\n" + "x += 1\n" * 110_000 + "}\n"  # 6 tokens, then 3 a line
     expression = "param a ~ Normal(0, 1)\nstate x = " + " + ".join(["a"] * 250_000) + "\n"  # 10^6 characters
     with monkeypatch.context() as patch:
         patch.setattr(parser, "_lark", lambda: pytest.fail("the parser ran"))
