@@ -180,5 +180,7 @@ def test_a_data_error_quotes_a_short_printable_excerpt_of_the_file(tmp_path):
     assert "wide.csv:2:243" in wide and "`x\ufffd]0;owned\ufffd` in column `y`" in wide
     line, caret = (text for text in wide.splitlines() if text.startswith(("2 |", "  |")) and text.strip(" |2"))
     shown = line.removeprefix("2 | ").strip()  # blanks keep the column: the cell and its neighbours are shown
+    # the renderer cuts a line that is long only through those blanks once more, with "..." (lang/errors.py)
+    shown = shown.removeprefix("...").strip()
     assert shown.startswith("\u2026") and len(shown) <= LINE_CHARS + 1
     assert line.endswith("x\ufffd]0;owned\ufffd") and caret.index("^") == line.index("x\ufffd")  # the caret under it
