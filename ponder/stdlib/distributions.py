@@ -13,7 +13,8 @@ A :class:`~ponder.lang.library.Distribution` bundles, for one family:
   ``nan`` if ``x`` or an argument is nan, and never raises;
 * ``sample(rng, *args)`` -- a Numba function drawing one value from an
   explicit ``numpy.random.Generator``; it returns ``nan`` for invalid
-  arguments, never raises;
+  arguments, never raises (binomial and Poisson draws, also inside the
+  mixtures, come from :mod:`ponder.stdlib.discrete`);
 * ``support(*args)`` -- a Numba function returning ``(lower, upper)``, the
   closed hull of the support. The runtime maps parameters to unconstrained
   space from these bounds (see :mod:`ponder.stdlib.transforms`);
@@ -37,6 +38,7 @@ import numpy as np
 
 from ponder.lang.library import (EXTENDED_REAL, NONNEGATIVE, POSITIVE, POSITIVE_UNIT, REAL, UNIT,
                                  Distribution, Ordered)
+from ponder.stdlib import discrete
 
 INF = math.inf
 _njit = numba.njit(cache=True, nogil=True)
@@ -259,16 +261,14 @@ def _lbeta(a, b):
 
 @_njit
 def _poisson_draw(rng, lam):
-    """One Poisson(lam) draw as a float, for finite ``lam >= 0``.
+    """One Poisson(lam) draw as a float, for ``lam >= 0`` (inf for an infinite ``lam``).
 
-    NumPy's generator works in int64 and misbehaves near 2**63; beyond 1e15
-    (skewness 3e-8) a rounded normal is indistinguishable from the Poisson.
+    The negative binomial's gamma-Poisson mixture may hand it a gamma draw
+    that overflowed to inf.
     """
-    if lam < 1e15:
-        return float(rng.poisson(lam))
     if lam == INF:
         return INF
-    return max(np.floor(lam + math.sqrt(lam) * rng.standard_normal() + 0.5), 0.0)
+    return discrete.poisson(rng, lam)
 
 
 @_njit
@@ -1009,11 +1009,7 @@ def binomial_sample(rng, n, p):
     n = _count_arg(n)
     if n < 0.0 or not (p >= 0.0 and p <= 1.0):
         return NAN
-    if p == 0.0 or n == 0.0:
-        return 0.0
-    if p == 1.0:
-        return n
-    return float(rng.binomial(int(n), p))
+    return discrete.binomial(rng, n, p)
 
 
 @_njit
