@@ -94,14 +94,12 @@ def binomial(rng, n, p):
         return 0.0
     if p == 1.0:
         return n
-    if p > 0.5:
-        q = 1.0 - p
-        if n * q < REJECTION_FROM:
-            return n - _binomial_inversion(rng, n, q)
-        return n - _binomial_btrd(rng, n, q)
-    if n * p < REJECTION_FROM:
-        return _binomial_inversion(rng, n, p)
-    return _binomial_btrd(rng, n, p)
+    q = min(p, 1.0 - p)
+    if n * q < REJECTION_FROM:
+        k = _binomial_inversion(rng, n, q)
+    else:
+        k = _binomial_btrd(rng, n, q)
+    return n - k if p > 0.5 else k
 
 
 @_inline
