@@ -19,6 +19,9 @@ _EXPORTS = {
     "ModelError": "ponder.lang.errors",
     "Session": "ponder.session",
     "register_plugin": "ponder.plugins.manager",
+    "register_simulator": "ponder.plugins.manager",
+    "per_particle": "ponder.runtime.simulators.adapters",
+    "SimulatorCapabilities": "ponder.lang.library",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -31,7 +31,7 @@ from ponder.lang import ir, messages
 from ponder.lang import syntax as ast
 from ponder.lang.errors import ModelError, Span
 from ponder.lang.fold import fold
-from ponder.lang.library import Library
+from ponder.lang.library import Library, simulator_capabilities
 from ponder.lang.limits import recursion_room
 from ponder.lang.lower import PREDEFINED, VECTOR_FUNCTIONS, Checked, ExprLowering, lower
 
@@ -103,6 +103,8 @@ class _Checker:
     def __init__(self, program: ast.Program, library: Library, default_name: str):
         self.program = program
         self.distributions = library.distributions
+        self.simulators = library.simulators
+        self.simulator = None  # (name, deterministic) of the model's `simulator`
         self.functions_lib = library.functions
         self.default_name = default_name
         self.globals: dict[str, _Symbol] = {}
@@ -140,8 +142,9 @@ class _Checker:
         self._single(decls, (ast.StepBlock, ast.OdeBlock), "dynamics block (`step` or `ode`)")
         self._single(decls, ast.T0Decl, "`t0`")
         self._single(decls, ast.InferBlock, "`infer` block")
+        self._single(decls, ast.SimulatorDecl, "`simulator`")
         kinds = {ast.ParamDecl: "param", ast.ConstDecl: "const", ast.StateDecl: "state", ast.InputDecl: "input",
-                 ast.DerivedDecl: "derived", ast.FnDecl: "fn"}
+                 ast.DerivedDecl: "derived", ast.FnDecl: "fn", ast.OutputDecl: "state"}
         self.declared = {d.name: (kinds[type(d)], d.name_span) for d in decls if type(d) in kinds}
 
         self._consts([d for d in decls if isinstance(d, (ast.ConstDecl, ast.FnDecl))])
@@ -149,6 +152,7 @@ class _Checker:
         self._derived([d for d in decls if isinstance(d, ast.DerivedDecl)])
         self._inputs([d for d in decls if isinstance(d, ast.InputDecl)])
         self._states([d for d in decls if isinstance(d, ast.StateDecl)])
+        self._simulator(decls)
         for d in decls:
             if isinstance(d, ast.T0Decl):
                 self.t0 = self._constant(d.value, "`t0`")
@@ -174,6 +178,7 @@ class _Checker:
             loops=self.loops,
             t0=self.t0,
             options=self.options,
+            simulator=self.simulator,
             overrides=self.overrides,
             replicate_inputs=self.replicate_inputs,
             infer=infer,
@@ -192,6 +197,9 @@ class _Checker:
         used = {node.name for node, kind in self.kinds.items()
                 if kind in ("param", "const", "input", "fn") and hasattr(node, "name")}
         used |= set(self.size_consts)
+        if self.simulator is not None:  # what the simulator reads (all of it, unless it says)
+            reads = getattr(self.simulators[self.simulator[0]], "parameters", None)
+            used |= set(reads) if reads is not None else {d.name for d in decls if hasattr(d, "name")}
         for d in decls:
             kind = {ast.ParamDecl: "param", ast.ConstDecl: "const", ast.InputDecl: "input", ast.FnDecl: "fn"}.get(type(d))
             if kind is not None and d.name not in used:
@@ -347,6 +355,35 @@ class _Checker:
                 if shape and shape != (size,):
                     raise messages.shapes_differ(_describe_shape((size,)), _describe_shape(shape), d.init.span)
             self._declare(d.name, "state", size, d.name_span)
+
+    def _simulator(self, decls) -> None:
+        """``simulator NAME`` and its ``output`` lines: a registered simulator, no `step`/`ode`/`state`."""
+        sim = next((d for d in decls if isinstance(d, ast.SimulatorDecl)), None)
+        outputs = [d for d in decls if isinstance(d, ast.OutputDecl)]
+        if sim is None:
+            if outputs:
+                raise messages.output_without_simulator(outputs[0].name, outputs[0].name_span)
+            return
+        for d in decls:
+            if isinstance(d, (ast.StepBlock, ast.OdeBlock)):
+                raise messages.simulator_with_dynamics("step" if isinstance(d, ast.StepBlock) else "ode", d.span,
+                                                       sim.span)
+            if isinstance(d, ast.StateDecl):
+                raise messages.state_with_simulator("accum" if d.is_accum else "state", d.name, d.name_span)
+        if sim.name not in self.simulators:
+            raise messages.unknown_simulator(sim.name, sim.name_span, self.simulators)
+        simulator = self.simulators[sim.name]
+        if not outputs:
+            raise messages.simulator_without_outputs(sim.name, sim.span)
+        provided = getattr(simulator, "output_names", None)
+        for d in outputs:
+            if provided is not None and d.name not in provided:
+                raise messages.output_not_provided(d.name, sim.name, d.name_span, provided)
+            self._declare(d.name, "state", self._size(d.size), d.name_span)
+        for name in getattr(simulator, "parameters", None) or ():
+            if self.globals.get(name) is None or self.globals[name].kind not in ("param", "const", "input"):
+                raise messages.simulator_needs(sim.name, name, sim.name_span)
+        self.simulator = (sim.name, bool(simulator_capabilities(simulator).deterministic))
 
     # ------------------------------------------------------------ dynamics
     def _options(self, options: tuple[ast.Option, ...], allowed: dict[str, str], block: str) -> dict:

@@ -575,6 +575,10 @@ def _init(w: _Writer, model: ir.ModelIR) -> None:
             if not model.states:
                 w("pass")
             for s in model.states:
+                if s.init is None and s.init_dist is None and not s.init_elements:  # a simulator's output
+                    for k in range(s.width):
+                        w(f"X[n, {s.offset + k}] = math.nan")
+                    continue
                 if s.init_dist is not None and s.init_dist.size:
                     out = ctx.whole("state", s.name, s.size)
                     _line(w, ctx, f"{_dist_fn(s.init_dist, 'sample')}(rng, {out}, {_dist_args(s.init_dist, ctx)})")

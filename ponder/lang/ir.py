@@ -264,6 +264,14 @@ class OdeDynamics:
 
 
 @dataclass(frozen=True)
+class SimulatorDynamics:
+    """``simulator NAME``: a registered external simulator moves the outputs (``State``s with no initial value)."""
+
+    name: str
+    deterministic: bool
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """A ``data`` or ``replicate`` declaration, before the files are read.
 
@@ -285,7 +293,7 @@ class ModelIR:
     const_values: tuple[float, ...]  # base values, before replicate overrides
     states: tuple[State, ...]
     t0: float
-    dynamics: StepDynamics | OdeDynamics | None
+    dynamics: StepDynamics | OdeDynamics | SimulatorDynamics | None
     observations: tuple[Observation, ...]
     datasets: tuple[DatasetSpec, ...]
     infer: tuple[tuple[str, object], ...]

@@ -46,6 +46,13 @@ the tests; ``min_arity``/``max_arity`` bound its number of arguments
 (``max_arity`` None: any number).
 
 All arguments and values are float64.
+
+A **simulator** is an external model (Python, Numba, or a program) that a
+``.model`` names with ``simulator NAME`` in place of ``step``/``ode``; its
+runtime contract is :mod:`ponder.runtime.simulators.contract`. The checker
+reads only what it declares: ``capabilities`` (a
+:class:`SimulatorCapabilities`), and optionally ``output_names`` and
+``parameters``.
 """
 
 from __future__ import annotations
@@ -54,6 +61,7 @@ import hashlib
 import math
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Mapping
 
 INF = math.inf
@@ -184,6 +192,20 @@ def python_function(fn: Callable) -> Callable:
 
 
 @dataclass(frozen=True)
+class SimulatorCapabilities:
+    """What a simulator declares it can do (:mod:`ponder.runtime.simulators.contract` says what each means)."""
+
+    deterministic: bool = False
+    thread_safe: bool = False
+    vectorised: bool = True
+
+
+def simulator_capabilities(simulator) -> SimulatorCapabilities:
+    """The declared capabilities of ``simulator`` (none declared: stochastic, not thread-safe, vectorised)."""
+    return getattr(simulator, "capabilities", None) or SimulatorCapabilities()
+
+
+@dataclass(frozen=True)
 class Library:
     """The distributions and functions a model may use, and where each comes from.
 
@@ -191,6 +213,9 @@ class Library:
     registered it; with the text of the modules that implement each entry it
     makes :attr:`digest`, which is part of every kernel's cache key, so
     changing a plugin's code recompiles the models that were built with it.
+
+    ``simulators`` maps registered names to external simulators (their
+    kernels are not generated, so they are not part of :attr:`digest`).
 
     ``ode_solvers`` is the Python source of the ODE solvers
     (``rk4_integrate``, ``rk45_integrate``) that the code generator copies
@@ -204,6 +229,7 @@ class Library:
     functions: Mapping[str, Function]
     origins: Mapping[str, str] = field(default_factory=dict)
     ode_solvers: str = ""
+    simulators: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self):
         clash = set(self.distributions) & set(self.functions)
@@ -225,18 +251,41 @@ class Library:
                     h.update(f"{kind} {name} {self.origins.get(name, '')} {where}\n".encode())
             for module in sorted(modules):
                 h.update(module.encode() + b"\n" + _module_text(module) + b"\n")
+            # and the files beside them: Numba compiles a helper module's code (stdlib/discrete.py) into its callers
+            for path in _sibling_files(modules):
+                h.update(path.name.encode() + b"\n" + _file_bytes(path) + b"\n")
             h.update(b"ode_solvers\n" + self.ode_solvers.encode())
             cached = h.hexdigest()[:24]
             object.__setattr__(self, "_digest", cached)
         return cached
 
 
-def _module_text(module: str) -> bytes:
-    path = getattr(sys.modules.get(module), "__file__", None)
-    if not path:
-        return b""
+def _sibling_files(modules) -> list:
+    """The ``.py`` files in the package folders of ``modules``, sorted: the same list whatever is imported.
+
+    A top-level module (no package) has no siblings: its folder may be ``site-packages`` itself.
+    """
+    folders = set()
+    for module in (m for m in modules if "." in m):
+        path = getattr(sys.modules.get(module), "__file__", None)
+        if path:
+            folders.add(Path(path).resolve().parent)
+    files = []
+    for folder in sorted(folders):
+        try:
+            files.extend(sorted(p for p in folder.glob("*.py") if p.is_file()))
+        except OSError:
+            continue
+    return files
+
+
+def _file_bytes(path) -> bytes:
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return Path(path).read_bytes()
     except OSError:
         return b""
+
+
+def _module_text(module: str) -> bytes:
+    path = getattr(sys.modules.get(module), "__file__", None)
+    return _file_bytes(path) if path else b""

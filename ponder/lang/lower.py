@@ -61,6 +61,7 @@ class Checked:
     loops: Mapping[ast.For, tuple[int, int]]  #: each loop's bounds ``(start, stop)``
     t0: float
     options: Mapping[str, object]  #: the dynamics block's options, defaults filled in (empty without one)
+    simulator: tuple[str, bool] | None  #: the external simulator's name and whether it is deterministic
     overrides: Mapping[ast.ReplicateDecl, tuple[tuple[str, float], ...]]  #: each replicate's constants
     replicate_inputs: Mapping[ast.ReplicateDecl, tuple[tuple[str, str], ...]]  #: each replicate's input files
     infer: tuple[tuple[str, object], ...]  #: the ``infer`` settings, values folded (``ir.ModelIR.infer``)
@@ -214,6 +215,9 @@ class _Lower:
                 offset += params[-1].width
         states, offset = [], 0
         for d in decls:
+            if isinstance(d, ast.OutputDecl):  # set by the simulator: no initial value of its own
+                states.append(ir.State(d.name, self._size(d.name), offset, None, None, False))
+                offset += states[-1].width
             if isinstance(d, ast.StateDecl):
                 init = None if d.init is None else self.expr(d.init, True)
                 init_dist = None if d.init_dist is None else self.dist(d.init_dist)
@@ -221,7 +225,7 @@ class _Lower:
                 states.append(ir.State(d.name, self._size(d.name), offset, elements[0] if elements else init,
                                        init_dist, d.is_accum, elements))
                 offset += states[-1].width
-        dynamics = None
+        dynamics = None if c.simulator is None else ir.SimulatorDynamics(*c.simulator)
         for d in decls:
             if isinstance(d, ast.StepBlock):
                 dynamics = ir.StepDynamics(c.options["dt"], self.block(d.body))
@@ -247,7 +251,8 @@ class _Lower:
                                for column, d, env, size in c.observations),
             datasets=tuple(self.dataset(d) for d in decls if isinstance(d, (ast.DataDecl, ast.ReplicateDecl))),
             infer=c.infer,
-            deterministic=all(s.init_dist is None for s in states) and not draws,
+            deterministic=(all(s.init_dist is None for s in states) and not draws
+                           and (c.simulator is None or c.simulator[1])),
             inputs=tuple(ir.Input(name, i, interp, path) for i, (name, interp, path) in enumerate(c.inputs)),
             derived=tuple(derived),
             source=program.source,

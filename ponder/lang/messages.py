@@ -1640,3 +1640,77 @@ def cache_not_creatable(path: str, reason: str) -> ModelError:
     """The kernel cache's folder ``path`` could not be created (``reason``: the OS's words)."""
     return ModelError(f"cannot create the kernel cache `{path}`: {reason}",
                       hint="set PONDER_CACHE to a folder you can write to; nothing was run")
+
+
+# ------------------------------------------------------------ external simulators (issue 17)
+def bad_simulator_name(name: str) -> ModelError:
+    """``register_simulator`` was given a name a ``.model`` could not write."""
+    return ModelError(f"cannot register a simulator as {name!r}",
+                      hint="a simulator's name is a name or dotted names, e.g. `reservoir` or `hydro.reservoir`")
+
+
+def unknown_simulator(name: str, span: Span, known: Iterable[str]) -> ModelError:
+    """``simulator NAME`` names nothing registered."""
+    known = list(known)
+    listed = f"registered: {one_of(known)}" if known else "no simulator is registered in this process"
+    return ModelError(
+        f"there is no simulator `{name}`",
+        span,
+        hint=((did_you_mean(name, known) or "") + f" {listed}; a plugin package registers one in "
+              "`ponder_add_simulators`, a notebook with `ponder.register_simulator(name, simulator)` "
+              "(`ponder plugins` lists them)").strip(),
+    )
+
+
+def simulator_with_dynamics(block: str, span: Span, simulator_span: Span) -> ModelError:
+    """A model has ``simulator NAME`` and also a ``step`` or ``ode`` block."""
+    return ModelError(
+        f"a model with a `simulator` has no `{block}` block",
+        span,
+        hint=f"the simulator named on line {simulator_span.line} moves the model in time; remove one of them",
+    )
+
+
+def state_with_simulator(kind: str, name: str, span: Span) -> ModelError:
+    """A ``state``/``accum`` in a model whose dynamics are an external simulator."""
+    return ModelError(
+        f"a model with a `simulator` declares `output`s, not `{kind}`s",
+        span,
+        hint=f"write `output {name}` for a value the simulator provides; its state is the simulator's own",
+    )
+
+
+def output_without_simulator(name: str, span: Span) -> ModelError:
+    return ModelError(
+        f"`output {name}` needs a `simulator` line",
+        span,
+        hint="outputs are what an external simulator provides; a model written in the language declares "
+             f"`state {name} = ...` and a `step` or `ode` block",
+    )
+
+
+def output_not_provided(name: str, simulator: str, span: Span, provided: Iterable[str]) -> ModelError:
+    """``output NAME`` that the simulator does not list among its ``output_names``."""
+    provided = list(provided)
+    return ModelError(
+        f"the simulator `{simulator}` has no output `{name}`",
+        span,
+        hint=((did_you_mean(name, provided) or "") + f" it provides {one_of(provided)}").strip(),
+    )
+
+
+def simulator_needs(simulator: str, name: str, span: Span) -> ModelError:
+    """The simulator reads ``name`` (its ``parameters``) and the model declares no such param, const or input."""
+    return ModelError(
+        f"the simulator `{simulator}` reads `{name}`, which the model does not declare",
+        span,
+        hint=f"declare it: `param {name} ~ ...`, `const {name} = ...` or `input {name}`",
+    )
+
+
+def simulator_without_outputs(simulator: str, span: Span) -> ModelError:
+    return ModelError(
+        f"the model runs the simulator `{simulator}` but declares no `output`",
+        span,
+        hint="declare what the observations read, e.g. `output Q`, then `observe Q ~ ...`",
+    )

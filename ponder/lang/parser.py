@@ -171,6 +171,17 @@ class _Build:
         options = items[0] if len(items) == 2 else ()
         return ast.OdeBlock(options, items[-1], _span(meta))
 
+    def simulator_decl(self, meta, items):
+        name, span = items[0]
+        return ast.SimulatorDecl(name, _span(meta), span)
+
+    def dotted_name(self, meta, items):
+        return ".".join(str(t) for t in items), _span(meta)
+
+    def output_decl(self, meta, items):
+        name, *rest = items
+        return ast.OutputDecl(str(name), rest[0] if rest else None, _span(meta), _tok_span(name))
+
     def observe_decl(self, meta, items):
         target, dist = items
         if target.column is not None:
@@ -350,7 +361,7 @@ _TOKEN_TEXT = {
 _KEYWORDS = {
     "model", "param", "const", "state", "accum", "t0", "step", "ode", "observe", "data",
     "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not",
-    "input", "from", "fn", "return", "derived",
+    "input", "from", "fn", "return", "derived", "simulator", "output",
 }
 
 
@@ -385,7 +396,7 @@ def _describe_expected(expected) -> str:
 
 
 _DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE", "OBSERVE",
-                "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED"}
+                "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED", "SIMULATOR", "OUTPUT"}
 
 
 def _declaration_keyword(err: UnexpectedToken) -> str | None:

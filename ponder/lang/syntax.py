@@ -217,6 +217,25 @@ class StepBlock:
 
 
 @_node
+class SimulatorDecl:
+    """``simulator NAME``: a registered external simulator as the model's dynamics."""
+
+    name: str  # dotted: `hydro.reservoir`
+    span: Span
+    name_span: Span
+
+
+@_node
+class OutputDecl:
+    """``output NAME`` (or ``output NAME[K]``): a value the simulator provides, read like a state."""
+
+    name: str
+    size: Expr | None
+    span: Span
+    name_span: Span
+
+
+@_node
 class OdeBlock:
     options: tuple[Option, ...]
     body: tuple[Statement, ...]
@@ -312,7 +331,8 @@ class InferBlock:
 
 Declaration = Union[
     ModelDecl, ParamDecl, ConstDecl, StateDecl, T0Decl, StepBlock, OdeBlock,
-    ObserveDecl, ObserveFor, DataDecl, ReplicateDecl, InferBlock, InputDecl, FnDecl, DerivedDecl,
+    ObserveDecl, ObserveFor, DataDecl, ReplicateDecl, InferBlock, InputDecl, FnDecl, DerivedDecl, SimulatorDecl,
+    OutputDecl,
 ]
 
 

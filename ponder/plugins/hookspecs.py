@@ -60,6 +60,17 @@ def ponder_add_likelihoods(registry):
 
 
 @hookspec
+def ponder_add_simulators(registry):
+    """Register external simulators: ``registry.add(name, simulator, description)``.
+
+    A ``.model`` names one with ``simulator NAME`` (a registered name, never a
+    path). The contract (``init``, ``advance``, ``outputs``, the optional
+    ``resample`` and ``close``, declared ``capabilities``, ``output_names``
+    and ``parameters``) is written in :mod:`ponder.runtime.simulators.contract`.
+    """
+
+
+@hookspec
 def ponder_add_samplers(registry):
     """Register samplers: ``registry.add(name, factory, description)``.
 

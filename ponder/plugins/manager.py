@@ -33,6 +33,7 @@ KINDS = {
     "distributions": ("distribution", "ponder_add_distributions"),
     "functions": ("function", "ponder_add_functions"),
     "likelihoods": ("likelihood", "ponder_add_likelihoods"),
+    "simulators": ("simulator", "ponder_add_simulators"),
     "samplers": ("sampler", "ponder_add_samplers"),
     "methods": ("method", "ponder_add_methods"),
     "executors": ("executor", "ponder_add_executors"),
@@ -125,8 +126,10 @@ class Plugins:
 
         dists = {name: e.value for name, e in self.distributions.entries.items()}
         funcs = {name: e.value for name, e in self.functions.entries.items()}
-        origins = {name: e.plugin for name, e in {**self.distributions.entries, **self.functions.entries}.items()}
-        return Library(dists, funcs, origins, ode_solvers)
+        sims = {name: e.value for name, e in self.simulators.entries.items()}
+        origins = {name: e.plugin for name, e in {**self.distributions.entries, **self.functions.entries,
+                                                  **self.simulators.entries}.items()}
+        return Library(dists, funcs, origins, ode_solvers, sims)
 
 
 @functools.lru_cache(maxsize=1)
@@ -142,3 +145,31 @@ def register_plugin(plugin, name: str | None = None) -> None:
     load installed entry points only, so package a plugin to use it there.
     """
     plugins().register(plugin, name)
+
+
+class _OneSimulator:
+    """A plugin object that registers one simulator (what :func:`register_simulator` adds)."""
+
+    def __init__(self, name: str, simulator, description: str):
+        self.name, self.simulator, self.description = name, simulator, description
+
+    @hookspecs.hookimpl
+    def ponder_add_simulators(self, registry):
+        registry.add(self.name, self.simulator, self.description)
+
+
+def register_simulator(name: str, simulator, description: str = "") -> None:
+    """Register ``simulator`` (the contract of :mod:`ponder.runtime.simulators.contract`) as ``name`` in this process.
+
+    A ``.model`` file in this process can then say ``simulator NAME``.
+    Registering a name again replaces the earlier one. As with
+    :func:`register_plugin`, worker processes do not see it: package the
+    simulator (an entry point in group ``ponder``) to use the ``processes``
+    or ``mpi`` executors.
+    """
+    from ponder.lang import messages
+
+    if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+        raise messages.bad_simulator_name(name)
+    plugins().register(_OneSimulator(name, simulator, description or type(simulator).__name__),
+                       name=f"simulator:{name}")

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
-from types import ModuleType
 
-from ponder.lang import cache
+from ponder.lang import cache, ir
 from ponder.lang.compiler import CompiledModel
 
 
@@ -32,13 +31,21 @@ def _helpers_digest() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
-def link(compiled: CompiledModel, template: str = "filters", loglik: tuple[str, str] | None = None) -> ModuleType:
+def link(compiled: CompiledModel, template: str = "filters", loglik: tuple[str, str] | None = None):
     """The template module ``template`` (``filters`` or ``explorers``) compiled against ``compiled``'s kernels.
 
     ``explorers`` calls the exact log-likelihood ``loglik`` = (module, function),
     a Numba function of the likelihood contract (default: this model's
-    ``direct_run``).
+    ``direct_run``). A model whose dynamics are an external simulator
+    (``simulator NAME``) gets :class:`ponder.runtime.simulators.loops.SimulatorLoops`
+    instead, the same loops in Python (``in_numba`` False).
     """
+    if isinstance(compiled.ir.dynamics, ir.SimulatorDynamics):  # an external simulator: loops in Python
+        if template != "filters":
+            raise ValueError(f"a model with an external simulator has no `{template}` loops")
+        from ponder.runtime.simulators.loops import link_simulator
+
+        return link_simulator(compiled, compiled.library.simulators[compiled.ir.dynamics.name])
     kernels = compiled.kernels
     text = _template(template)
     if template == "explorers":  # PT's scans draw from the prior and call a compiled exact likelihood

@@ -39,8 +39,9 @@ class DirectLikelihood:
 
         self.loops = link(model.compiled)
         self._rng = np.random.default_rng(0)  # the kernels' signature needs one; never drawn from
-        #: the Numba log-likelihood (likelihood contract): ``direct_run`` of this model's linked loops
-        self.compiled_loglik = (self.loops.__name__, "direct_run")
+        #: the Numba log-likelihood (likelihood contract): ``direct_run`` of this model's linked loops; None
+        #: for loops in Python (an external simulator's)
+        self.compiled_loglik = (self.loops.__name__, "direct_run") if getattr(self.loops, "in_numba", True) else None
 
     def cost(self) -> float:
         return float(self.dataset.n_times)
