@@ -71,12 +71,16 @@ def model_summary(model) -> Group:
         _more(table, m.inputs)
         parts.append(table)
 
-    table = Table(title="states", title_justify="left", show_edge=False)
+    simulator = m.dynamics if isinstance(m.dynamics, ir.SimulatorDynamics) else None
+    table = Table(title="outputs of the simulator " + simulator.name if simulator else "states",
+                  title_justify="left", show_edge=False)
     table.add_column("name")
     table.add_column("size", justify="right")
-    table.add_column("initial value")
+    table.add_column("initial value" if not simulator else "")
     for s in _shown(m.states):
-        if s.init_elements:
+        if simulator is not None:
+            init = "set by the simulator" + (" (deterministic)" if simulator.deterministic else " (stochastic)")
+        elif s.init_elements:
             init = "[" + ", ".join(ir.format_expr(e) for e in s.init_elements) + "]"
         else:
             init = ir.format_dist(s.init_dist) if s.init_dist else ir.format_expr(s.init)
