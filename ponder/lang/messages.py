@@ -1714,3 +1714,32 @@ def simulator_without_outputs(simulator: str, span: Span) -> ModelError:
         span,
         hint="declare what the observations read, e.g. `output Q`, then `observe Q ~ ...`",
     )
+
+
+# ------------------------------------------------------------ sandboxed programs (ponder.sandbox, issue 17)
+def sandbox_program_not_found(program: str, template: str) -> ModelError:
+    """A sandbox's command names a program that is not there or cannot be run."""
+    return ModelError(
+        f"cannot find the sandbox's program `{program}`",
+        hint=f"give its absolute path, a path relative to the template folder `{template}` or the current folder, "
+             "or a name found on PATH; the file must be executable",
+    )
+
+
+def sandbox_runs_failed(command: str, runs: int, t0: float, t1: float, reason: str, stderr: str) -> ModelError:
+    """Every particle's run of a sandboxed program failed over one interval (``reason``: the last run's exit
+    status, timeout or callback error; ``stderr``: the end of its stderr, on one line)."""
+    said = f"; its stderr ended: {stderr}" if stderr else "; it wrote nothing to stderr"
+    return ModelError(
+        f"all {runs} runs of `{command}` from t = {t0:g} to {t1:g} failed (the last: {reason}){said}",
+        hint="run the command by hand in a copy of the template folder with the inputs write_inputs writes; "
+             "a run that fails for some particles only gives them zero weight",
+    )
+
+
+def sandbox_template_written(name: str, command: str) -> ModelError:
+    """A run wrote into a template file that every particle's folder hard-links."""
+    return ModelError(
+        f"`{command}` wrote into the template's file `{name}`, which every particle shares (a hard link)",
+        hint=f"list it in the sandbox's `modified` files, so that each particle gets its own copy of `{name}`",
+    )
