@@ -380,10 +380,26 @@ class _Checker:
             if provided is not None and d.name not in provided:
                 raise messages.output_not_provided(d.name, sim.name, d.name_span, provided)
             self._declare(d.name, "state", self._size(d.size), d.name_span)
-        for name in getattr(simulator, "parameters", None) or ():
+        reads = tuple(getattr(simulator, "parameters", None) or ())
+        for name in reads:
             if self.globals.get(name) is None or self.globals[name].kind not in ("param", "const", "input"):
                 raise messages.simulator_needs(sim.name, name, sim.name_span)
-        self.simulator = (sim.name, bool(simulator_capabilities(simulator).deterministic))
+        compiled = getattr(simulator, "numba_kernels", None) is not None
+        if compiled:  # Numba kernels: numbers in, every output a column of X in the simulator's order
+            declared = {d.name for d in outputs}
+            missing = [n for n in provided or () if n not in declared]
+            if provided is None or missing:
+                raise messages.compiled_simulator_outputs(sim.name, sim.span, provided or (), missing)
+            for d in outputs:
+                if d.size is not None:
+                    raise messages.compiled_simulator_reads_numbers(sim.name, d.name, "a vector output", d.name_span)
+            for name in reads:
+                symbol = self.globals[name]
+                if symbol.kind == "input" or symbol.size:
+                    what = "an input" if symbol.kind == "input" else "a vector"
+                    raise messages.compiled_simulator_reads_numbers(sim.name, name, what, symbol.span)
+        self.simulator = (sim.name, bool(simulator_capabilities(simulator).deterministic), compiled,
+                          reads if compiled else (), tuple(provided) if compiled else ())
 
     # ------------------------------------------------------------ dynamics
     def _options(self, options: tuple[ast.Option, ...], allowed: dict[str, str], block: str) -> dict:

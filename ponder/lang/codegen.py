@@ -815,6 +815,36 @@ def _derived(w: _Writer, model: ir.ModelIR) -> None:
     w("")
 
 
+def _simulator_kernels(w: _Writer, model: ir.ModelIR, simulator) -> None:
+    """``init``/``advance`` calling a simulator's Numba kernels with ``p``, the values of what it reads."""
+    sim_init, sim_advance = simulator.numba_kernels
+    w(_import_line(sim_init, "sim_init"))
+    w(_import_line(sim_advance, "sim_advance"))
+    w("")
+    params = {p.name: p for p in model.params}
+    consts = {c.name: c for c in model.consts}
+    reads = model.dynamics.reads
+
+    def fill() -> None:
+        w(f"p = np.empty({len(reads)})")
+        for k, name in enumerate(reads):
+            source = f"theta[{params[name].offset}]" if name in params else f"consts[{consts[name].offset}]"
+            w(f"p[{k}] = {source}")
+
+    w("@jit")
+    w("def init(theta, consts, t0, X, rng):")
+    with w.indent():
+        fill()
+        w("sim_init(p, t0, X, rng)")
+    w("")
+    w("@jit")
+    w("def advance(theta, consts, X, t0, t1, rng):")
+    with w.indent():
+        fill()
+        w("sim_advance(p, X, t0, t1, rng)")
+    w("")
+
+
 def generate(model: ir.ModelIR, version: str, library: Library) -> str:
     """Python source of the kernel module for ``model``, calling ``library``'s implementations."""
     with recursion_room():
@@ -826,6 +856,11 @@ def _generate(model: ir.ModelIR, version: str, library: Library) -> str:
     w.lines.extend(_header(model, version, library))
     _compute_consts(w, model)
     _prior(w, model)
+    if isinstance(model.dynamics, ir.SimulatorDynamics) and model.dynamics.compiled:
+        _simulator_kernels(w, model, library.simulators[model.dynamics.name])
+        _observations(w, model)
+        _derived(w, model)
+        return w.text()
     _init(w, model)
     if isinstance(model.dynamics, ir.StepDynamics):
         _advance_step(w, model, model.dynamics)

@@ -265,10 +265,18 @@ class OdeDynamics:
 
 @dataclass(frozen=True)
 class SimulatorDynamics:
-    """``simulator NAME``: a registered external simulator moves the outputs (``State``s with no initial value)."""
+    """``simulator NAME``: a registered external simulator moves the outputs (``State``s with no initial value).
+
+    ``compiled``: the simulator gives Numba kernels that the generated
+    ``init``/``advance`` call with ``p``, the values of ``reads`` (its
+    ``parameters``: scalar params and constants, in its order); else the
+    loops run in Python around the simulator object.
+    """
 
     name: str
     deterministic: bool
+    compiled: bool = False
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -214,8 +214,9 @@ class Library:
     makes :attr:`digest`, which is part of every kernel's cache key, so
     changing a plugin's code recompiles the models that were built with it.
 
-    ``simulators`` maps registered names to external simulators (their
-    kernels are not generated, so they are not part of :attr:`digest`).
+    ``simulators`` maps registered names to external simulators; the
+    modules of those with Numba kernels (``numba_kernels``) are part of
+    :attr:`digest`, as the kernels are compiled into the models' own.
 
     ``ode_solvers`` is the Python source of the ODE solvers
     (``rk4_integrate``, ``rk45_integrate``) that the code generator copies
@@ -249,6 +250,12 @@ class Library:
                     modules.update(f.__module__ for f in impls)
                     where = ",".join(f"{f.__module__}.{f.__name__}" for f in impls)
                     h.update(f"{kind} {name} {self.origins.get(name, '')} {where}\n".encode())
+            for name in sorted(self.simulators):  # Numba simulators' kernels are compiled into the model's
+                kernels = getattr(self.simulators[name], "numba_kernels", None)
+                if kernels is not None:
+                    impls = [python_function(f) for f in kernels]
+                    modules.update(f.__module__ for f in impls)
+                    h.update(f"simulator {name} {','.join(f'{f.__module__}.{f.__name__}' for f in impls)}\n".encode())
             for module in sorted(modules):
                 h.update(module.encode() + b"\n" + _module_text(module) + b"\n")
             # and the files beside them: Numba compiles a helper module's code (stdlib/discrete.py) into its callers

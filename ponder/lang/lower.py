@@ -61,7 +61,6 @@ class Checked:
     loops: Mapping[ast.For, tuple[int, int]]  #: each loop's bounds ``(start, stop)``
     t0: float
     options: Mapping[str, object]  #: the dynamics block's options, defaults filled in (empty without one)
-    simulator: tuple[str, bool] | None  #: the external simulator's name and whether it is deterministic
     overrides: Mapping[ast.ReplicateDecl, tuple[tuple[str, float], ...]]  #: each replicate's constants
     replicate_inputs: Mapping[ast.ReplicateDecl, tuple[tuple[str, str], ...]]  #: each replicate's input files
     infer: tuple[tuple[str, object], ...]  #: the ``infer`` settings, values folded (``ir.ModelIR.infer``)
@@ -73,6 +72,8 @@ class Checked:
     warnings: tuple = ()  #: :class:`~ponder.lang.errors.ModelWarning`s, in file order
     #: each multivariate distribution call: the length K of its value, and its ``arg_shapes``
     multivariate: Mapping[ast.DistCall, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
+    #: the external simulator: name, deterministic, compiled (Numba kernels), what those read, their output order
+    simulator: tuple[str, bool, bool, tuple[str, ...], tuple[str, ...]] | None = None
 
 
 def lower(program: ast.Program, checked: Checked) -> ir.ModelIR:
@@ -214,10 +215,13 @@ class _Lower:
                 params.append(ir.Param(d.name, self._size(d.name), offset, self.dist(d.prior)))
                 offset += params[-1].width
         states, offset = [], 0
+        outputs = [d.name for d in decls if isinstance(d, ast.OutputDecl)]
+        if c.simulator is not None and c.simulator[2]:
+            outputs = list(c.simulator[4])  # a compiled simulator's columns, in its order
+        for name in outputs:  # set by the simulator: no initial value of its own
+            states.append(ir.State(name, self._size(name), offset, None, None, False))
+            offset += states[-1].width
         for d in decls:
-            if isinstance(d, ast.OutputDecl):  # set by the simulator: no initial value of its own
-                states.append(ir.State(d.name, self._size(d.name), offset, None, None, False))
-                offset += states[-1].width
             if isinstance(d, ast.StateDecl):
                 init = None if d.init is None else self.expr(d.init, True)
                 init_dist = None if d.init_dist is None else self.dist(d.init_dist)
@@ -225,7 +229,7 @@ class _Lower:
                 states.append(ir.State(d.name, self._size(d.name), offset, elements[0] if elements else init,
                                        init_dist, d.is_accum, elements))
                 offset += states[-1].width
-        dynamics = None if c.simulator is None else ir.SimulatorDynamics(*c.simulator)
+        dynamics = None if c.simulator is None else ir.SimulatorDynamics(*c.simulator[:4])
         for d in decls:
             if isinstance(d, ast.StepBlock):
                 dynamics = ir.StepDynamics(c.options["dt"], self.block(d.body))

@@ -1743,3 +1743,25 @@ def sandbox_template_written(name: str, command: str) -> ModelError:
         f"`{command}` wrote into the template's file `{name}`, which every particle shares (a hard link)",
         hint=f"list it in the sandbox's `modified` files, so that each particle gets its own copy of `{name}`",
     )
+
+
+def compiled_simulator_outputs(simulator: str, span: Span, provided: Iterable[str], missing: Iterable[str]) -> ModelError:
+    """A simulator with Numba kernels fills every column it declares (``provided``, empty: it declares none)."""
+    provided, missing = list(provided), list(missing)
+    return ModelError(
+        f"the simulator `{simulator}` fills {one_of(provided)}; the model does not declare {one_of(missing)}"
+        if provided else f"the simulator `{simulator}` gives Numba kernels but no `output_names`",
+        span,
+        hint="a simulator compiled with Numba writes all its outputs: declare each with `output NAME`" if provided
+        else "its author must declare `output_names`, the columns its kernels fill",
+    )
+
+
+def compiled_simulator_reads_numbers(simulator: str, name: str, what: str, span: Span) -> ModelError:
+    """A Numba simulator's kernels take numbers; ``name`` is ``what`` ("an input", "a vector")."""
+    return ModelError(
+        f"the simulator `{simulator}` is compiled with Numba and takes numbers; `{name}` is {what}",
+        span,
+        hint="its kernels read scalar parameters and constants and write scalar outputs; "
+             "a simulator in Python (no `numba_kernels`) takes inputs and vectors",
+    )

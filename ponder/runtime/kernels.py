@@ -40,12 +40,13 @@ def link(compiled: CompiledModel, template: str = "filters", loglik: tuple[str, 
     (``simulator NAME``) gets :class:`ponder.runtime.simulators.loops.SimulatorLoops`
     instead, the same loops in Python (``in_numba`` False).
     """
-    if isinstance(compiled.ir.dynamics, ir.SimulatorDynamics):  # an external simulator: loops in Python
+    dynamics = compiled.ir.dynamics
+    if isinstance(dynamics, ir.SimulatorDynamics) and not dynamics.compiled:  # a Python simulator: loops in Python
         if template != "filters":
             raise ValueError(f"a model with an external simulator has no `{template}` loops")
         from ponder.runtime.simulators.loops import link_simulator
 
-        return link_simulator(compiled, compiled.library.simulators[compiled.ir.dynamics.name])
+        return link_simulator(compiled, compiled.library.simulators[dynamics.name])
     kernels = compiled.kernels
     text = _template(template)
     if template == "explorers":  # PT's scans draw from the prior and call a compiled exact likelihood

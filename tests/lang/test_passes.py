@@ -26,7 +26,8 @@ from ponder.stdlib import BUILTIN_LIBRARY
 ROOT = Path(__file__).resolve().parents[2]
 BAD = Path(__file__).parent / "bad"
 # the plugin example needs its package installed (tests/test_plugin_distribution.py checks it there)
-EXAMPLES = sorted(p for p in ROOT.glob("examples/*/*.model") if not p.parent.name.startswith("plugin-"))
+# the examples that need nothing installed (a folder with a pyproject.toml is a plugin package)
+EXAMPLES = sorted(p for p in ROOT.glob("examples/*/*.model") if not (p.parent / "pyproject.toml").exists())
 
 
 def _bad_programs():

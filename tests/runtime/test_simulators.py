@@ -257,3 +257,28 @@ def test_a_parameter_the_simulator_reads_must_be_declared(register):
 def test_register_simulator_refuses_a_name_a_model_cannot_write():
     with pytest.raises(ModelError, match="cannot register a simulator"):
         ponder.register_simulator("../walk", Walk())
+
+
+def test_numba_simulator_is_compiled_into_the_filter_and_matches_the_language_bit_for_bit(register):
+    from tests.runtime.numba_walk import NumbaWalk
+
+    register("test.numba_walk", NumbaWalk())
+    numba_model = ponder.loads(walk_model("test.numba_walk"), base_dir=RANDOMWALK)
+    language = ponder.load(RANDOMWALK / "randomwalk.model")
+    params = {"origin": 100.0, "drift": 0.2, "sigma": 10.0}
+    for seed in range(3):  # the same draws in the same order: the same estimate
+        assert numba_model.loglik(params, particles=64, seed=seed) == language.loglik(params, particles=64, seed=seed)
+    from ponder.runtime.kernels import link
+
+    assert getattr(link(numba_model.compiled), "in_numba", True)  # the Numba template, not the Python loops
+
+
+def test_numba_simulator_outputs_must_all_be_declared(register):
+    from tests.runtime.numba_walk import NumbaWalk
+
+    class Two(NumbaWalk):
+        output_names = ("position", "velocity")
+
+    register("test.two", Two())
+    with pytest.raises(ModelError, match="does not declare `velocity`"):
+        ponder.loads(walk_model("test.two"), base_dir=RANDOMWALK)

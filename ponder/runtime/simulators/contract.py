@@ -56,6 +56,19 @@ Declared, so that code asks the simulator, never its name or class:
     the names of ``theta`` and ``consts`` it reads; the checker refuses a
     model that declares none of them as a ``param``, ``const`` or ``input``.
 
+**Numba kernels** (optional, ``numba_kernels = (init, advance)``): a
+simulator that has them is compiled into the model's generated kernels, so
+the particle filter, the exact likelihood and parallel tempering's slice
+scans run it inside Numba like a model written in the language. Both are
+``numba.njit`` functions, module globals of an importable module (its text
+is part of the kernel cache key): ``init(p, t0, X, rng)`` fills ``X``
+(particles x outputs, columns in ``output_names`` order) at ``t0``, and
+``advance(p, X, t0, t1, rng)`` moves every row from ``t0`` to ``t1`` in
+place; ``p`` holds the values of ``parameters`` (scalar params and
+constants), in that order. Such a simulator must declare ``output_names``
+and ``parameters``; the model declares every output. The Python methods
+are then not needed.
+
 Random numbers come from ``rng`` only, so a run is bit-identical on every
 executor with any number of workers, as for models written in the language.
 """
@@ -72,7 +85,7 @@ from ponder.lang.library import SimulatorCapabilities, simulator_capabilities as
 
 @runtime_checkable
 class Simulator(Protocol):
-    """A simulator of all particles at once (see the module docstring)."""
+    """A simulator of all particles at once, in Python (see the module docstring for the Numba route)."""
 
     capabilities: SimulatorCapabilities
 
