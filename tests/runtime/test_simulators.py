@@ -88,7 +88,7 @@ def walk_model(simulator="test.walk", extra="", data=f'"{RANDOMWALK / "randomwal
 model walk
 param origin ~ Uniform(50, 150)
 param drift  ~ Uniform(-1, 1)
-param sigma  ~ LogNormal(log(10), 0.1)
+param sigma  ~ LogNormal(log(10) - 0.5 * log(1.01), sqrt(log(1.01)))
 const stepsize = 1
 simulator {simulator}
 output position
@@ -282,3 +282,14 @@ def test_numba_simulator_outputs_must_all_be_declared(register):
     register("test.two", Two())
     with pytest.raises(ModelError, match="does not declare `velocity`"):
         ponder.loads(walk_model("test.two"), base_dir=RANDOMWALK)
+
+
+def test_numba_simulator_posterior_is_the_language_models_draw_for_draw(register):
+    from tests.runtime.numba_walk import NumbaWalk
+
+    register("test.numba_walk", NumbaWalk())
+    numba_model = ponder.loads(walk_model("test.numba_walk"), base_dir=RANDOMWALK)
+    language = ponder.load(RANDOMWALK / "randomwalk.model")  # the same priors, data and observation model
+    runs = [m.sample(samples=20, warmup=20, chains=2, particles=32, seed=5) for m in (numba_model, language)]
+    for name in ("origin", "drift", "sigma"):
+        assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values), name
