@@ -106,6 +106,19 @@ def test_a_sandbox_meets_the_contract_and_runs_the_program_per_particle(template
     assert not state.root.exists()
 
 
+def test_init_state_prepares_each_folder_and_a_deterministic_program_takes_seed_0(template, tmp_path):
+    def start(folder, theta, consts):
+        (folder / "state.txt").write_text(repr(consts["x0"]))
+
+    sim = make(template, tmp_path, init_state=start, deterministic=True, parameters=["drift", "x0"])
+    assert sim.capabilities.deterministic and sim.parameters == ("drift", "x0")
+    state = sim.init(theta(), {"x0": 10.0}, 2, None)
+    sim.advance(state, 0.0, 2.0, theta(), None)  # no generator needed: nothing is drawn
+    np.testing.assert_array_equal(sim.outputs(state)["x"], [11.0, 11.0])
+    assert "seed=0 " in (state.folders[0] / "params.txt").read_text()
+    sim.close(state)
+
+
 def test_folders_are_private_and_on_a_ram_filesystem_by_default(template):
     sim = make(template, None)
     shm = Path("/dev/shm")
