@@ -293,3 +293,15 @@ def test_numba_simulator_posterior_is_the_language_models_draw_for_draw(register
     runs = [m.sample(samples=20, warmup=20, chains=2, particles=32, seed=5) for m in (numba_model, language)]
     for name in ("origin", "drift", "sigma"):
         assert np.array_equal(runs[0].posterior[name].values, runs[1].posterior[name].values), name
+
+
+def test_concurrent_estimates_of_a_thread_safe_simulator_keep_their_own_parameters(register):
+    from concurrent.futures import ThreadPoolExecutor
+
+    register("test.line", Line())
+    model = ponder.loads(walk_model("test.line"), base_dir=RANDOMWALK)
+    points = [{"origin": 90.0 + k, "drift": 0.05 * k, "sigma": 10.0} for k in range(8)]
+    serial = [model.loglik(p) for p in points]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(3):
+            assert list(pool.map(model.loglik, points)) == serial

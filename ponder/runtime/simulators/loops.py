@@ -114,20 +114,21 @@ class SimulatorLoops:
             return body()
 
     def _start(self, theta, consts, n, rng):
-        self._theta = named_params(self.model, theta)
-        return self.simulator.init(self._theta, named_consts(self.model, consts), n, rng)
+        """The named parameters and the simulator's first state (both local to one estimate: threads share self)."""
+        named = named_params(self.model, theta)
+        return named, self.simulator.init(named, named_consts(self.model, consts), n, rng)
 
     # ------------------------------------------------------------ the loops
     def direct_run(self, theta, consts, t0, times, Y, pointwise, states, rng):
         """Exact log-likelihood of a deterministic simulator (one particle); see ``filters.direct_run``."""
         def body():
             X = np.empty((1, self._n_states))
-            state = self._start(theta, consts, 1, rng)
+            named, state = self._start(theta, consts, 1, rng)
             try:
                 total, t_prev = 0.0, t0
                 for k in range(times.shape[0]):
                     if times[k] > t_prev:
-                        state = self.simulator.advance(state, float(t_prev), float(times[k]), self._theta, rng)
+                        state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
                     self._rows(state, 1, X)
                     self.kernels.obs_logpdf_cols(theta, consts, X, times[k], Y[k], pointwise[k:k + 1])
                     row = pointwise[k]
@@ -157,11 +158,11 @@ class SimulatorLoops:
         ancestors = np.empty((T, n), dtype=np.int64) if trace else None
         loglik, t_prev, log_total_prev = 0.0, t0, math.log(n)
         w = np.full(n, 1.0 / n)
-        state = self._start(theta, consts, n, rng)
+        named, state = self._start(theta, consts, n, rng)
         try:
             for k in range(T):
                 if times[k] > t_prev:
-                    state = self.simulator.advance(state, float(t_prev), float(times[k]), self._theta, rng)
+                    state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
                 self._rows(state, n, X)
                 self.kernels.obs_logpdf(theta, consts, X, times[k], Y[k], lp)
                 logw = logw + lp
@@ -211,12 +212,12 @@ class SimulatorLoops:
         """One simulated path: outputs and observations at ``times``; see ``filters.simulate_run``."""
         def body():
             X = np.empty((1, self._n_states))
-            state = self._start(theta, consts, 1, rng)
+            named, state = self._start(theta, consts, 1, rng)
             try:
                 t_prev = t0
                 for k in range(times.shape[0]):
                     if times[k] > t_prev:
-                        state = self.simulator.advance(state, float(t_prev), float(times[k]), self._theta, rng)
+                        state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
                     self._rows(state, 1, X)
                     states[k] = X[0]
                     self.kernels.obs_sample(theta, consts, X, times[k], rng, obs[k:k + 1])
