@@ -243,12 +243,15 @@ def test_ctrl_c_stops_the_running_programs_and_close_removes_the_folders(templat
     sim = make(template, tmp_path, jobs=jobs)
     state = sim.init(theta(), {}, 2, np.random.default_rng(0))
     ctrl_c = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # once the programs sleep
+    # Python's own Ctrl-C handler, also where this process was started with SIGINT ignored (a shell's `&` job)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     ctrl_c.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             sim.advance(state, 0.0, 1.0, theta("sleep"), np.random.default_rng(0))
     finally:
         ctrl_c.join()
+        signal.signal(signal.SIGINT, previous)
     pids = [int((f / "pid.txt").read_text()) for f in state.folders if (f / "pid.txt").exists()]
     assert len(pids) == jobs
     sim.close(state)  # what the likelihood loops do in their `finally`
