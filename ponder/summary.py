@@ -17,6 +17,9 @@ def model_summary(model) -> Group:
         dynamics = "step" if m.dynamics.dt == 1.0 else f"step(dt = {m.dynamics.dt:g})"
     elif isinstance(m.dynamics, ir.OdeDynamics):
         dynamics = f"ode ({m.dynamics.solver})"
+    elif isinstance(m.dynamics, ir.SimulatorDynamics):
+        dynamics = (f"simulator {m.dynamics.name} ("
+                    + ("compiled with Numba" if m.dynamics.compiled else "Python") + ")")
     else:
         dynamics = "none (states stay constant)"
     head = Text.assemble(

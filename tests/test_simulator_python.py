@@ -38,6 +38,7 @@ def test_installed_simulators_are_listed_and_fit_the_same_on_every_executor(inst
     proc = ponder_cli("check", MODEL, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "outputs of the simulator walk.vectorised" in proc.stdout
+    assert "simulator walk.vectorised (Python)" in proc.stdout
 
     outs = []
     for executor in ("serial", "processes"):
