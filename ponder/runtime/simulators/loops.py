@@ -84,7 +84,6 @@ class SimulatorLoops:
         self.model = model
         self.kernels = kernels
         self.simulator = simulator
-        self.__name__ = f"{kernels.__name__}.simulator"
         self._resample = resample
         self._n_states = model.n_states
         # a simulator that is not thread-safe runs one estimate at a time in this process
