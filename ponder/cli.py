@@ -230,7 +230,7 @@ def _run_method(model, args) -> int:
             progress.update(task, completed=done, total=total, description=f"{args.method}: {text}")
 
         try:
-            idata = run_method(model, args.method, out=args.out, resume=args.resume, executor=args.executor or "serial",
+            idata = run_method(model, args.method, out=args.out, resume=args.resume, executor=args.executor or "auto",
                                workers=args.workers, seed=args.seed, progress=report,
                                options=parse_sampler_options(args.option))
         except KeyboardInterrupt:
@@ -587,7 +587,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=1024, help="scans in the last round (default 1024)")
     p.add_argument("--chains", type=int, help="replicas (default 10)")
     p.add_argument("--particles", help="N or MIN:MAX for particle-filter likelihoods")
-    p.add_argument("--executor", help="serial (default), threads, processes or mpi")
+    p.add_argument("--executor", help="auto (default: threads when they pay), serial, threads, processes or mpi")
     p.add_argument("--workers", type=int)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", "-o", default="ponder-compare",

@@ -244,8 +244,8 @@ class Model(Problem):
 
         Unset arguments come from the model's ``infer`` block, then ponder's
         defaults: the ``ensemble`` sampler, ``auto`` likelihood (adaptive
-        particle filter ``64:4096`` for stochastic models), the ``serial``
-        executor, a warm-up that runs until it settles, and sampling until
+        particle filter ``64:4096`` for stochastic models), the ``auto``
+        executor (threads when the estimates take long enough to pay), a warm-up that runs until it settles, and sampling until
         every parameter and derived quantity has R-hat <= ``target_rhat``
         (1.01) and bulk and tail ESS >= ``target_ess`` (400), or
         ``max_time`` seconds (300) are spent -- unless ``samples`` asks for
@@ -278,7 +278,7 @@ class Model(Problem):
         """
         from ponder.runtime.methods import run_method
 
-        return run_method(self, method, out=out, resume=resume, executor=executor or "serial", workers=workers,
+        return run_method(self, method, out=out, resume=resume, executor=executor or "auto", workers=workers,
                           seed=seed, options=options)
 
     def evidence(self, samples: int = 1024, chains: int | None = None, seed: int | None = None, **options):

@@ -220,9 +220,16 @@ def _used_workers(value, idata):
         return value
     attrs = idata.posterior.attrs
     executor = json.loads(attrs.get("settings", "{}")).get("executor", "serial")
-    cpus = json.loads(attrs.get("resources", "{}")).get("cpu_count")
+    resources = json.loads(attrs.get("resources", "{}"))
+    cpus = resources.get("cpu_count")
     if executor == "serial":
         return 1
+    batches = resources.get("executor_batches")
+    if executor == "auto" and batches:
+        done = batches.get("threads", 0) + batches.get("serial", 0)
+        if not batches.get("threads"):
+            return "1 (the estimates were too short for threads to pay)"
+        return f"{resources.get('workers')} threads ({batches['threads']} of {done} batches ran on them)"
     if executor in ("threads", "processes") and cpus:
         return f"{cpus} (one per CPU)"
     return "the executor's default"

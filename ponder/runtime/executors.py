@@ -5,6 +5,9 @@ items)`` returning results in the order of ``items``, and ``shutdown()``.
 Tasks carry their own seeds, so results never depend on which worker ran
 what or when it finished; the same run is bit-identical on every executor.
 
+* ``auto``      -- the default: ``serial`` until the tasks are known to be
+  thread-safe and to take long enough for threads to pay (see
+  :class:`AutoExecutor`), then a thread per core;
 * ``serial``    -- in this process, one task after the other;
 * ``threads``   -- a thread pool; the Numba kernels release the GIL;
 * ``processes`` -- a process pool started with ``spawn`` (workers load the
@@ -30,6 +33,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable, Protocol, runtime_checkable
 
@@ -45,6 +49,10 @@ class Executor(Protocol):
     function); ``shutdown()`` releases the workers; ``workers`` is how many
     tasks run at once. The runtime keys every task's random numbers, so an
     executor may run tasks in any order and on any worker.
+
+    Optional: ``permit_threads(allowed)``, through which the caller says
+    whether its tasks may run at the same time on threads of this process
+    (an executor that decides for itself, as ``auto``, needs to know).
     """
 
     workers: int
@@ -106,6 +114,78 @@ class ThreadExecutor(_PoolExecutor):
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
         self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ponder")
+
+
+class AutoExecutor(SerialExecutor):
+    """The default executor: tasks run in this process, on ``workers`` threads (default: the usable
+    cores) once threads pay, else one after the other.
+
+    Threads pay when the caller has permitted them (:meth:`permit_threads`:
+    every likelihood declares itself thread-safe), a batch has at least two
+    tasks and one task takes at least ``threads_from`` seconds (a thread
+    hand-off costs tens of microseconds; a particle filter's estimate takes
+    milliseconds). The time per task is a running mean over batches, so the
+    choice follows a particle number that changes during warm-up; it falls
+    back to serial below half the threshold. The first batch, which loads
+    the kernels, is not measured. Results are the same either way
+    (tasks carry their own seeds).
+    """
+
+    name = "auto"
+    threads_from = 1e-3
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or usable_cores()
+        self.allowed = False
+        self.pool = None
+        self.seconds_per_task = 0.0
+        #: how many batches ran on threads and how many in series (for the run's record)
+        self.batches = {"threads": 0, "serial": 0}
+
+    def permit_threads(self, allowed: bool) -> None:
+        self.allowed = bool(allowed)
+
+    def _threads_pay(self, n: int) -> bool:
+        if not self.allowed or self.workers < 2 or n < 2:
+            return False
+        threshold = self.threads_from if self.pool is None else self.threads_from / 2
+        return self.seconds_per_task >= threshold
+
+    def map(self, fn, items):
+        items = list(items)
+        if not items:
+            return []
+        started = time.perf_counter()
+        if self._threads_pay(len(items)):
+            if self.pool is None:
+                self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="ponder")
+            results = list(self.pool.map(fn, items))
+            at_once = min(self.workers, len(items))
+            self.batches["threads"] += 1
+        else:
+            results = [fn(item) for item in items]
+            at_once = 1
+            self.batches["serial"] += 1
+        per_task = (time.perf_counter() - started) * at_once / len(items)
+        done = self.batches["threads"] + self.batches["serial"]
+        if done == 2:  # the first batch is not a measure: it loads the kernels
+            self.seconds_per_task = per_task
+        elif done > 2:
+            self.seconds_per_task = 0.5 * (self.seconds_per_task + per_task)
+        return results
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 class ProcessExecutor(_PoolExecutor):

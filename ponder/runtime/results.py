@@ -256,10 +256,11 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
         "warmup": int(warmup),
         "partial": int(bool(partial)),
         "final_particles": json.dumps(particles),
-        "resources": json.dumps(_resources(settings, seconds)),
+        "resources": json.dumps(_resources(settings, seconds, target.executor)),
         "target_rhat": float(settings.target_rhat),
         "target_ess": float(settings.target_ess),
         "likelihood_evaluations": int(target.evaluations),
+        **_simulator_attrs(target),
     }
     if plan is not None:
         attrs["stopped"] = plan.stopped or "interrupted"
@@ -272,7 +273,13 @@ def build_inference_data(model, target, settings, records, n_iter, warmup, sampl
     return arviz_io.from_groups(groups, spec["coords"], spec["dims"], attrs, warmup > 0, spec["extra_coords"])
 
 
-def _resources(settings, seconds: float) -> dict:
+def _simulator_attrs(target) -> dict:
+    """An external simulator's particle outputs read and failed over the run (none without a simulator)."""
+    steps, failed = target.simulator_counts
+    return {"simulator_steps": int(steps), "simulator_failures": int(failed)} if steps else {}
+
+
+def _resources(settings, seconds: float, executor=None) -> dict:
     """Where and with what the run ran, for reports."""
     import os
     import platform
@@ -284,7 +291,7 @@ def _resources(settings, seconds: float) -> dict:
         "wall_seconds": float(seconds),
         "cpu_seconds_main_process": time.process_time(),
         "executor": getattr(settings.executor, "name", settings.executor),
-        "workers": settings.workers,
+        "workers": getattr(executor, "workers", settings.workers),
         "cpu_count": os.cpu_count(),
         "host": platform.node(),
         "platform": platform.platform(),
@@ -293,6 +300,8 @@ def _resources(settings, seconds: float) -> dict:
         "numba": numba.__version__,
         "finished": time.strftime("%Y-%m-%d %H:%M:%S %z"),
     }
+    if getattr(executor, "batches", None) is not None:  # the auto executor: how its batches ran
+        out["executor_batches"] = dict(executor.batches)
     try:
         import resource
 
@@ -378,7 +387,8 @@ ATTRIBUTES = {
     "final_particles": (_json(lambda v: isinstance(v, list) and all(c is None or _numbers([c]) for c in v)),
                         "a JSON list of particle numbers"),
     "sampling_time": _NUMBER, "target_rhat": _NUMBER, "target_ess": _NUMBER, "likelihood_evaluations": _NUMBER,
-    "iterations_done": _WHOLE, "warmup": _WHOLE, "pt_runs": _WHOLE,
+    "iterations_done": _WHOLE, "warmup": _WHOLE, "pt_runs": _WHOLE, "simulator_steps": _WHOLE,
+    "simulator_failures": _WHOLE,
     "partial": _FLAG, "until_converged": _FLAG, "warmup_cut": _FLAG,
     "log_evidence": _NUMBER, "log_evidence_se": _NUMBER, "pt_barrier": _NUMBER,
     "pt_schedule": _NUMBERS, "pt_swap_rates": _NUMBERS, "log_evidence_chains": _NUMBERS,

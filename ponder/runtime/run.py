@@ -158,6 +158,7 @@ def _sample(model, out_path, ckpt_path, resume, checkpoint_every, progress, samp
             state, records, iteration, extra = checkpoint.load()
             target.restore_adaptations(extra["adapters"])
             target.evaluations = int(extra.get("evaluations", 0))
+            target.simulator_counts[:] = [int(c) for c in extra.get("simulator_counts", (0, 0))]
             elapsed_before = extra.get("elapsed", 0.0)
             plan = _resumed_plan(sampler, RunPlan.from_dict(extra["plan"]), iteration, asked, settings)
             records = _grow(records, plan.total)
@@ -444,6 +445,7 @@ def _extra(target, elapsed: float, settings: Settings, plan: RunPlan, block_part
     return {
         "adapters": target.adaptation_states(),
         "evaluations": target.evaluations,
+        "simulator_counts": list(target.simulator_counts),
         "elapsed": elapsed,
         "settings": {k: v for k, v in settings_dict(settings).items() if k not in NOT_RESUMED},
         "plan": plan.as_dict(),

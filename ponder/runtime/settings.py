@@ -58,7 +58,7 @@ SETTINGS = (
     Option("chains", int, None, "chains, walkers or replicas (the sampler's default)", minimum=1),
     Option("particles", str, None, f"N or MIN:MAX for the particle filter (runs: 64:4096; N at most {MAX_PARTICLES})",
            check=check_particles),
-    Option("executor", str, "serial", "serial, threads, processes, mpi or a plugin's"),
+    Option("executor", str, "auto", "auto, serial, threads, processes, mpi or a plugin's"),
     Option("workers", int, None, "workers of the executor", minimum=1),
     Option("seed", int, None, "random seed in [0, 2**63) (default: a fresh one, printed in the report)", minimum=0,
            below=2**63),
@@ -88,7 +88,7 @@ class Settings:
     warmup: int | None = None
     chains: int | None = None
     particles: object = None
-    executor: object = "serial"
+    executor: object = "auto"
     workers: int | None = None
     seed: int | None = None
     resampling: str | None = None

@@ -86,6 +86,8 @@ def evaluate_task(task):
         float(d.get("variance_times_n", math.nan)),
         float(ess_min),
         ess,
+        int(d.get("simulator_steps", 0)),
+        int(d.get("simulator_failures", 0)),
     )
 
 
@@ -104,10 +106,17 @@ class Target:
         self.adaptations = [adaptation_of(e) for e in self.estimators]
         #: every dataset's likelihood is exact (samplers may re-evaluate freely; slice samplers apply)
         self.exact = all(capabilities_of(e).exact for e in self.estimators)
+        #: every estimator may run on threads at once (executor contract: ``permit_threads``)
+        self.thread_safe = all(capabilities_of(e).thread_safe for e in self.estimators)
+        permit = getattr(executor, "permit_threads", None)
+        if permit is not None:
+            permit(self.thread_safe)
         #: (module, function) of one Numba log-likelihood all estimators share, or None (likelihood contract)
         self.compiled_loglik = _common(getattr(e, "compiled_loglik", None) for e in self.estimators)
         self.names = model.param_slot_names
         self._evaluations = [0]  # shared with the copies of :meth:`with_seed`
+        #: [particle outputs read, failed] of an external simulator over the run (shared with the copies)
+        self.simulator_counts = [0, 0]
         #: False while the run holds the particle numbers where they are (the first block of an adaptive warm-up)
         self.adapting = True
         self.dim = len(self.names)
@@ -223,6 +232,9 @@ class Target:
         else:
             tasks = [(self.spec, 0, theta[m], (self.seed, 1, *keys[m], 0), n_particles[0], True) for m in rows]
             results = list(self.executor.map(evaluate_task, tasks))
+        for res in results:
+            self.simulator_counts[0] += res[7]
+            self.simulator_counts[1] += res[8]
         out = {k: v.copy() for k, v in self._blank(m_rows).items() if k in _FILLED_BY_TASKS}
         loglik, variance = np.zeros(m_rows), np.zeros(m_rows)
         variances = []

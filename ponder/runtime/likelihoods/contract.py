@@ -13,7 +13,10 @@ what it can do; code never asks its name or class:
     not a noisy estimate of it: samplers may then re-evaluate freely, slice
     samplers apply) and ``needs_stochastic``/``needs_deterministic`` (which
     models it accepts; the ``auto`` choice takes the first registered
-    likelihood whose ``auto_for`` matches the model).
+    likelihood whose ``auto_for`` matches the model), and ``thread_safe``
+    (``estimate`` may run on several threads of one process at once, and
+    spends its time outside the GIL: the default ``auto`` executor then
+    runs a batch's estimates on threads).
 ``options``
     a tuple of :class:`ponder.plugins.options.Option`; the runtime passes
     only declared options, coerced to their types. The runtime's run
@@ -49,7 +52,9 @@ worker or the order tasks finish in. Optional:
 ``estimate`` never raises for a parameter value: a failed estimate is
 ``loglik = -inf``. Diagnostics the runtime records when given:
 ``particles``, ``ess`` (per time), ``ess_min``, ``variance_times_n``
-(the estimator's own var(log L) times N), ``loglik_sd``.
+(the estimator's own var(log L) times N), ``loglik_sd``, and for models
+around an external simulator ``simulator_steps`` and ``simulator_failures``
+(particle outputs read, and those whose run failed).
 
 The entry named ``replicates`` is the *combiner* of a model with several
 datasets: ``factory(model, estimators)`` returns an object with
@@ -74,6 +79,7 @@ class Capabilities:
 
     exact: bool = False
     auto_for: str | None = None  # "deterministic" or "stochastic": chosen by `auto` for such models
+    thread_safe: bool = False  # concurrent estimates on threads are safe and run outside the GIL
 
 
 @runtime_checkable

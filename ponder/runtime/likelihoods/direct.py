@@ -19,13 +19,14 @@ from ponder.lang import messages
 from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
 from ponder.runtime.likelihoods.contract import Capabilities
+from ponder.runtime.simulators.loops import simulator_counts
 
 
 class DirectLikelihood:
     """Exact log-likelihood for deterministic models (``likelihood = direct``)."""
 
     name = "direct"
-    capabilities = Capabilities(exact=True, auto_for="deterministic")
+    capabilities = Capabilities(exact=True, auto_for="deterministic", thread_safe=True)
     options = ()
 
     def __init__(self, model, dataset: Dataset, **options):
@@ -64,7 +65,7 @@ class DirectLikelihood:
             pointwise=pointwise.sum(axis=1),
             pointwise_columns=pointwise,
             trajectory=states if trajectory else None,
-            diagnostics={"particles": 1, "seconds": time.perf_counter() - start},
+            diagnostics={"particles": 1, "seconds": time.perf_counter() - start, **simulator_counts(self.loops)},
         )
 
 

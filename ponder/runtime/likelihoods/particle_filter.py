@@ -35,6 +35,7 @@ from ponder.runtime.data import Dataset
 from ponder.runtime.estimate import Estimate
 from ponder.runtime.likelihoods.contract import Capabilities
 from ponder.runtime.seeds import thread_generator
+from ponder.runtime.simulators.loops import simulator_counts
 
 DEFAULT_PARTICLES = 1024
 
@@ -103,7 +104,7 @@ class ParticleFilter:
     """Bootstrap particle filter with optional adaptive particle number."""
 
     name = "pf"
-    capabilities = Capabilities(exact=False, auto_for="stochastic")
+    capabilities = Capabilities(exact=False, auto_for="stochastic", thread_safe=True)
     options = (
         Option("particles", str, None, "N, or MIN:MAX for an adaptive number (default 1024; runs: 64:4096; N at most "
                f"{MAX_PARTICLES})", check=check_particles),
@@ -198,6 +199,7 @@ class ParticleFilter:
             "loglik_sd": math.sqrt(max(variance, 0.0)) if variance == variance else math.nan,
             "variance_times_n": variance * n if math.isfinite(loglik) else math.nan,
             "seconds": time.perf_counter() - start,
+            **simulator_counts(self.loops),
         }
         if particles is None:
             self.adaptation.update(diagnostics["variance_times_n"])

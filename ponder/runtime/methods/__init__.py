@@ -43,7 +43,7 @@ def rounds_path(out: Path) -> Path:
     return out.with_name(out.name + ".rounds.checkpoint")
 
 
-def run_method(model, method: str, out=None, resume: bool = False, executor="serial", workers: int | None = None,
+def run_method(model, method: str, out=None, resume: bool = False, executor="auto", workers: int | None = None,
                seed: int | None = None, progress=None, options: dict | None = None):
     """Run the inference method ``method`` on ``model``; returns the ArviZ results (also written to ``out``).
 
