@@ -41,7 +41,13 @@ def test_installed_simulators_are_listed_and_fit_the_same_on_every_executor(inst
     assert "simulator walk.vectorised (Python)" in proc.stdout
 
     outs = []
-    for executor in ("serial", "processes"):
+    executors = ["serial", "auto", "processes"]
+    try:
+        import mpi4py  # noqa: F401 -- the mpi executor's workers are spawned MPI processes that load the plugin
+        executors.append("mpi")
+    except ImportError:
+        pass
+    for executor in executors:
         out = root / f"{executor}.nc"
         proc = ponder_cli("run", MODEL, "--samples", 40, "--warmup", 40, "--chains", 2, "--particles", 64,
                           "--seed", 1, "--executor", executor, "--workers", 2, "--out", out, "--quiet", env=env)
@@ -51,9 +57,10 @@ def test_installed_simulators_are_listed_and_fit_the_same_on_every_executor(inst
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a, b = (read_results(o) for o in outs)
-    for name in ("origin", "drift", "sigma"):
-        assert np.array_equal(a.posterior[name].values, b.posterior[name].values), name
+        a, *others = (read_results(o) for o in outs)
+    for executor, b in zip(executors[1:], others):
+        for name in ("origin", "drift", "sigma"):
+            assert np.array_equal(a.posterior[name].values, b.posterior[name].values), (executor, name)
     assert a.posterior.attrs["likelihood"] == "pf"
     assert np.isfinite(a.sample_stats["lp"].values).all()
 

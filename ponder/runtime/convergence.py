@@ -261,6 +261,13 @@ def _likelihood_warnings(stats, attrs) -> list[str]:
                            f"({100 * total_failed / evaluations:.1f}%, above {100 * MAX_FAILED_FRACTION:g}%): "
                            f"the filter's particles all got zero weight there; use more particles or check the "
                            f"error model.")
+    steps = float(attrs.get("simulator_steps", 0) or 0)
+    failed_steps = float(attrs.get("simulator_failures", 0) or 0)
+    if steps > 0 and failed_steps / steps > MAX_FAILED_FRACTION:
+        out.append(f"{failed_steps:.0f} of {steps:.0f} runs of the external simulator failed "
+                   f"({100 * failed_steps / steps:.1f}%, above {100 * MAX_FAILED_FRACTION:g}%; a failed run gives "
+                   f"its particle zero weight): the fit leans on the parameter values where the simulator works; "
+                   f"run it by hand at a failing draw, or narrow the priors.")
     if "resets" in stats:
         resets = np.asarray(stats["resets"].values)
         if resets.size:

@@ -199,6 +199,40 @@ def test_failed_particles_get_zero_weight_and_all_failed_is_minus_inf(register):
     assert model.loglik(TRUTH, particles=64, seed=1) == -math.inf
 
 
+def test_failed_runs_are_counted_and_a_run_with_many_says_so(register):
+    class Sometimes(Walk):
+        """Each particle's output fails with probability 5% at every observation time."""
+
+        def outputs(self, state):
+            x = state["position"].copy()
+            x[state["fails"].uniform(size=x.shape[0]) < 0.05] = np.nan
+            return {"position": x}
+
+        def init(self, theta, consts, n, rng):
+            state = super().init(theta, consts, n, rng)
+            state["fails"] = np.random.default_rng(rng.integers(2**63))
+            return state
+
+    register("test.sometimes", Sometimes())
+    model = ponder.loads(walk_model("test.sometimes"), base_dir=RANDOMWALK)
+    idata = model.sample(sampler="mh", samples=20, warmup=20, chains=2, particles=32, seed=3)
+    attrs = idata.posterior.attrs
+    times = len(model.datasets[0].times)
+    steps, failed = attrs["simulator_steps"], attrs["simulator_failures"]
+    assert steps == attrs["likelihood_evaluations"] * 32 * times  # every particle at every time of every estimate
+    se = math.sqrt(0.05 * 0.95 / steps)
+    assert abs(failed / steps - 0.05) < 4 * se + 0.002, (failed, steps)  # + the starting points' extra estimates
+    from ponder.runtime.convergence import run_warnings
+
+    text = " ".join(run_warnings(idata))
+    assert f"{failed} of {steps} runs of the external simulator failed" in text
+    register("test.walk", Walk())
+    clean = ponder.loads(walk_model(), base_dir=RANDOMWALK)
+    quiet = clean.sample(sampler="mh", samples=20, warmup=20, chains=2, particles=32, seed=3)
+    assert quiet.posterior.attrs["simulator_failures"] == 0
+    assert "external simulator failed" not in " ".join(run_warnings(quiet))
+
+
 def test_a_simulator_that_is_not_thread_safe_runs_one_estimate_at_a_time(register):
     class Guarded(Walk):
         capabilities = ponder.SimulatorCapabilities(thread_safe=False)

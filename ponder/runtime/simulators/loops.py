@@ -9,8 +9,11 @@ particle filter's estimator, its adaptive particle number, trajectories,
 replicates, samplers, checkpoints and executors work on such a model as on
 any other. :func:`link_simulator` builds them for one compiled model.
 
-A particle whose outputs are not finite (its run failed) gets weight zero;
-``failures`` counts them over the loops' life.
+A particle whose outputs are not finite (its run failed) gets weight zero.
+:meth:`SimulatorLoops.last_run_counts` says, for the calling thread's last
+run, how many particle outputs were read and how many of them had failed;
+the estimators report them as the diagnostics ``simulator_steps`` and
+``simulator_failures``.
 """
 
 from __future__ import annotations
@@ -88,10 +91,18 @@ class SimulatorLoops:
         self._n_states = model.n_states
         # a simulator that is not thread-safe runs one estimate at a time in this process
         self._lock = None if capabilities_of(simulator).thread_safe else threading.Lock()
-        self.failures = 0
+        self._counts = threading.local()  # each thread's last run: (outputs read, failed)
+
+    def last_run_counts(self) -> tuple[int, int]:
+        """(particle outputs read, those that failed) in this thread's last run of a loop."""
+        return getattr(self._counts, "last", (0, 0))
+
+    def _count(self, steps: int, failed: int) -> None:
+        self._counts.last = (steps, failed)
 
     # ------------------------------------------------------------ the simulator's values as the kernels' rows
-    def _rows(self, state, n: int, out: np.ndarray) -> np.ndarray:
+    def _rows(self, state, n: int, out: np.ndarray) -> int:
+        """Fill ``out`` with the simulator's outputs (NaN rows where a particle failed); how many failed."""
         values = self.simulator.outputs(state)
         for s in self.model.states:
             try:
@@ -103,8 +114,8 @@ class SimulatorLoops:
         bad = ~np.isfinite(out).all(axis=1)
         if bad.any():
             out[bad] = math.nan
-            self.failures += int(bad.sum())
-        return out
+            return int(bad.sum())
+        return 0
 
     def _run(self, body):
         if self._lock is None:
@@ -123,18 +134,20 @@ class SimulatorLoops:
         def body():
             X = np.empty((1, self._n_states))
             named, state = self._start(theta, consts, 1, rng)
+            failed = 0
             try:
                 total, t_prev = 0.0, t0
                 for k in range(times.shape[0]):
                     if times[k] > t_prev:
                         state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
-                    self._rows(state, 1, X)
+                    failed += self._rows(state, 1, X)
                     self.kernels.obs_logpdf_cols(theta, consts, X, times[k], Y[k], pointwise[k:k + 1])
                     row = pointwise[k]
                     row[np.isnan(row)] = -math.inf
                     total += float(row.sum())
                     states[k] = X[0]
                     t_prev = times[k]
+                self._count(times.shape[0], failed)
                 return total
             finally:
                 close_state(self.simulator, state)
@@ -158,11 +171,13 @@ class SimulatorLoops:
         loglik, t_prev, log_total_prev = 0.0, t0, math.log(n)
         w = np.full(n, 1.0 / n)
         named, state = self._start(theta, consts, n, rng)
+        failed = 0
         try:
             for k in range(T):
                 if times[k] > t_prev:
                     state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
-                self._rows(state, n, X)
+                failed += self._rows(state, n, X)
+                self._count((k + 1) * n, failed)
                 self.kernels.obs_logpdf(theta, consts, X, times[k], Y[k], lp)
                 logw = logw + lp
                 logw[np.isnan(logw)] = -math.inf
@@ -212,18 +227,30 @@ class SimulatorLoops:
         def body():
             X = np.empty((1, self._n_states))
             named, state = self._start(theta, consts, 1, rng)
+            failed = 0
             try:
                 t_prev = t0
                 for k in range(times.shape[0]):
                     if times[k] > t_prev:
                         state = self.simulator.advance(state, float(t_prev), float(times[k]), named, rng)
-                    self._rows(state, 1, X)
+                    failed += self._rows(state, 1, X)
+                    self._count(k + 1, failed)
                     states[k] = X[0]
                     self.kernels.obs_sample(theta, consts, X, times[k], rng, obs[k:k + 1])
                     t_prev = times[k]
             finally:
                 close_state(self.simulator, state)
         self._run(body)
+
+
+def simulator_counts(loops) -> dict:
+    """The diagnostics ``simulator_steps`` and ``simulator_failures`` of the calling thread's last run of
+    ``loops``; none for the loops of a model without an external simulator."""
+    counts = getattr(loops, "last_run_counts", None)
+    if counts is None:
+        return {}
+    steps, failed = counts()
+    return {"simulator_steps": steps, "simulator_failures": failed}
 
 
 def link_simulator(compiled, simulator) -> SimulatorLoops:
