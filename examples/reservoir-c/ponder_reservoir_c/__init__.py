@@ -1,1 +1,2 @@
-"""ponder-reservoir-c: the C program reservoir.c (a linear reservoir) as the ponder simulator ``reservoir_c.linear``."""
+"""ponder-reservoir-c: the C programs reservoir.c (a linear reservoir) and reservoir_noisy.c (its stochastic twin)
+as the ponder simulators ``reservoir_c.linear`` and ``reservoir_c.noisy``."""

@@ -1,4 +1,4 @@
-"""Compile reservoir.c into bin/reservoir beside this file: ``python -m ponder_reservoir_c.build [COMPILER]``.
+"""Compile reservoir.c and reservoir_noisy.c into bin/ beside this file: ``python -m ponder_reservoir_c.build [CC]``.
 
 The compiler is the one named, else ``$CC``, else ``cc`` or ``gcc`` found on PATH.
 """
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ponder_reservoir_c.reservoir import BINARY, HERE
+from ponder_reservoir_c.reservoir import BINARY, HERE, NOISY_BINARY
 
 
 def compiler(name: str | None = None) -> str | None:
@@ -23,15 +23,18 @@ def compiler(name: str | None = None) -> str | None:
 
 
 def build(name: str | None = None) -> Path:
-    """Compile reservoir.c (``-O2``, ``-lm``) and return the binary's path."""
+    """Compile reservoir.c and reservoir_noisy.c (``-O2``, ``-lm``) and return the first binary's path."""
     cc = compiler(name)
     if cc is None:
         raise SystemExit("no C compiler found (tried $CC, cc, gcc): install one, or name it: "
                          "python -m ponder_reservoir_c.build /path/to/cc")
     BINARY.parent.mkdir(exist_ok=True)
     subprocess.run([cc, "-O2", "-o", str(BINARY), str(HERE / "reservoir.c"), "-lm"], check=True)
+    subprocess.run([cc, "-O2", "-o", str(NOISY_BINARY), str(HERE / "reservoir_noisy.c"), "-lm"], check=True)
     return BINARY
 
 
 if __name__ == "__main__":
-    print(build(sys.argv[1] if len(sys.argv) > 1 else None))
+    build(sys.argv[1] if len(sys.argv) > 1 else None)
+    print(BINARY)
+    print(NOISY_BINARY)
