@@ -612,6 +612,39 @@ def test_pt_continued_with_more_samples_equals_a_longer_run(conjugate, tmp_path)
     same(continued, fresh)
 
 
+# a random walk seen through little noise on the first 8 points of y.csv: stochastic, so pt explores with MH on a
+# particle filter, and a noisy filter at 8 particles (its particle number climbs)
+NOISY = ('param mu ~ Normal(1, 2)\nstate m = mu\nstep {\n    e ~ Normal(0, 1)\n    m += e\n}\n'
+         'observe y ~ Normal(m, 0.3)\ndata "y8.csv"\n')
+
+
+@pytest.mark.parametrize("particles", ["32", "8:256"])
+def test_pt_on_a_particle_filter_continued_equals_a_longer_run(folder, tmp_path, particles):
+    """The MH explorer's steps adapt between rounds, and particle numbers before scan PARTICLE_SCANS only, so
+    neither depends on where the warm-up ends (they adapted during the warm-up's scans before)."""
+    lines = (folder / "y.csv").read_text().splitlines()
+    (folder / "y8.csv").write_text("\n".join(lines[:9]) + "\n")
+    noisy = ponder.loads(NOISY, base_dir=folder)
+    short = 16 if particles == "32" else 512  # a warm-up of 1023 scans: longer than PARTICLE_SCANS (511)
+    options = dict(sampler="pt", chains=4, seed=5, particles=particles)
+    out = tmp_path / "pf.nc"
+    noisy.sample(samples=short, out=out, **options)
+    continued = noisy.sample(samples=2 * short, out=out, resume=True, **options)
+    fresh = noisy.sample(samples=2 * short, **options)
+    assert attrs(continued)["warmup"] == attrs(fresh)["warmup"] == 2 * short - 1
+    assert attrs(fresh)["likelihood"] == "pf"
+    same(continued, fresh)
+    assert attrs(continued)["final_particles"] == attrs(fresh)["final_particles"]
+
+
+def test_pt_mh_explorer_steps_move_towards_the_target_acceptance():
+    rates = np.array([0.0, 0.05, 0.234, 0.6, 1.0])
+    factors = np.exp(tempering.rescale_for_acceptance(rates))
+    assert factors[2] == pytest.approx(1.0)
+    assert np.all(factors[:2] < 1) and np.all(factors[3:] > 1)  # too few accepted: shorter steps; too many: longer
+    assert factors.min() >= 1 / 3 - 1e-12 and factors.max() <= 3 + 1e-12
+
+
 def test_pt_counts_the_likelihood_evaluations_of_its_fast_scans(conjugate):
     idata = conjugate.sample(sampler="pt", samples=64, chains=4, seed=5)
     scans = int(attrs(idata)["iterations_done"])

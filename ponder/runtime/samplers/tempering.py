@@ -37,6 +37,15 @@ draw in order from one generator per round, whose state is kept in the
 sampler's state, so a run does not depend on where its blocks are cut.
 Likelihood estimates draw from streams keyed by scan, replica and
 replicate, so it does not depend on the executor either.
+
+What adapts never depends on where the warm-up ends, so a finished run
+continued with more samples (its last round becoming warm-up) draws what a
+run asking for them from the start draws: the schedule and the MH
+explorer's step sizes change only between rounds, from the finished round's
+swap and acceptance rates; particle-filter particle numbers adapt in the
+warm-up's scans before :data:`PARTICLE_SCANS` only (a run with at least that
+many warm-up scans, i.e. 512 samples or more, locks them at the same point
+whatever its length).
 """
 
 from __future__ import annotations
@@ -54,6 +63,10 @@ from ponder.runtime.seeds import generator
 from ponder.runtime.evaluation import EVAL_KEYS
 
 BLOCKS = 8
+#: adaptive particle numbers adapt in scans before this one (the end of round 8), and in the warm-up only
+PARTICLE_SCANS = 511
+#: the MH explorer's target acceptance rate (Roberts, Gelman and Gilks 1997)
+TARGET_ACCEPT = 0.234
 BLOCK_SECONDS = 0.2  # a block of scans takes about this long, so progress, Ctrl-C and checkpoints stay responsive
 TABLE_COLUMNS = ("round", "scans", "barrier", "seconds", "log_Z", "log_Z_se", "min_swap", "mean_swap", "round_trips")
 
@@ -130,6 +143,8 @@ class TemperingChain:
         state["pt_swaps"] = np.zeros(n - 1)  # number of swap attempts this round
         state["pt_swap_rates"] = np.full(n - 1, math.nan)  # per-pair swap acceptance of the last round
         state["pt_log_scale"] = np.full(n, math.log(0.5 * 2.38 / math.sqrt(d)))
+        state["pt_accept_sum"] = np.zeros(n)  # the MH explorer's acceptance probabilities summed over this round
+        state["pt_accept_scans"] = np.zeros(1)
         state["pt_index"] = np.arange(n)  # which "machine" sits at each level (for round trips)
         state["pt_visited_top"] = np.zeros(n, dtype=bool)
         state["pt_round_trips"] = np.zeros(1)
@@ -195,7 +210,8 @@ class TemperingChain:
         prior_z = self.target.to_z(draws)
         prior_finite = np.isfinite(prior_z).all(axis=1).tolist()  # not finite: outside the transform's range
         for i, scan in enumerate(range(first, first + count)):
-            self._explore(state, scan, rng, prior_z[i:i + 1] if prior_finite[i] else None, adapt=warmup)
+            adapt = warmup and scan < PARTICLE_SCANS
+            self._explore(state, scan, rng, prior_z[i:i + 1] if prior_finite[i] else None, adapt=adapt)
             self._communicate(state, scan, rng)
             self._stepping_stone(state, scan, round_of(scan))
             for k, record in records.items():
@@ -212,7 +228,8 @@ class TemperingChain:
         return records
 
     def _explore(self, state: dict, scan: int, rng: np.random.Generator, z0: np.ndarray | None, adapt: bool) -> None:
-        """Replica 0 takes its prior draw ``z0`` (1, d) unless None; the others take a local step."""
+        """Replica 0 takes its prior draw ``z0`` (1, d) unless None; the others take a local step (``adapt``: the
+        estimates' variances adapt the particle numbers)."""
         rows = np.arange(1, self.replicas)
         if self.explorer == "mh":
             self._mh(state, rows, scan, rng, adapt, z0)
@@ -242,8 +259,8 @@ class TemperingChain:
         accept_rows(state, rows, proposal, ev, accepted)
         rows, prob = rows[:m], prob[:m]
         state["accept"][rows] = prob
-        if adapt:
-            state["pt_log_scale"][rows] += (scan + 1) ** -0.6 * (prob - 0.234)
+        state["pt_accept_sum"][rows] += prob
+        state["pt_accept_scans"][0] += 1
 
     def _slice(self, state, rows, scan, rng, max_steps: int = 30) -> None:
         """One sweep of coordinate-wise slice sampling (stepping out, shrinkage), batched over replicas."""
@@ -319,6 +336,11 @@ class TemperingChain:
                                     state["pt_round_trips"][0])
         if adapt:
             state["pt_betas"] = refit_schedule(state["pt_betas"], reject)
+            if state["pt_accept_scans"][0] > 0:
+                rates = state["pt_accept_sum"][1:] / state["pt_accept_scans"][0]
+                state["pt_log_scale"][1:] += rescale_for_acceptance(rates)
+        state["pt_accept_sum"][:] = 0.0
+        state["pt_accept_scans"][:] = 0.0
         state["pt_reject"][:] = 0.0
         state["pt_swaps"][:] = 0.0
         state["pt_round_trips"][:] = 0.0
@@ -439,6 +461,21 @@ class ParallelTempering:
                                  rows[:, 6].min(), rows[:, 7].mean(), rows[:, 8].sum()])
             attrs["pt_round_table"] = {"columns": list(TABLE_COLUMNS), "rows": combined}
         return attrs
+
+
+def rescale_for_acceptance(rates: np.ndarray) -> np.ndarray:
+    """Log factors that move random-walk step sizes from acceptance ``rates`` towards :data:`TARGET_ACCEPT`.
+
+    For a Gaussian target a random walk with step l accepts at about
+    a(l) = 2 Phi(-c l) (Roberts, Gelman and Gilks 1997), so the step that
+    accepts at a* is l Phi^-1(a*/2) / Phi^-1(a/2). Rates are clipped to
+    [0.02, 0.98] and factors to [1/3, 3]: a short round's rate is noisy.
+    """
+    from scipy.special import ndtri
+
+    a = np.clip(np.asarray(rates, dtype=float), 0.02, 0.98)
+    factor = ndtri(TARGET_ACCEPT / 2) / ndtri(a / 2)
+    return np.log(np.clip(factor, 1 / 3, 3.0))
 
 
 def combine_evidence(log_z: np.ndarray, se: np.ndarray) -> tuple[float, float]:
