@@ -19,7 +19,7 @@ _njit = numba.njit(cache=True, nogil=True)
 
 @_njit
 def fn_exp(x):
-    return math.exp(x) if x < 709.782712893384 else math.inf
+    return math.exp(x) if not x >= 709.782712893384 else math.inf  # `not >=`: NaN stays NaN
 
 
 @_njit
@@ -42,7 +42,7 @@ def fn_log1p(x):
 
 @_njit
 def fn_expm1(x):
-    return math.expm1(x) if x < 709.782712893384 else math.inf
+    return math.expm1(x) if not x >= 709.782712893384 else math.inf
 
 
 @_njit
@@ -84,12 +84,12 @@ def fn_max(*xs):
 
 @_njit
 def fn_floor(x):
-    return math.floor(x) if math.isfinite(x) else x
+    return np.floor(x)  # a float: math.floor's integer overflows beyond 2^63
 
 
 @_njit
 def fn_ceil(x):
-    return math.ceil(x) if math.isfinite(x) else x
+    return np.ceil(x)
 
 
 @_njit
@@ -97,8 +97,8 @@ def fn_round(x):
     if not math.isfinite(x):
         return x
     if x >= 0.0:
-        return math.floor(x + 0.5)
-    return -math.floor(-x + 0.5)
+        return np.floor(x + 0.5)
+    return -np.floor(-x + 0.5)
 
 
 @_njit
