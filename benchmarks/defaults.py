@@ -56,7 +56,16 @@ def run_one(example: str, sampler: str | None, seed: int, folder: Path, extra: l
         "stopped": attrs.get("stopped"), "rhat": max(d.rhat for d in found),
         "ess_bulk": min(d.ess_bulk for d in found), "ess_tail": min(d.ess_tail for d in found),
         "evaluations": int(attrs.get("likelihood_evaluations", 0)), "warnings": len(cv.run_warnings(idata)),
+        "threads": _threaded_share(attrs),
     }
+
+
+def _threaded_share(attrs) -> str:
+    """How many of the auto executor's batches ran on threads ("-" for another executor)."""
+    batches = json.loads(attrs.get("resources", "{}")).get("executor_batches")
+    if not batches:
+        return "-"
+    return f"{batches['threads']}/{batches['threads'] + batches['serial']}"
 
 
 def main() -> None:
@@ -80,15 +89,15 @@ def main() -> None:
     if args.json:
         return
     print("| example | sampler | wall (s) | chains x draws | warm-up | stopped | worst R-hat | min ESS bulk "
-          "| min ESS tail | evaluations |")
-    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|")
+          "| min ESS tail | evaluations | batches on threads |")
+    print("|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for r in rows:
         if "error" in r:
             print(f"| {r['example']} | {r['sampler']} | error: {r['error']} |||||||")
             continue
         print(f"| {r['example']} | {r['sampler']} | {r['wall_s']} | {r['chains']} x {r['draws']} | {r['warmup']} "
               f"| {r['stopped']} | {r['rhat']:.4f} | {r['ess_bulk']:.0f} | {r['ess_tail']:.0f} "
-              f"| {r['evaluations']} |")
+              f"| {r['evaluations']} | {r['threads']} |")
 
 
 if __name__ == "__main__":
