@@ -105,6 +105,13 @@ def test_the_program_is_built_then_its_exact_loglik_is_the_closed_form_and_a_fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         k = read_results(out).posterior["k"].values
+    elsewhere = root / "fit-processes.nc"  # worker processes load the plugin and run their own sandboxes
+    proc = ponder_cli("run", MODEL, "--samples", 30, "--warmup", 30, "--chains", 2, "--seed", 1, "--out", elsewhere,
+                      "--executor", "processes", "--workers", 2, "--quiet", env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert np.array_equal(read_results(elsewhere).posterior["k"].values, k)
     mean, sd = exact_posterior_of_k()
     assert abs(TRUTH["k"] - mean) < 2 * sd  # the data are informative: the exact posterior holds the truth
     assert abs(float(k.mean()) - TRUTH["k"]) < 3 * sd, (float(k.mean()), mean, sd)

@@ -88,17 +88,20 @@ def test_installed_ricker_is_listed_checked_and_equals_the_language_model(instal
         assert [a[k] for k in keys] == [b[k] for k in keys], (params, a, b)  # bit for bit
 
     outs = []
-    for model in (MODEL, RICKER):
-        out = root / f"{model.parent.name}.nc"
+    # the simulator's model on two executors (the workers compile its kernels through the entry point), the language's
+    for model, executor in ((MODEL, "serial"), (MODEL, "processes"), (RICKER, "serial")):
+        out = root / f"{model.parent.name}-{executor}.nc"
         proc = ponder_cli("run", model, "--samples", 60, "--warmup", 60, "--chains", 2, "--particles", 64,
-                          "--seed", 1, "--out", out, "--quiet", env=env)
+                          "--seed", 1, "--executor", executor, "--workers", 2, "--out", out, "--quiet", env=env)
         assert proc.returncode == 0, proc.stderr
         outs.append(out)
     from ponder.runtime.results import read_results
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        a, b = (read_results(o) for o in outs)
+        a, on_processes, b = (read_results(o) for o in outs)
+    for name in ("r", "sigma", "phi"):
+        assert np.array_equal(a.posterior[name].values, on_processes.posterior[name].values), name
     assert a.posterior.attrs["likelihood"] == b.posterior.attrs["likelihood"] == "pf"
     for name in ("r", "sigma", "phi"):
         assert a.posterior[name].shape == (2, 60)
