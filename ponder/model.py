@@ -339,6 +339,33 @@ class Model(Problem):
                 result[inp.name].attrs["role"] = "input"
         return result
 
+    def simulate_batch(self, params, seed: int | None = None, threads: int | None = None) -> np.ndarray:
+        """One simulated dataset per parameter vector: observations, an array (M, T, C) -- (M, R, T, C) for a model
+        with R replicates (NaN after a shorter replicate's last time).
+
+        ``params`` is an array (M, parameter slots) in ``param_slot_names``
+        order, or ``{name: array (M,) or (M, K)}`` as :meth:`prior_sample`
+        gives. Every replicate of the model's data is simulated at its
+        times, with its inputs and constants; columns are ``observed_names``.
+        Dataset m, replicate r draws from the stream (seed, m, r), so the
+        result does not depend on ``threads`` (default: the usable cores).
+        """
+        from ponder.runtime.batch import simulate_batch
+
+        if isinstance(params, Mapping):
+            columns = {name: np.asarray(value, dtype=float) for name, value in params.items()}
+            count = len(next(iter(columns.values()))) if columns else 0
+            self.theta({name: value[0] if count else value for name, value in columns.items()})  # names and widths
+            thetas = np.empty((count, self.ir.n_params))
+            for p in self.ir.params:
+                thetas[:, p.offset:p.offset + p.width] = columns[p.name].reshape(count, p.width)
+        else:
+            thetas = np.asarray(params, dtype=float)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
+        out = simulate_batch(self, thetas, int(seed), threads)
+        return out[:, 0] if out.shape[1] == 1 else out
+
     def _check_times(self, times: np.ndarray) -> None:
         if times.ndim != 1 or len(times) == 0:
             raise messages.no_times_given()
