@@ -977,6 +977,19 @@ def no_checkpoint_to_resume(path: Any, rounds: bool = False) -> ModelError:
     return ModelError(f"there is no {what} to resume at `{path}`", hint=hint)
 
 
+def abc_needs_summaries() -> ModelError:
+    """``--option distance=summaries`` on a model without ``summary`` lines."""
+    return ModelError("the `abc` method was asked for distance=summaries, but the model declares no `summary`",
+                      hint="add lines such as `summary m = mean(y)` to the model, or use distance=raw (every "
+                      "observed value, standardised)")
+
+
+def abc_budget_below_population(budget: int, population: int) -> ModelError:
+    return ModelError(f"a simulation budget of {budget} cannot pay for one population of {population}",
+                      hint="raise --option simulations=N (a run needs several populations) or lower "
+                      "--option population=N")
+
+
 def checkpoint_unreadable(path: Any, problem: Any) -> ModelError:
     """``problem``: what reading it raised."""
     return ModelError(f"the checkpoint `{path}` cannot be read ({problem})", hint="delete it and start again")

@@ -25,6 +25,7 @@ DEFAULT_PLUGINS = (
     "ponder.plugins.builtin.likelihoods",
     "ponder.plugins.builtin.samplers",
     "ponder.plugins.builtin.executors",
+    "ponder.plugins.builtin.methods",
     "ponder.plugins.builtin.figures",
 )
 

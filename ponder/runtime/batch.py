@@ -22,13 +22,15 @@ from ponder.runtime.seeds import thread_generator
 BLOCK = 32
 
 
-def simulate_batch(model, thetas: np.ndarray, seed: int, threads: int | None = None) -> np.ndarray:
+def simulate_batch(model, thetas: np.ndarray, seed: int, threads: int | None = None, first: int = 0) -> np.ndarray:
     """Observations simulated from each row of ``thetas`` (M, parameter slots): an array (M, R, T, C).
 
     R is the number of datasets (replicates) of the model, T the most
     observation times of any of them (a replicate with fewer is NaN after its
     last time), C the observed columns in ``model.ir.observed_columns`` order.
     ``threads`` (default: the usable cores) run blocks of :data:`BLOCK` datasets.
+    Row m is dataset ``first + m`` of the batch (its stream is ``(seed, first + m, r)``), so a batch
+    cut into pieces simulates what it would have simulated whole.
     """
     from ponder.runtime.executors import usable_cores
     from ponder.runtime.kernels import link
@@ -55,7 +57,7 @@ def simulate_batch(model, thetas: np.ndarray, seed: int, threads: int | None = N
         for m in range(start, min(start + BLOCK, m_total)):
             for r in range(n_rep):
                 n_times = len(times[r])
-                loops.simulate_run(thetas[m], consts[r], t0, times[r], thread_generator((seed, m, r)),
+                loops.simulate_run(thetas[m], consts[r], t0, times[r], thread_generator((seed, first + m, r)),
                                    states[:n_times], out[m, r, :n_times])
 
     starts = range(0, m_total, BLOCK)
