@@ -10,7 +10,7 @@ from ponder.lang import ir
 
 
 def model_summary(model) -> Group:
-    """Params with priors, constants, states, observations, datasets, kind."""
+    """Params with priors, constants, states, observations, summaries, datasets, kind."""
     m = model.ir
     kind = "deterministic" if m.deterministic else "stochastic"
     if isinstance(m.dynamics, ir.StepDynamics):
@@ -99,6 +99,15 @@ def model_summary(model) -> Group:
         table.add_row(o.column, "~ " + ir.format_dist(o.dist))
     _more(table, m.observations)
     parts.append(table)
+
+    if m.summaries:
+        table = Table(title="summaries", title_justify="left", show_edge=False)
+        table.add_column("name")
+        table.add_column("statistic")
+        for summary in _shown(m.summaries):
+            table.add_row(summary.name, summary.text)
+        _more(table, m.summaries)
+        parts.append(table)
 
     table = Table(title="datasets", title_justify="left", show_edge=False)
     table.add_column("file")

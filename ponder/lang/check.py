@@ -126,6 +126,7 @@ class _Checker:
         self.derived: dict[str, ast.DerivedDecl] = {}
         self.inputs: list[tuple[str, str, str | None]] = []
         self.observations: list = []
+        self.summaries: list[tuple[str, str, str, tuple[float, ...], bool]] = []
         self.multivariate: dict[ast.DistCall, tuple[int, tuple[str, ...]]] = {}
         self.warnings: list = []
         self.lowering = ExprLowering(self.kinds, self.shapes, self.functions, self.derived)
@@ -162,6 +163,7 @@ class _Checker:
             elif isinstance(d, ast.OdeBlock):
                 self._ode(d)
         self._observations([d for d in decls if isinstance(d, (ast.ObserveDecl, ast.ObserveFor))])
+        self._summaries([d for d in decls if isinstance(d, ast.SummaryDecl)])
         self._datasets(decls)
         infer = self._infer([d for d in decls if isinstance(d, ast.InferBlock)])
         self._unused(decls)
@@ -187,6 +189,7 @@ class _Checker:
             derived=self.derived,
             inputs=tuple(self.inputs),
             observations=tuple(self.observations),
+            summaries=tuple(self.summaries),
             multivariate=self.multivariate,
             warnings=tuple(w.with_source(self.program.source) for w in sorted(
                 self.warnings, key=lambda w: (w.span.line, w.span.column) if w.span else (0, 0))),
@@ -646,6 +649,69 @@ class _Checker:
             raise messages.column_observed_twice(column, d.column_span, self._seen_columns[column])
         self._seen_columns[column] = d.span
         self.spans.setdefault("observe:" + column, d.column_span)
+
+    # ------------------------------------------------------------ summaries
+    def _summaries(self, decls: list[ast.SummaryDecl]) -> None:
+        """``summary NAME = STAT(column, ...)`` (or ``log1p`` of one): a statistic of an observed column.
+
+        The column is a name of an ``observe`` line, or ``y[k]`` with a
+        whole number ``k`` for the column ``y_k`` of an observation in a
+        ``for`` loop (or of a multivariate one); the statistic's other
+        arguments are constants, folded here and checked against their ranges.
+        """
+        columns = list(self._seen_columns)
+        seen: dict[str, Span] = {}
+        for d in decls:
+            if d.name in RESERVED:
+                raise messages.reserved_name(d.name, d.name_span)
+            if d.name in seen:
+                raise messages.declared_twice(d.name, d.name_span, "summary", seen[d.name])
+            if d.name in self.globals:
+                prev = self.globals[d.name]
+                raise messages.declared_twice(d.name, d.name_span, prev.kind, prev.span)
+            if d.name in self.functions:
+                raise messages.declared_twice(d.name, d.name_span, "function", self.functions[d.name].name_span)
+            call, log1p = d.value, False
+            if isinstance(call, ast.Call) and call.name == "log1p":
+                if len(call.args) != 1:
+                    raise messages.summary_arity("log1p", ["STAT(column, ...)"], len(call.args), call.span)
+                call, log1p = call.args[0], True
+            if not isinstance(call, ast.Call) or call.name == "log1p":
+                raise messages.summary_not_a_statistic(call.span, ir.SUMMARY_STATISTICS)
+            if call.name not in ir.SUMMARY_STATISTICS:
+                raise messages.unknown_summary_statistic(call.name, call.name_span, ir.SUMMARY_STATISTICS)
+            params = ("column",) + ir.SUMMARY_STATISTICS[call.name]
+            if len(call.args) != len(params):
+                raise messages.summary_arity(call.name, params, len(call.args), call.span)
+            column = self._summary_column(call.name, call.args[0], columns)
+            args = tuple(self._summary_argument(call.name, p, a) for p, a in zip(params[1:], call.args[1:]))
+            self.summaries.append((d.name, call.name, column, args, log1p))
+            seen[d.name] = d.name_span
+            self.spans["summary:" + d.name] = d.name_span
+
+    def _summary_column(self, stat: str, arg: ast.Expr, columns: list[str]) -> str:
+        """The data column a summary's first argument names: ``y``, or ``y[k]`` for column ``y_k``."""
+        if isinstance(arg, ast.Name):
+            column, written = arg.name, arg.name
+        elif isinstance(arg, ast.Index):
+            k = arg.index.value if isinstance(arg.index, ast.Number) else None
+            if arg.column is not None or k is None or k != math.floor(k):
+                raise messages.summary_column_index(arg.name, arg.span)
+            column, written = f"{arg.name}_{int(k)}", f"{arg.name}[{int(k)}]"
+        else:
+            raise messages.summary_needs_column(stat, arg.span, columns)
+        if column not in columns:
+            raise messages.summary_not_observed(written, arg.span, columns)
+        return column
+
+    def _summary_argument(self, stat: str, param: str, arg: ast.Expr) -> float:
+        """A statistic's number after the column: ``q`` of ``quantile`` in [0, 1], ``lag`` of ``acf`` whole, >= 1."""
+        value = self._constant(arg, f"the {'level' if param == 'q' else param} of `{stat}`")
+        if param == "q" and not 0 <= value <= 1:
+            raise messages.summary_quantile_out_of_range(value, arg.span)
+        if param == "lag" and not (math.isfinite(value) and value == math.floor(value) and value >= 1):
+            raise messages.summary_bad_lag(value, arg.span)
+        return value
 
     # ------------------------------------------------------------ data
     def _datasets(self, decls) -> None:

@@ -211,6 +211,37 @@ class Derived:
         return math.prod(self.shape) if self.shape else 1
 
 
+#: The statistics of ``summary NAME = STAT(column, ...)``: each one's arguments after the column
+#: (:mod:`ponder.runtime.summaries` computes them; ``log1p(STAT(...))`` of any of them too).
+SUMMARY_STATISTICS = {
+    "mean": (), "sd": (), "min": (), "max": (), "sum": (), "quantile": ("q",), "acf": ("lag",),
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """``summary NAME = STAT(column, ...)``, or ``log1p(STAT(...))``: a statistic over the times of one replicate.
+
+    ``column`` is the observed data column, ``column_index`` its place in
+    :attr:`ModelIR.observed_columns`; ``args`` the statistic's numbers after
+    the column (``q`` of ``quantile``, ``lag`` of ``acf``), in
+    :data:`SUMMARY_STATISTICS` order.
+    """
+
+    name: str
+    stat: str
+    column: str
+    column_index: int
+    args: tuple[float, ...] = ()
+    log1p: bool = False
+
+    @property
+    def text(self) -> str:
+        """The statistic in model-language words: ``log1p(quantile(y, 0.9))``."""
+        inner = f"{self.stat}({', '.join([self.column] + [format_expr(Num(a)) for a in self.args])})"
+        return f"log1p({inner})" if self.log1p else inner
+
+
 @dataclass(frozen=True)
 class State:
     name: str
@@ -308,6 +339,8 @@ class ModelIR:
     deterministic: bool
     inputs: tuple[Input, ...] = ()
     derived: tuple[Derived, ...] = ()
+    #: the ``summary`` declarations, in file order (the kernels do not read them: not in :meth:`kernel_key`)
+    summaries: tuple[Summary, ...] = ()
     source: Source = field(compare=False, repr=False, default=None)
     spans: dict = field(default_factory=dict, compare=False, repr=False)
     #: what the check found suspicious (``ModelWarning``s), in file order

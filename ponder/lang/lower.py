@@ -6,8 +6,8 @@ vector-valued expression, which targets define a new local, and every size,
 loop bound and constant folded to a number. :func:`lower` then translates the
 tree node by node: declarations in the order of their kind (constants,
 parameters, inputs, states, dynamics, observations, derived quantities,
-data), with the flat offsets of parameters, constants and states and whether
-the model is deterministic. It checks nothing a user could get wrong and
+summaries, data), with the flat offsets of parameters, constants and states
+and whether the model is deterministic. It checks nothing a user could get wrong and
 raises no :class:`~ponder.lang.errors.ModelError`: a node the checking pass
 did not resolve is a bug (``AssertionError``).
 
@@ -69,6 +69,8 @@ class Checked:
     derived: Mapping[str, ast.DerivedDecl]  #: the model's ``derived`` quantities, in order
     inputs: tuple[tuple[str, str, str | None], ...]  #: ``(name, interpolate, path)`` of each ``input``
     observations: tuple[tuple[str, ast.ObserveDecl, tuple[tuple[str, int], ...], int], ...]  #: (column, decl, loop values, K)
+    #: each ``summary``: (name, statistic, data column, the statistic's other arguments, log1p), in file order
+    summaries: tuple[tuple[str, str, str, tuple[float, ...], bool], ...] = ()
     warnings: tuple = ()  #: :class:`~ponder.lang.errors.ModelWarning`s, in file order
     #: each multivariate distribution call: the length K of its value, and its ``arg_shapes``
     multivariate: Mapping[ast.DistCall, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
@@ -243,6 +245,11 @@ class _Lower:
             derived.append(ir.Derived(name, shape, offset, self.exprs.elements(d.value, shape)))
             offset += derived[-1].width
         draws = dynamics is not None and any(isinstance(n, ir.Sample) for n in ir.walk(dynamics))
+        observations = tuple(ir.Observation(column, self.dist(d.dist, dict(env)), size)
+                             for column, d, env, size in c.observations)
+        columns = [column for o in observations for column in o.columns]
+        summaries = tuple(ir.Summary(name, stat, column, columns.index(column), args, log1p)
+                          for name, stat, column, args, log1p in c.summaries)
         return ir.ModelIR(
             name=c.name,
             params=tuple(params),
@@ -251,14 +258,14 @@ class _Lower:
             states=tuple(states),
             t0=c.t0,
             dynamics=dynamics,
-            observations=tuple(ir.Observation(column, self.dist(d.dist, dict(env)), size)
-                               for column, d, env, size in c.observations),
+            observations=observations,
             datasets=tuple(self.dataset(d) for d in decls if isinstance(d, (ast.DataDecl, ast.ReplicateDecl))),
             infer=c.infer,
             deterministic=(all(s.init_dist is None for s in states) and not draws
                            and (c.simulator is None or c.simulator[1])),
             inputs=tuple(ir.Input(name, i, interp, path) for i, (name, interp, path) in enumerate(c.inputs)),
             derived=tuple(derived),
+            summaries=summaries,
             source=program.source,
             spans=c.spans,
             warnings=c.warnings,

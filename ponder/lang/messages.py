@@ -63,7 +63,7 @@ TOKEN_HINTS = {
     "elif": "write `else if`",
     "closes_nothing": "nothing is open here for it to close: remove it",
     "declaration": "a declaration starts with `param`, `const`, `state`, `accum`, `step`, `ode`, `observe`, `data`, "
-                   "`input`, `fn`, `derived`, `replicate`, `infer`, `t0` or `model`",
+                   "`input`, `fn`, `derived`, `summary`, `replicate`, `infer`, `t0` or `model`",
 }
 
 
@@ -1243,6 +1243,80 @@ def input_not_allowed(name: str, what: str, span: Span) -> ModelError:
 def derived_matrix(name: str, span: Span) -> ModelError:
     return ModelError(f"the derived quantity `{name}` would be a matrix", span,
                       hint="derived quantities are numbers or vectors")
+
+
+# ------------------------------------------------------------ summaries (`summary NAME = STAT(column, ...)`)
+def _observed_list(columns: list[str]) -> str:
+    return f"the observed columns are {one_of(columns)}" if columns else "the model observes no column yet"
+
+
+def summary_not_a_statistic(span: Span, known: Iterable[str]) -> ModelError:
+    """The value of a ``summary`` is not one call of a statistic (or ``log1p`` of one)."""
+    return ModelError("a summary is one statistic of an observed column", span,
+                      hint=f"write `summary NAME = STAT(column, ...)` with STAT {one_of(known)}, "
+                           "or `log1p(STAT(column, ...))`")
+
+
+def unknown_summary_statistic(name: str, span: Span, known: Iterable[str]) -> ModelError:
+    known = list(known)
+    listed = f"the statistics are {one_of(known)}"
+    close = did_you_mean(name, known)
+    return ModelError(f"unknown statistic `{name}`", span, hint=f"{close} {listed}" if close else listed)
+
+
+def summary_arity(stat: str, params: Iterable[str], given: int, span: Span) -> ModelError:
+    """``params``: what ``stat`` takes (``column``, ``q``, ...); ``given``: how many arguments the call has."""
+    params = list(params)
+    n = len(params)
+    return ModelError(f"`{stat}` in a summary takes {n} argument{'s' if n != 1 else ''}, not {given}", span,
+                      hint=_signature(stat, params))
+
+
+def summary_needs_column(stat: str, span: Span, columns: Iterable[str]) -> ModelError:
+    """The first argument of a statistic is an expression, not the name of an observed column."""
+    return ModelError(f"the first argument of `{stat}` must be an observed column", span,
+                      hint=f"a summary is computed from the data as observed; {_observed_list(list(columns))}")
+
+
+def summary_not_observed(name: str, span: Span, columns: Iterable[str]) -> ModelError:
+    """``name`` (``y``, or ``y[2]`` as written) is no column of an ``observe`` line."""
+    columns = list(columns)
+    if f"{name}_0" in columns:
+        hint = f"`{name}` is observed element by element: write `{name}[0]` for column `{name}_0`, and so on"
+    else:
+        close = did_you_mean(name, columns)
+        hint = f"{close} {_observed_list(columns)}" if close else _observed_list(columns)
+    return ModelError(f"`{name}` is not an observed column", span, hint=hint)
+
+
+def summary_column_index(name: str, span: Span) -> ModelError:
+    """``y[i]`` in a summary with an index that is not a whole number written as such (or two indices)."""
+    return ModelError(f"a summary picks an element of `{name}` by one whole number written as such", span,
+                      hint=f"write `{name}[0]` for data column `{name}_0`, `{name}[1]` for `{name}_1`, ...")
+
+
+def summary_quantile_out_of_range(value: float, span: Span) -> ModelError:
+    return ModelError(f"the level of `quantile` must be in [0, 1], not {value:g}", span,
+                      hint="a fraction, not a percentage: `quantile(y, 0.5)` is the median")
+
+
+def summary_bad_lag(value: float, span: Span) -> ModelError:
+    return ModelError(f"the lag of `acf` must be a whole number of at least 1, not {value:g}", span,
+                      hint="`acf(y, 1)` correlates each observed value with the next one, `acf(y, 2)` with the one "
+                           "after that")
+
+
+def no_summaries(model: str) -> ModelError:
+    """A simulation-based method asked for summaries of a model that declares none."""
+    return ModelError(f"the model `{model}` declares no `summary`", hint="declare the statistics to compare, such as "
+                      "`summary y_mean = mean(y)` and `summary y_acf = acf(y, 1)`")
+
+
+def summary_data_shape(expected: str, got: str) -> ModelError:
+    """Observations handed to ``summarise`` of another shape than ``expected`` ("(M, 2, T, 1)")."""
+    return ModelError(f"summaries need observations of shape {expected}, not {got}",
+                      hint="M datasets, R replicates, T times (NaN where missing) and the observed columns, "
+                           "as `Model.simulate_batch` returns them")
 
 
 def unknown_interpolation(name: str, span: Span, known: Iterable[str]) -> ModelError:

@@ -224,6 +224,10 @@ class _Build:
         name, value = items
         return ast.DerivedDecl(str(name), value, _span(meta), _tok_span(name))
 
+    def summary_decl(self, meta, items):
+        name, value = items
+        return ast.SummaryDecl(str(name), value, _span(meta), _tok_span(name))
+
     def data_decl(self, meta, items):
         return ast.DataDecl(str(items[0])[1:-1], _span(meta))
 
@@ -361,7 +365,7 @@ _TOKEN_TEXT = {
 _KEYWORDS = {
     "model", "param", "const", "state", "accum", "t0", "step", "ode", "observe", "data",
     "replicate", "infer", "if", "then", "else", "for", "in", "and", "or", "not",
-    "input", "from", "fn", "return", "derived", "simulator", "output",
+    "input", "from", "fn", "return", "derived", "simulator", "output", "summary",
 }
 
 
@@ -396,7 +400,8 @@ def _describe_expected(expected) -> str:
 
 
 _DECL_STARTS = {"MODEL", "PARAM", "CONST", "STATE", "ACCUM", "T0", "STEP", "ODE", "OBSERVE",
-                "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED", "SIMULATOR", "OUTPUT"}
+                "DATA", "REPLICATE", "INFER", "INPUT", "FN", "DERIVED", "SIMULATOR", "OUTPUT",
+                "SUMMARY"}
 
 
 def _declaration_keyword(err: UnexpectedToken) -> str | None:

@@ -298,6 +298,16 @@ class DerivedDecl:
 
 
 @_node
+class SummaryDecl:
+    """``summary NAME = STAT(column, ...)``: ``value`` as written (the check says which statistics exist)."""
+
+    name: str
+    value: Expr
+    span: Span
+    name_span: Span
+
+
+@_node
 class DataDecl:
     path: str
     span: Span
@@ -332,7 +342,7 @@ class InferBlock:
 Declaration = Union[
     ModelDecl, ParamDecl, ConstDecl, StateDecl, T0Decl, StepBlock, OdeBlock,
     ObserveDecl, ObserveFor, DataDecl, ReplicateDecl, InferBlock, InputDecl, FnDecl, DerivedDecl, SimulatorDecl,
-    OutputDecl,
+    OutputDecl, SummaryDecl,
 ]
 
 
