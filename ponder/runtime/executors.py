@@ -34,6 +34,7 @@ import shutil
 import signal
 import sys
 import time
+from collections import deque
 from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Callable, Iterable, Protocol, runtime_checkable
 
@@ -122,23 +123,27 @@ class AutoExecutor(SerialExecutor):
 
     Threads pay when the caller has permitted them (:meth:`permit_threads`:
     every likelihood declares itself thread-safe), a batch has at least two
-    tasks and one task takes at least ``threads_from`` seconds (a thread
-    hand-off costs tens of microseconds; a particle filter's estimate takes
-    milliseconds). The time per task is a running mean over batches, so the
-    choice follows a particle number that changes during warm-up; it falls
-    back to serial below half the threshold. The first batch, which loads
-    the kernels, is not measured. Results are the same either way
+    tasks and one task took at least ``threads_from`` seconds in each of the
+    last :attr:`MEASURED` batches (a thread hand-off costs tens of
+    microseconds; a particle filter's estimate takes milliseconds). It goes
+    back to serial when none of the last batches reached half of that, so
+    the choice follows a particle number that changes during warm-up, and a
+    single slow batch (a pause of the machine) changes nothing. The first
+    batch, which loads the kernels, is not measured. Results are the same either way
     (tasks carry their own seeds).
     """
 
     name = "auto"
     threads_from = 1e-3
+    #: batches measured before a change
+    MEASURED = 4
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or usable_cores()
         self.allowed = False
         self.pool = None
-        self.seconds_per_task = 0.0
+        #: seconds per task of the last few measured batches
+        self.recent: deque = deque(maxlen=self.MEASURED)
         #: how many batches ran on threads and how many in series (for the run's record)
         self.batches = {"threads": 0, "serial": 0}
 
@@ -146,10 +151,11 @@ class AutoExecutor(SerialExecutor):
         self.allowed = bool(allowed)
 
     def _threads_pay(self, n: int) -> bool:
-        if not self.allowed or self.workers < 2 or n < 2:
+        if not self.allowed or self.workers < 2 or n < 2 or len(self.recent) < self.MEASURED:
             return False
-        threshold = self.threads_from if self.pool is None else self.threads_from / 2
-        return self.seconds_per_task >= threshold
+        if self.pool is None:  # every one of the last batches was slow enough: one slow batch is not a trend
+            return min(self.recent) >= self.threads_from
+        return max(self.recent) >= self.threads_from / 2
 
     def map(self, fn, items):
         items = list(items)
@@ -163,15 +169,14 @@ class AutoExecutor(SerialExecutor):
             at_once = min(self.workers, len(items))
             self.batches["threads"] += 1
         else:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+                self.pool = None
             results = [fn(item) for item in items]
             at_once = 1
             self.batches["serial"] += 1
-        per_task = (time.perf_counter() - started) * at_once / len(items)
-        done = self.batches["threads"] + self.batches["serial"]
-        if done == 2:  # the first batch is not a measure: it loads the kernels
-            self.seconds_per_task = per_task
-        elif done > 2:
-            self.seconds_per_task = 0.5 * (self.seconds_per_task + per_task)
+        if self.batches["threads"] + self.batches["serial"] > 1:  # the first batch loads kernels: not a measure
+            self.recent.append((time.perf_counter() - started) * at_once / len(items))
         return results
 
     def shutdown(self) -> None:
