@@ -88,3 +88,30 @@ def test_abc_settings_that_cannot_work_are_refused(conjugate):
         run_method(conjugate, "abc", seed=1, options={"population": 500, "simulations": 600})
     with pytest.raises(ModelError, match="declares no `summary`"):
         run_method(conjugate, "abc", seed=1, options={"distance": "summaries"})
+
+
+# ten observations of y ~ N(mu, 1) at one time each: the sample mean is sufficient, so ABC on `summary m = mean(y)`
+# approaches the exact posterior N(sum y / (n + 1/4), 1 / (n + 1/4)) (prior N(0, 2^2))
+TEN = ('param mu ~ Normal(0, 2)\nstate m = mu\nobserve y ~ Normal(m, 1)\nsummary ybar = mean(y)\n'
+       'data "ten.csv"\n')
+
+
+def test_abc_on_a_sufficient_summary_finds_the_conjugate_posterior(tmp_path):
+    y = np.random.default_rng(3).normal(0.6, 1.0, 10)
+    y[4] = np.nan  # a missing value: the summary and the simulated datasets' summaries skip it
+    (tmp_path / "ten.csv").write_text("time,y\n" + "".join(f"{k + 1},{'' if np.isnan(v) else repr(float(v))}\n"
+                                                          for k, v in enumerate(y)))
+    model = ponder.loads(TEN, base_dir=tmp_path)
+    idata = run_method(model, "abc", seed=2, options=OPTIONS)
+    attrs = arviz_io.group(idata, "posterior").attrs
+    assert attrs["abc_distance"] == "summaries"
+    seen = y[np.isfinite(y)]
+    precision = len(seen) + 0.25
+    mean, sd = seen.sum() / precision, math.sqrt(1 / precision)
+    mu = _mu(idata)
+    ess = min(json.loads(attrs["abc_ess"]))
+    assert abs(mu.mean() - mean) < 4 * sd / math.sqrt(2 * ess), (mu.mean(), mean)
+    eps = max(t[-1] for t in json.loads(attrs["abc_tolerances"])) * math.sqrt(4 + 1 / len(seen))
+    widest = math.sqrt(sd**2 + eps**2 / 3)
+    sd_se = sd / math.sqrt(2 * (2 * ess - 1))
+    assert sd - 4 * sd_se < mu.std() < widest + 4 * sd_se, (mu.std(), sd, widest)

@@ -106,9 +106,9 @@ class AbcSmc:
     def _features(self, y: np.ndarray) -> np.ndarray:
         """(M, features) of simulated (M, R, T, C) observations: summaries, or the observed entries."""
         if self.distance == "summaries":
-            from ponder.runtime.summaries import summarise
+            from ponder.runtime.summaries import like_data, summarise
 
-            return summarise(self.problem, y).reshape(len(y), -1)
+            return summarise(self.problem, like_data(self.problem, y)).reshape(len(y), -1)  # the data's times only
         return y.reshape(len(y), -1)[:, self._observed_mask()]
 
     def _observed_mask(self) -> np.ndarray:
