@@ -977,11 +977,11 @@ def no_checkpoint_to_resume(path: Any, rounds: bool = False) -> ModelError:
     return ModelError(f"there is no {what} to resume at `{path}`", hint=hint)
 
 
-def abc_needs_summaries() -> ModelError:
-    """``--option distance=summaries`` on a model without ``summary`` lines."""
-    return ModelError("the `abc` method was asked for distance=summaries, but the model declares no `summary`",
-                      hint="add lines such as `summary m = mean(y)` to the model, or use distance=raw (every "
-                      "observed value, standardised)")
+def method_needs_summaries(method: str) -> ModelError:
+    """A simulation-based method asked to compare summaries, on a model without ``summary`` lines."""
+    return ModelError(f"the `{method}` method was asked to use summaries, but the model declares no `summary`",
+                      hint="add lines such as `summary m = mean(y)` to the model, or let the method use every "
+                      "observed value (raw)")
 
 
 def abc_budget_below_population(budget: int, population: int) -> ModelError:

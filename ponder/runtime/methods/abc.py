@@ -43,24 +43,8 @@ import numpy as np
 from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.methods.contract import MethodResult
+from ponder.runtime.methods.simulations import Simulations
 from ponder.runtime.seeds import generator
-
-#: datasets per simulation task handed to the executor
-CHUNK = 64
-
-_WORKER_PROBLEMS: dict = {}
-
-
-def _simulate_chunk(task):
-    """Worker entry point: the observations simulated from ``thetas``, datasets ``first``... of the batch."""
-    from ponder.runtime.batch import simulate_batch
-    from ponder.runtime.problem import load_problem
-
-    spec, thetas, seed, first = task
-    problem = _WORKER_PROBLEMS.get(spec)
-    if problem is None:
-        problem = _WORKER_PROBLEMS[spec] = load_problem(spec)
-    return simulate_batch(problem, thetas, seed, threads=1, first=first)
 
 
 class AbcSmc:
@@ -83,50 +67,23 @@ class AbcSmc:
 
     def __init__(self, problem, executor, seed, population=1000, simulations=100_000, quantile=0.5, rounds=20,
                  min_acceptance=0.01, tolerance=0.0, distance="auto", chains=2):
-        if not problem.datasets:
-            raise messages.no_observation_times()
-        self.problem, self.executor, self.seed = problem, executor, int(seed)
+        self.problem, self.seed = problem, int(seed)
         self.population, self.budget, self.quantile = population, simulations, quantile
         self.max_rounds, self.min_acceptance, self.tolerance = rounds, min_acceptance, tolerance
         self.chains = chains
-        declared = bool(getattr(problem.ir, "summaries", ()))
-        if distance == "summaries" and not declared:
-            raise messages.abc_needs_summaries()
-        self.distance = "summaries" if distance == "summaries" or (distance == "auto" and declared) else "raw"
         if self.population * chains > self.budget:
             raise messages.abc_budget_below_population(self.budget // chains, self.population)
+        self.sims = Simulations(problem, executor, seed, "abc", distance)
+        self.distance = self.sims.kind
         self.consts = problem.consts()
-        self.observed = self._features(_observed_array(problem))[0]
-        _WORKER_PROBLEMS[problem.spec] = problem
-        permit = getattr(executor, "permit_threads", None)
-        if permit is not None:
-            permit(True)  # the simulation kernels run on threads (a Python simulator locks if it must)
-
-    # ------------------------------------------------------------ data and distances
-    def _features(self, y: np.ndarray) -> np.ndarray:
-        """(M, features) of simulated (M, R, T, C) observations: summaries, or the observed entries."""
-        if self.distance == "summaries":
-            from ponder.runtime.summaries import like_data, summarise
-
-            return summarise(self.problem, like_data(self.problem, y)).reshape(len(y), -1)  # the data's times only
-        return y.reshape(len(y), -1)[:, self._observed_mask()]
-
-    def _observed_mask(self) -> np.ndarray:
-        mask = self.__dict__.get("_mask")
-        if mask is None:
-            mask = self._mask = np.isfinite(_observed_array(self.problem)).reshape(-1)
-        return mask
 
     def _distances(self, features: np.ndarray, scale: np.ndarray) -> np.ndarray:
-        z = (features - self.observed) / scale
+        z = (features - self.sims.observed) / scale
         d = np.sqrt(np.mean(z**2, axis=1))
         return np.where(np.isfinite(d), d, math.inf)  # a failed simulation is never accepted
 
     def _simulate(self, thetas: np.ndarray, chain: int, round_index: int, batch: int) -> np.ndarray:
-        seed = int(generator(self.seed, 4, chain, round_index, batch, 0).integers(2**62))
-        tasks = [(self.problem.spec, thetas[i:i + CHUNK], seed, i) for i in range(0, len(thetas), CHUNK)]
-        parts = self.executor.map(_simulate_chunk, tasks)
-        return self._features(np.concatenate(parts)) if parts else np.empty((0, self.observed.size))
+        return self.sims.simulate(thetas, chain, round_index, batch, 0)
 
     # ------------------------------------------------------------ rounds
     def _round_zero(self, chain: int) -> dict:
@@ -272,16 +229,6 @@ def _unpack(saved: dict) -> tuple[list, list, int, int, dict | None]:
 
 
 _STOPS = ("rounds", "tolerance", "min_acceptance", "simulations")
-
-
-def _observed_array(problem) -> np.ndarray:
-    """The data as (R, T, C), NaN where a value is missing or a replicate has fewer times."""
-    longest = max(ds.n_times for ds in problem.datasets)
-    columns = len(problem.ir.observed_columns)
-    out = np.full((len(problem.datasets), longest, columns), math.nan)
-    for r, ds in enumerate(problem.datasets):
-        out[r, :ds.n_times] = ds.values
-    return out[None]
 
 
 def _mad(features: np.ndarray) -> np.ndarray:
