@@ -984,6 +984,19 @@ def method_needs_summaries(method: str) -> ModelError:
                       "observed value (raw)")
 
 
+def method_needs_extra(method: str, extra: str, problem: str) -> ModelError:
+    """A method whose optional dependencies are not installed (``problem``: the import error)."""
+    return ModelError(f"the `{method}` method needs the `{extra}` extra ({problem})",
+                      hint=f"pip install 'ponder[{extra}]' (on a CPU-only machine install torch==2.13.0 first: a "
+                      f"bare torch requirement pulls a CUDA build of several GB)")
+
+
+def npe_too_few_simulations(usable: int, simulated: int) -> ModelError:
+    return ModelError(f"only {usable} of {simulated} simulated datasets are usable (the others have missing or "
+                      f"infinite values): too few to train on",
+                      hint="check the model at prior draws with `ponder simulate`, or narrow the priors")
+
+
 def abc_budget_below_population(budget: int, population: int) -> ModelError:
     return ModelError(f"a simulation budget of {budget} cannot pay for one population of {population}",
                       hint="raise --option simulations=N (a run needs several populations) or lower "
