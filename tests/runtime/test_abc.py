@@ -47,6 +47,8 @@ def test_abc_finds_the_conjugate_posterior(conjugate):
     tolerances = json.loads(attrs["abc_tolerances"])[0]
     assert tolerances[0] == math.inf and all(a > b for a, b in zip(tolerances[1:], tolerances[2:]))  # shrinking
     assert attrs["simulations"] <= OPTIONS["simulations"]
+    if "simulations" in attrs["abc_stopped"]:  # out of budget: it spent all of it, the unfinished round included
+        assert attrs["simulations"] == OPTIONS["simulations"]
     stats = arviz_io.group(idata, "sample_stats")
     assert np.all(stats["abc_distance"].values <= max(t[-1] for t in json.loads(attrs["abc_tolerances"])))
 

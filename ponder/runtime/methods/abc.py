@@ -20,8 +20,9 @@ the adaptive tolerances of Del Moral, Doucet and Jasra (2012):
   ``population`` of them; their weights are
   w_i ∝ prior(theta_i) / sum_j w_j K(theta_i | theta_j);
 * it stops after ``rounds`` rounds, when the simulation budget
-  ``simulations`` would be exceeded (the last whole population is the
-  answer), when a round accepts fewer than ``min_acceptance`` of its
+  ``simulations`` runs out (the last whole population is the answer; the
+  simulations of the unfinished round are counted in the attribute
+  ``simulations`` and in ``abc_unfinished_simulations``), when a round accepts fewer than ``min_acceptance`` of its
   proposals, or when the tolerance reaches ``tolerance``.
 
 The final population is resampled to equal weights (systematic
@@ -95,11 +96,12 @@ class AbcSmc:
         d = self._distances(features, scale)
         return {"theta": theta, "logw": np.zeros(n), "distance": d, "scale": scale,
                 "tolerances": np.array([math.inf]), "acceptance": np.array([1.0]),
-                "round_simulations": np.array([float(n)]), "simulations": np.array([float(n)])}
+                "round_simulations": np.array([float(n)]), "simulations": np.array([float(n)]),
+                "unfinished": np.zeros(1)}
 
-    def _next_round(self, state: dict, chain: int, t: int) -> dict | None:
-        """Round ``t`` of ``chain`` from round t-1's population; None when its budget cannot pay for a whole
-        population."""
+    def _next_round(self, state: dict, chain: int, t: int) -> dict | int:
+        """Round ``t`` of ``chain`` from round t-1's population; when its budget runs out before the round has
+        a whole population, the simulations that round spent (they are counted, the partial round dropped)."""
         n, dim = self.population, self.problem.ir.n_params
         finite = np.isfinite(state["distance"])
         eps = float(np.quantile(state["distance"][finite], self.quantile)) if finite.any() else math.inf
@@ -118,7 +120,7 @@ class AbcSmc:
             if used + simulated + size > budget:
                 size = int(budget - used - simulated)
                 if size <= 0:
-                    return None
+                    return simulated
             parents = rng.choice(n, size=size, p=w)
             theta = state["theta"][parents] + rng.standard_normal((size, dim)) @ chol.T
             logprior = np.empty(size)
@@ -143,7 +145,7 @@ class AbcSmc:
                 "tolerances": np.append(state["tolerances"], eps),
                 "acceptance": np.append(state["acceptance"], n / proposed),
                 "round_simulations": np.append(state["round_simulations"], float(simulated)),
-                "simulations": np.append(state["simulations"], used + simulated)}
+                "simulations": np.append(state["simulations"], used + simulated), "unfinished": np.zeros(1)}
 
     def _one_chain(self, chain: int, t: int, state: dict, save, progress) -> tuple[dict, str]:
         """Rounds of ``chain`` from round ``t`` (its state ``state``) to the end; its last state, why it stopped."""
@@ -157,8 +159,8 @@ class AbcSmc:
             if state["acceptance"][-1] < self.min_acceptance:
                 return state, "min_acceptance"
             nxt = self._next_round(state, chain, t + 1)
-            if nxt is None:
-                return state, "simulations"
+            if isinstance(nxt, int):
+                return {**state, "unfinished": np.array([float(nxt)])}, "simulations"
             t, state = t + 1, nxt
             save(chain, t, state)
 
@@ -201,13 +203,16 @@ class AbcSmc:
             "abc_tolerances": [[float(e) for e in last["tolerances"]] for last in done],
             "abc_acceptance": [[float(a) for a in last["acceptance"]] for last in done],
             "abc_round_simulations": [[int(s) for s in last["round_simulations"]] for last in done],
-            "simulations": int(sum(last["simulations"][-1] for last in done)),
+            # every simulator call, the dropped last round's too
+            "simulations": int(sum(last["simulations"][-1] + last["unfinished"][0] for last in done)),
+            "abc_unfinished_simulations": [int(last["unfinished"][0]) for last in done],
             "abc_ess": [float(1.0 / np.sum(_normalised(last["logw"]) ** 2)) for last in done],
         }
         return MethodResult(theta=theta, sample_stats=stats, attrs=attrs)
 
 
-_STATE_KEYS = ("theta", "logw", "distance", "scale", "tolerances", "acceptance", "round_simulations", "simulations")
+_STATE_KEYS = ("theta", "logw", "distance", "scale", "tolerances", "acceptance", "round_simulations", "simulations",
+               "unfinished")
 
 
 def _pack(done: list, stops: list, chain: int, t: int, state: dict | None) -> dict:
