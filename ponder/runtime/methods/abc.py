@@ -64,14 +64,16 @@ class AbcSmc:
                "or auto (summaries when the model declares them)", choices=("auto", "summaries", "raw")),
         Option("chains", int, 2, "independent ABC-SMC runs, each with its own population and a share of the "
                "budget (their agreement gives R-hat)", minimum=1),
+        Option("kernel_scale", float, 2.0, "the perturbation kernel's covariance: this times the population's "
+               "weighted covariance (2: Beaumont et al. 2009)", above=0.0),
     )
 
     def __init__(self, problem, executor, seed, population=1000, simulations=100_000, quantile=0.5, rounds=20,
-                 min_acceptance=0.01, tolerance=0.0, distance="auto", chains=2):
+                 min_acceptance=0.01, tolerance=0.0, distance="auto", chains=2, kernel_scale=2.0):
         self.problem, self.seed = problem, int(seed)
         self.population, self.budget, self.quantile = population, simulations, quantile
         self.max_rounds, self.min_acceptance, self.tolerance = rounds, min_acceptance, tolerance
-        self.chains = chains
+        self.chains, self.kernel_scale = chains, kernel_scale
         if self.population * chains > self.budget:
             raise messages.abc_budget_below_population(self.budget // chains, self.population)
         self.sims = Simulations(problem, executor, seed, "abc", distance)
@@ -106,7 +108,7 @@ class AbcSmc:
         finite = np.isfinite(state["distance"])
         eps = float(np.quantile(state["distance"][finite], self.quantile)) if finite.any() else math.inf
         w = _normalised(state["logw"])
-        cov = 2.0 * np.atleast_2d(np.cov(state["theta"].T, aweights=w)) + 1e-12 * np.eye(dim)
+        cov = self.kernel_scale * np.atleast_2d(np.cov(state["theta"].T, aweights=w)) + 1e-12 * np.eye(dim)
         chol = np.linalg.cholesky(cov)
         rng = generator(self.seed, 4, chain, t, 0, 1)
         budget = self.budget // self.chains
