@@ -52,8 +52,9 @@ def test_npe_finds_the_conjugate_posterior(conjugate):
     assert attrs["simulations"] == 1000 and attrs["npe_features"] == "raw"
 
 
-def test_an_interrupted_npe_run_resumes_to_the_same_draws(conjugate, tmp_path):
+def test_an_interrupted_npe_run_resumes_to_the_same_draws(conjugate, tmp_path, monkeypatch):
     pytest.importorskip("sbi")
+    monkeypatch.chdir(tmp_path)
     options = {"simulations": 500, "draws": 200, "chains": 1, "stop_after_epochs": 5}
     reference = run_method(conjugate, "npe", seed=5, options=options)
     out = tmp_path / "npe.nc"
@@ -67,3 +68,4 @@ def test_an_interrupted_npe_run_resumes_to_the_same_draws(conjugate, tmp_path):
     assert rounds_path(out).exists()
     resumed = run_method(conjugate, "npe", out=out, resume=True, options=options)
     assert np.array_equal(_mu(resumed), _mu(reference))
+    assert not (tmp_path / "sbi-logs").exists()  # sbi's TensorBoard logs are not left in the user's folder

@@ -98,7 +98,7 @@ class NeuralPosterior:
         for k in range(self.chains):
             progress(k, self.chains, f"training estimator {k + 1} of {self.chains} on {len(z)} simulations")
             torch.manual_seed(int(generator(self.seed, 4, 1, k).integers(2**62)))
-            npe = inference.NPE(density_estimator=self.estimator, show_progress_bars=False)
+            npe = inference.NPE(density_estimator=self.estimator, show_progress_bars=False, tracker=_NoTracker())
             with contextlib.redirect_stdout(io.StringIO()):  # sbi prints "Neural network successfully converged..."
                 estimator = npe.append_simulations(z, x).train(**self.training)
             posterior = npe.build_posterior(estimator, prior=_whole_space(torch, dim))
@@ -112,6 +112,28 @@ class NeuralPosterior:
                  "npe_density_estimator": self.estimator, "npe_features": self.sims.kind,
                  "npe_validation_loss": losses, "npe_epochs": epochs}
         return MethodResult(theta=theta, attrs=attrs)
+
+
+class _NoTracker:
+    """sbi's tracker protocol, keeping nothing: its default writes TensorBoard logs into ``./sbi-logs`` of
+    whatever folder the user runs in (the losses ponder keeps are in the results' attributes)."""
+
+    log_dir = None
+
+    def log_metric(self, name, value, step=None):
+        pass
+
+    def log_metrics(self, metrics, step=None):
+        pass
+
+    def log_params(self, params):
+        pass
+
+    def add_figure(self, name, figure, step=None):
+        pass
+
+    def flush(self):
+        pass
 
 
 def _whole_space(torch, dim: int):
