@@ -141,6 +141,16 @@ Needs scikit-learn (not a dependency of ponder)::
                                   [--like-sbibm] [--population N] [--option NAME=VALUE ...]
 
 (about 4 minutes for the first command above: each C2ST takes 5-15 s.)
+
+``--method npe`` (ponder's single-round NPE, maf, 2 estimators; needs the sbi
+extra) on observation 1, `python benchmarks/sbi_c2st.py --method npe --tasks
+sir lotka_volterra --budgets 1000 10000 --no-likelihood`, 2026-12-02:
+
+    task            obs method         budget   C2ST  wall s
+    sir               1 npe              1000  0.823    17.6
+    sir               1 npe             10000  0.661   100.3
+    lotka_volterra    1 npe              1000  1.000     6.9
+    lotka_volterra    1 npe             10000  0.982   142.7
 """
 
 from __future__ import annotations
@@ -287,6 +297,18 @@ def run_abc(model, task: str, budget: int, seed: int, population: int | None, ex
     }
 
 
+def run_npe(model, task: str, budget: int, seed: int, extra: dict):
+    """ponder's ``npe`` (needs the sbi extra) at ``budget`` simulations."""
+    from ponder.runtime.methods import run_method
+
+    started = time.perf_counter()
+    idata = run_method(model, "npe", seed=seed, options={"simulations": budget, "draws": N_DRAWS // 2, **extra})
+    attrs = idata.posterior.attrs
+    return {"draws": posterior_matrix(idata, TASKS[task]["params"]), "seconds": time.perf_counter() - started,
+            "simulations": int(attrs.get("simulations", -1)), "tolerance": "-", "rounds": "-", "stopped": "-",
+            "population": "-"}
+
+
 def run_likelihood(model, task: str, seed: int, max_time: float, target_ess: int | None):
     started = time.perf_counter()
     idata = model.sample(seed=seed, max_time=max_time, target_ess=target_ess)
@@ -306,6 +328,8 @@ def main(argv=None) -> int:
                     help="another abc option (quantile, chains, distance, ...); default: abc's own")
     ap.add_argument("--like-sbibm", action="store_true", help="sbibm's SMC-ABC settings where abc has them: "
                     "one chain, quantile 0.2, population 100 (budget <= 10^4) or 1000")
+    ap.add_argument("--method", default="abc", choices=("abc", "npe"),
+                    help="the simulation-based method (npe needs the sbi extra; its options with --option)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-likelihood", action="store_true", help="leave out the likelihood-based reference rows")
     ap.add_argument("--max-time", type=float, default=300.0, help="max seconds of each likelihood-based run")
@@ -340,10 +364,14 @@ def main(argv=None) -> int:
                 ref = reference_draws(task, obs)
                 model = ponder.load(TASKS[task]["model"], data=[str(observation_csv(task, obs, Path(tmp)))])
                 for budget in args.budgets:
-                    r = run_abc(model, task, budget, args.seed, args.population, extra, args.like_sbibm)
+                    if args.method == "npe":
+                        r = run_npe(model, task, budget, args.seed, extra)
+                        smc, rej = None, None  # the columns are sbibm's ABC figures
+                    else:
+                        r = run_abc(model, task, budget, args.seed, args.population, extra, args.like_sbibm)
+                        smc, rej = SBIBM.get((task, obs, budget), (None, None))
                     score = c2st(ref, to_n(r["draws"], N_DRAWS, args.seed))
-                    smc, rej = SBIBM.get((task, obs, budget), (None, None))
-                    line = (f"{task:<15} {obs:>3} {'abc':<13} {budget:>7} {score:>6.3f} {r['seconds']:>7.1f} "
+                    line = (f"{task:<15} {obs:>3} {args.method:<13} {budget:>7} {score:>6.3f} {r['seconds']:>7.1f} "
                             f"{r['simulations']:>7} {r['population']:>5} {r['rounds']:>6} {r['tolerance']:>13} "
                             f"{_fmt(smc):>9} {_fmt(rej):>9}")
                     rows.append(line)
