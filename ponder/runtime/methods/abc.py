@@ -22,15 +22,16 @@ the adaptive tolerances of Del Moral, Doucet and Jasra (2012):
 * it stops after ``rounds`` rounds, when the simulation budget
   ``simulations`` runs out (the last whole population is the answer; the
   simulations of the unfinished round are counted in the attribute
-  ``simulations`` and in ``abc_unfinished_simulations``), when a round accepts fewer than ``min_acceptance`` of its
-  proposals, or when the tolerance reaches ``tolerance``.
+  ``simulations`` and in ``abc_unfinished_simulations``), when a round
+  accepts fewer than ``min_acceptance`` of its proposals, or when the
+  tolerance reaches ``tolerance``.
 
 The final population is resampled to equal weights (systematic
 resampling) for the posterior; ``sample_stats`` keeps each draw's weight
 before resampling and its distance. Attributes: the tolerance schedule,
 each round's acceptance rate and simulations, the total, the weights'
-effective sample size and the distance used. Simulations run as tasks of
-:data:`CHUNK` datasets on the executor (threads by default), each dataset's
+effective sample size and the distance used. Simulations run on the
+executor (:mod:`ponder.runtime.methods.simulations`; threads by default), each dataset's
 random numbers keyed by round and index, so results are the same on every
 executor, and a run interrupted between rounds resumes bit-identically.
 """
@@ -38,6 +39,7 @@ executor, and a run interrupted between rounds resumes bit-identically.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -45,6 +47,7 @@ from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.methods.contract import MethodResult
 from ponder.runtime.methods.simulations import Simulations
+from ponder.runtime.resampling import systematic
 from ponder.runtime.seeds import generator
 
 
@@ -196,7 +199,8 @@ class AbcSmc:
         stats = {"abc_weight": np.empty((self.chains, n)), "abc_distance": np.empty((self.chains, n))}
         for k, last in enumerate(done):
             w = _normalised(last["logw"])
-            pick = _systematic(w, generator(self.seed, 4, k, 0, 0, 2).random())
+            pick = np.empty(n, dtype=np.int64)
+            systematic(w, generator(self.seed, 4, k, 0, 0, 2), pick)
             theta[k] = last["theta"][pick]
             stats["abc_weight"][k] = w[pick] * n
             stats["abc_distance"][k] = last["distance"][pick]
@@ -241,13 +245,10 @@ _STOPS = ("rounds", "tolerance", "min_acceptance", "simulations")
 def _mad(features: np.ndarray) -> np.ndarray:
     """Per-feature median absolute deviation (scaled to an sd for normal data), 1 where it is 0 or undefined."""
     finite = np.where(np.isfinite(features), features, np.nan)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            centre = np.nanmedian(finite, axis=0)
-            mad = 1.4826 * np.nanmedian(np.abs(finite - centre), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a feature no simulation gave: all NaN
+        centre = np.nanmedian(finite, axis=0)
+        mad = 1.4826 * np.nanmedian(np.abs(finite - centre), axis=0)
     return np.where(np.isfinite(mad) & (mad > 0), mad, 1.0)
 
 
@@ -268,13 +269,6 @@ def _log_kernel_mixture(theta: np.ndarray, centres: np.ndarray, logw: np.ndarray
         z = solve_triangular(chol, diff.reshape(-1, diff.shape[-1]).T, lower=True).T.reshape(diff.shape)
         out[i:i + 256] = logsumexp(logw[None, :] - 0.5 * np.sum(z**2, axis=-1), axis=1)
     return out
-
-
-def _systematic(w: np.ndarray, u: float) -> np.ndarray:
-    """Systematic resampling: len(w) indices, index i about w_i len(w) times."""
-    n = len(w)
-    positions = (u + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(w), positions, side="right"), n - 1)
 
 
 def _progress_text(state: dict) -> str:
