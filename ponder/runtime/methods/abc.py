@@ -47,7 +47,6 @@ from ponder.lang import messages
 from ponder.plugins.options import Option
 from ponder.runtime.methods.contract import MethodResult
 from ponder.runtime.methods.simulations import Simulations
-from ponder.runtime.resampling import systematic
 from ponder.runtime.seeds import generator
 
 
@@ -194,6 +193,8 @@ class AbcSmc:
             chain, state = chain + 1, None
             if chain < self.chains:
                 save(chain, -1, None)
+        from ponder.runtime.resampling import systematic  # Numba's: loaded when a run ends, not when ponder starts
+
         n = self.population
         theta = np.empty((self.chains, n, self.problem.ir.n_params))
         stats = {"abc_weight": np.empty((self.chains, n)), "abc_distance": np.empty((self.chains, n))}
