@@ -3,32 +3,17 @@ and the message when the extra is missing."""
 
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np
 import pytest
 
-import ponder
 from ponder.lang.errors import ModelError
 from ponder.runtime import arviz_io
 from ponder.runtime.methods import rounds_path, run_method
+from tests.runtime.test_abc import EXACT_MEAN, EXACT_SD, _mu, conjugate  # noqa: F401 - the same conjugate model
 
-# mu ~ N(0, 2^2); one observation ybar = 0.8 ~ N(mu, 0.5^2): the posterior is N(0.8 * 4 / 4.25, 1 / 4.25)
-CONJUGATE = 'param mu ~ Normal(0, 2)\nstate m = mu\nobserve ybar ~ Normal(m, 0.5)\ndata "d.csv"\n'
-EXACT_MEAN, EXACT_SD = 0.8 * 4 / 4.25, math.sqrt(1 / 4.25)
 OPTIONS = {"simulations": 1000, "draws": 2000}
-
-
-@pytest.fixture(scope="module")
-def conjugate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("npe")
-    (folder / "d.csv").write_text("time,ybar\n1,0.8\n")
-    return ponder.loads(CONJUGATE, base_dir=folder)
-
-
-def _mu(idata):
-    return arviz_io.group(idata, "posterior")["mu"].values
 
 
 def test_npe_without_the_extra_says_how_to_install_it(conjugate, monkeypatch):
